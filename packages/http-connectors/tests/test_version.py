@@ -1,0 +1,16 @@
+"""The distribution's metadata and the package agree."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import httpwire.connectors
+
+
+def test_version_comes_from_the_package() -> None:
+    assert importlib.metadata.version("httpwire-connectors") == httpwire.connectors.__version__
+
+
+def test_every_exported_name_exists() -> None:
+    for name in httpwire.connectors.__all__:
+        assert hasattr(httpwire.connectors, name), name
