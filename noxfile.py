@@ -26,7 +26,7 @@ LOCAL = {f"httpwire-{name}": ROOT / "packages" / f"http-{name}" for name in PACK
 LOCAL["httpwire-testserver"] = ROOT / "tests-integration" / "testserver"
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["tests", "integration", "lint", "types", "build"]
+nox.options.sessions = ["tests", "integration", "lint", "types", "docs", "build"]
 nox.options.error_on_missing_interpreters = False
 
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -129,6 +129,15 @@ def types(session: nox.Session) -> None:
     session.run("mypy", "--config-file", config, "testserver/src", "tests")
     session.chdir(ROOT)
     session.run("mypy", "--config-file", config, "noxfile.py", "examples")
+
+
+@nox.session(python=None)
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx documentation, with every warning an error."""
+    _install(session, [*_local(*PACKAGES), "sphinx>=7.4"])
+    out = ROOT / "docs" / "_build" / "html"
+    session.run("sphinx-build", "-W", "--keep-going", "-q", "-b", "html", "docs", str(out))
+    session.log(f"documentation in {out / 'index.html'}")
 
 
 @nox.session(python=None)
