@@ -1,9 +1,58 @@
 """Sans-I/O HTTP/1.1 parser: incremental request and response parsing, head serializers, chunked
 encoding and streaming content decoders.
+
+This package never imports asyncio or sockets: bytes go in, events come out, so
+a server may install it alone.
 """
 
 from __future__ import annotations
 
+from ._errors import (
+    BadStartLineError,
+    DecodingError,
+    FieldTooLargeError,
+    HeadTooLargeError,
+    HttpParserError,
+    IncompleteMessageError,
+    InvalidChunkError,
+    InvalidFramingError,
+    InvalidHeaderError,
+    LimitExceededError,
+    LineTooLongError,
+    TooManyHeadersError,
+)
+from ._events import (
+    END_OF_CHUNK,
+    HTTP10,
+    HTTP11,
+    EndOfMessage,
+    HttpVersion,
+    InformationalResponse,
+    RequestHead,
+    ResponseHead,
+)
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "END_OF_CHUNK",
+    "HTTP10",
+    "HTTP11",
+    "BadStartLineError",
+    "DecodingError",
+    "EndOfMessage",
+    "FieldTooLargeError",
+    "HeadTooLargeError",
+    "HttpParserError",
+    "HttpVersion",
+    "IncompleteMessageError",
+    "InformationalResponse",
+    "InvalidChunkError",
+    "InvalidFramingError",
+    "InvalidHeaderError",
+    "LimitExceededError",
+    "LineTooLongError",
+    "RequestHead",
+    "ResponseHead",
+    "TooManyHeadersError",
+    "__version__",
+]
