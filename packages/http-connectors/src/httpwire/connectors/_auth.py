@@ -1,0 +1,149 @@
+"""HTTP Basic authentication credentials (RFC 7617).
+
+``BasicAuth`` lives at the connection layer because proxies need it
+(``Proxy-Authorization``); the client re-exports it for ``auth=``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from yarl import URL
+
+__all__ = ["BasicAuth"]
+
+# RFC 5234 Appendix B.1: CTL = %x00-1F / %x7F.
+_CTL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _bounded(value: str) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass(frozen=True, slots=True)
+class BasicAuth:
+    """Credentials for HTTP Basic authentication.
+
+    Instances are immutable and hashable, so they can be part of a connection pool's key.
+
+    Args:
+        login: The user-id. It may not contain ``:`` (RFC 7617 §2: the first colon
+            separates the user-id from the password) nor control characters.
+        password: The password; may contain ``:``, not control characters.
+        encoding: The character encoding of the credentials on the wire. RFC 7617 leaves
+            it to the server (``charset="UTF-8"`` may be advertised); ``latin1`` is the
+            historical default.
+
+    Raises:
+        ValueError: The login contains ``:``, a field contains a control character, or the
+            encoding cannot represent the credentials.
+        TypeError: The login or password is not a ``str``.
+
+    Example:
+        >>> BasicAuth("Aladdin", "open sesame").encode()
+        'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=='
+    """
+
+    login: str
+    password: str = ""
+    encoding: str = "latin1"
+
+    def __post_init__(self) -> None:
+        for name in ("login", "password"):
+            value = getattr(self, name)
+            if not isinstance(value, str):
+                raise TypeError(
+                    f"BasicAuth {name} must be a str, not {type(value).__name__} (RFC 7617 §2)"
+                )
+            if _CTL.search(value):
+                raise ValueError(
+                    f"BasicAuth {name} {_bounded(value)} contains a control character, "
+                    "which RFC 7617 §2 forbids"
+                )
+        if ":" in self.login:
+            raise ValueError(
+                f"BasicAuth login {_bounded(self.login)} contains ':', which RFC 7617 §2 "
+                "reserves to separate the user-id from the password"
+            )
+        try:
+            f"{self.login}:{self.password}".encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"BasicAuth credentials cannot be encoded as {self.encoding!r}: {exc.reason} "
+                f"at position {exc.start}; pass encoding='utf-8'"
+            ) from None
+        except LookupError:
+            raise ValueError(f"BasicAuth encoding {self.encoding!r} is unknown") from None
+
+    def __repr__(self) -> str:
+        # Never print the password.
+        return f"BasicAuth(login={self.login!r}, password='***', encoding={self.encoding!r})"
+
+    def encode(self) -> str:
+        """The value of an ``Authorization`` (or ``Proxy-Authorization``) header.
+
+        Returns:
+            ``"Basic "`` followed by the base64 of ``login:password`` in ``encoding``.
+        """
+        raw = f"{self.login}:{self.password}".encode(self.encoding)
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    @classmethod
+    def decode(cls, auth_header: str, encoding: str = "latin1") -> BasicAuth:
+        """Parse the value of an ``Authorization`` header.
+
+        Args:
+            auth_header: The header value, e.g. ``"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="``.
+            encoding: The encoding the credentials were sent in.
+
+        Returns:
+            The credentials.
+
+        Raises:
+            ValueError: The scheme is not Basic, the token is not valid base64, the
+                decoded credentials have no ``:``, or they are not valid in ``encoding``.
+        """
+        scheme, _, token = auth_header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            raise ValueError(
+                f"Authorization header {_bounded(auth_header)} does not use the Basic scheme"
+            )
+        token = token.strip()
+        try:
+            raw = base64.b64decode(token.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise ValueError(
+                f"Basic credentials {_bounded(token)} are not valid base64 (RFC 7617 §2)"
+            ) from None
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            raise ValueError(f"Basic credentials are not valid {encoding!r} text") from None
+        login, colon, password = text.partition(":")
+        if not colon:
+            raise ValueError("Basic credentials have no ':' between user-id and password")
+        return cls(login, password, encoding=encoding)
+
+    @classmethod
+    def from_url(cls, url: URL | str, *, encoding: str = "latin1") -> BasicAuth | None:
+        """The credentials in a URL's userinfo (percent-decoded), if it has any.
+
+        Args:
+            url: A URL such as ``http://user:p%40ss@proxy:3128``.
+            encoding: The encoding to send the credentials in.
+
+        Returns:
+            The credentials, or ``None`` when the URL has no user.
+
+        Raises:
+            ValueError: The credentials are invalid (see the class).
+        """
+        if not isinstance(url, URL):
+            url = URL(url)
+        if url.user is None:
+            return None
+        return cls(url.user, url.password or "", encoding=encoding)

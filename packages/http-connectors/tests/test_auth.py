@@ -1,0 +1,97 @@
+"""BasicAuth (RFC 7617)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from yarl import URL
+
+from httpwire.connectors import BasicAuth
+
+
+def test_encode_matches_rfc_7617_example() -> None:
+    # RFC 7617 §2: Aladdin / open sesame.
+    assert BasicAuth("Aladdin", "open sesame").encode() == "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+
+
+def test_default_encoding_is_latin1_and_utf8_is_available() -> None:
+    assert BasicAuth("bj\xf6rn", "x").encode() == "Basic " + base64.b64encode(
+        b"bj\xf6rn:x"
+    ).decode("ascii")
+    assert BasicAuth("\u0436", "x", encoding="utf-8").encode() == "Basic " + base64.b64encode(
+        "\u0436:x".encode()
+    ).decode("ascii")
+
+
+def test_unencodable_credentials_are_rejected_with_advice() -> None:
+    with pytest.raises(ValueError, match=r"cannot be encoded as 'latin1'.*encoding='utf-8'"):
+        BasicAuth("\u0436", "x")
+
+
+def test_colon_in_login_is_rejected() -> None:
+    # RFC 7617 §2: a user-id containing a colon character is invalid.
+    with pytest.raises(ValueError, match=r"login 'a:b' contains ':'.*RFC 7617 §2"):
+        BasicAuth("a:b", "pw")
+
+
+def test_colon_in_password_is_fine_and_round_trips() -> None:
+    auth = BasicAuth("user", "pa:ss:word")
+    assert BasicAuth.decode(auth.encode()) == auth
+
+
+@pytest.mark.parametrize("field", ["login", "password"])
+def test_control_characters_are_rejected(field: str) -> None:
+    kwargs = {"login": "user", "password": "pw", field: "bad\r\nvalue"}
+    with pytest.raises(ValueError, match=rf"{field} 'bad\\r\\nvalue' contains a control"):
+        BasicAuth(**kwargs)
+
+
+def test_non_str_login_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="login must be a str, not bytes"):
+        BasicAuth(b"user")  # type: ignore[arg-type]  # the error under test
+
+
+def test_repr_hides_the_password() -> None:
+    assert "secret" not in repr(BasicAuth("user", "secret"))
+
+
+def test_is_hashable_and_immutable() -> None:
+    auth = BasicAuth("user", "pw")
+    assert {auth: 1}[BasicAuth("user", "pw")] == 1
+    with pytest.raises(AttributeError):
+        auth.login = "other"  # type: ignore[misc]  # the error under test
+
+
+def test_decode_accepts_any_case_of_scheme_and_surrounding_space() -> None:
+    assert BasicAuth.decode("  basic   QWxhZGRpbjpvcGVuIHNlc2FtZQ== ") == BasicAuth(
+        "Aladdin", "open sesame"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("Bearer abc", "does not use the Basic scheme"),
+        ("Basic !!!", "are not valid base64"),
+        ("Basic " + base64.b64encode(b"nocolon").decode(), "have no ':'"),
+        ("Basic " + base64.b64encode(b"\xff\xfe:x").decode(), "not valid 'utf-8' text"),
+    ],
+)
+def test_decode_rejects_bad_headers(header: str, message: str) -> None:
+    encoding = "utf-8" if "not valid 'utf-8'" in message else "latin1"
+    with pytest.raises(ValueError, match=message):
+        BasicAuth.decode(header, encoding=encoding)
+
+
+def test_from_url_percent_decodes() -> None:
+    assert BasicAuth.from_url(URL("http://us%20er:p%40ss%3Aw@proxy:3128")) == BasicAuth(
+        "us er", "p@ss:w"
+    )
+    assert BasicAuth.from_url("http://user@proxy") == BasicAuth("user", "")
+    assert BasicAuth.from_url("http://proxy:3128") is None
+
+
+def test_from_url_rejects_an_encoded_colon_in_the_user() -> None:
+    with pytest.raises(ValueError, match="contains ':'"):
+        BasicAuth.from_url("http://a%3Ab:pw@proxy")

@@ -1,0 +1,191 @@
+"""The client error tree: messages name what failed and where, timeouts are timeouts,
+and every error survives a pickle round trip."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import pickle
+
+import pytest
+from yarl import URL
+
+from httpwire.connectors import (
+    BadResponseError,
+    ClientConnectionError,
+    ClientConnectorCertificateError,
+    ClientConnectorError,
+    ClientError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientProxyError,
+    ClientSSLError,
+    ClientTimeoutError,
+    ConnectTimeoutError,
+    FingerprintMismatch,
+    ReadTimeoutError,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    TotalTimeoutError,
+)
+
+URL_WITH_SECRET = URL("http://user:secret@example.org:8080/path?q=1")
+REFUSED = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
+
+EXAMPLES: list[ClientError] = [
+    ClientError("plain"),
+    ClientConnectionError("connector is closed", method="GET", url=URL_WITH_SECRET),
+    ClientOSError(
+        ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+        during="sending the request",
+        method="POST",
+        url=URL_WITH_SECRET,
+        host="example.org",
+        port=8080,
+        is_stale_connection=True,
+    ),
+    ClientConnectorError("example.org", 8080, REFUSED, method="GET", url=URL_WITH_SECRET),
+    ClientProxyConnectionError("proxy", 3128, REFUSED),
+    ClientSSLError("example.org", 443, OSError("handshake failed")),
+    ClientConnectorCertificateError(
+        "example.org", 443, "self-signed certificate", "the system's default CA store"
+    ),
+    ServerDisconnectedError("response", method="GET", url=URL_WITH_SECRET, host="h", port=1),
+    ServerDisconnectedError("head", host="h", port=1),
+    ServerDisconnectedError("body", received=3, expected=13, host="::1", port=80),
+    ServerDisconnectedError("body", received=3, host="/tmp/s.sock"),
+    BadResponseError("bad status line b'HTTP/1.1 abc'", host="h", port=1),
+    FingerprintMismatch(b"\x01" * 32, b"\x02" * 32, "example.org", 443),
+    ClientProxyError(URL("http://u:p@proxy:3128"), 407, "Proxy Authentication Required"),
+    ClientPayloadError("chunk size b'zz' is not hex", method="GET", url=URL_WITH_SECRET),
+    ClientTimeoutError("total timeout", timeout=1.0),
+    TotalTimeoutError("timed out after 5 s", timeout=5.0),
+    ConnectTimeoutError(2.5, method="GET", url=URL_WITH_SECRET, host="example.org", port=8080),
+    ConnectTimeoutError(1, phase="connect", host="example.org", port=80),
+    ReadTimeoutError(3, waiting_for="the response head", host="example.org", port=80),
+]
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_every_error_pickles_with_message_and_attributes(error: ClientError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert copy.args == error.args
+    # Nested OS errors compare by identity; their reprs must agree.
+    assert repr(vars(copy)) == repr(vars(error))
+    if isinstance(error, OSError):
+        assert isinstance(copy, OSError)
+        assert (copy.errno, copy.strerror) == (error.errno, error.strerror)
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_messages_never_show_credentials(error: ClientError) -> None:
+    assert "secret" not in str(error)
+    assert "u:p@" not in str(error)
+
+
+def test_connector_error_names_host_port_request_and_os_error() -> None:
+    error = ClientConnectorError("example.org", 8080, REFUSED, method="GET", url=URL_WITH_SECRET)
+    assert str(error) == (
+        "cannot connect to example.org:8080 for GET http://example.org:8080/path?q=1: "
+        "Connection refused (errno 111)"
+    )
+    assert (error.host, error.port, error.os_error) == ("example.org", 8080, REFUSED)
+    assert error.errno == errno.ECONNREFUSED
+    assert isinstance(error, OSError)
+    assert isinstance(error, ClientOSError)
+    assert isinstance(error, ClientConnectionError)
+
+
+def test_ipv6_hosts_are_bracketed() -> None:
+    error = ServerDisconnectedError("response", host="::1", port=8080)
+    assert str(error) == "server [::1]:8080 disconnected before sending any response"
+
+
+def test_server_disconnected_says_what_was_expected() -> None:
+    assert str(ServerDisconnectedError("body", received=3, expected=13, host="h", port=1)) == (
+        "server h:1 disconnected after 3 of 13 body bytes"
+    )
+    assert str(ServerDisconnectedError("body", received=7, host="h", port=1)) == (
+        "server h:1 disconnected after 7 body bytes, before the end of the chunked body"
+    )
+    assert str(ServerDisconnectedError("head", host="h", port=1)) == (
+        "server h:1 disconnected in the middle of the response head"
+    )
+    stale = ServerDisconnectedError("response", host="h", port=1, is_stale_connection=True)
+    assert stale.is_stale_connection
+    assert str(stale).endswith("(the pooled connection had gone stale)")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ClientTimeoutError("x"),
+        TotalTimeoutError("x"),
+        ConnectTimeoutError(1, host="h", port=1),
+        ReadTimeoutError(1, host="h", port=1),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_timeouts_are_asyncio_timeouts_and_print_their_message(error: ClientError) -> None:
+    assert isinstance(error, asyncio.TimeoutError)
+    assert isinstance(error, ClientError)
+    assert not str(error).startswith("[Errno")
+    assert str(error) == error.args[0]
+
+
+def test_read_timeout_message() -> None:
+    error = ReadTimeoutError(
+        2.0,
+        waiting_for="the response head",
+        method="GET",
+        url=URL("http://h:1/x"),
+        host="h",
+        port=1,
+    )
+    assert str(error) == (
+        "no bytes received from h:1 for 2.0 s while waiting for the response head "
+        "for GET http://h:1/x (sock_read timeout)"
+    )
+    assert isinstance(error, ServerConnectionError)
+
+
+def test_connect_timeout_phases() -> None:
+    assert "connecting to h:1" in str(ConnectTimeoutError(1, host="h", port=1))
+    waited = ConnectTimeoutError(1, phase="connect", host="h", port=1)
+    assert "getting a connection to h:1" in str(waited)
+    assert "(connect timeout)" in str(waited)
+
+
+def test_fingerprint_mismatch_carries_both_digests() -> None:
+    error = FingerprintMismatch(b"\xaa" * 16, b"\xbb" * 16, "example.org", 443)
+    assert (error.expected, error.got, error.host, error.port) == (
+        b"\xaa" * 16,
+        b"\xbb" * 16,
+        "example.org",
+        443,
+    )
+    assert "expected " + "aa" * 16 in str(error)
+    assert "got " + "bb" * 16 in str(error)
+
+
+def test_proxy_error_carries_the_status() -> None:
+    error = ClientProxyError(URL("http://u:p@proxy:3128"), 407, "Proxy Authentication Required")
+    assert error.status == 407
+    assert str(error) == "proxy http://proxy:3128 refused: 407 Proxy Authentication Required"
+
+
+def test_certificate_error_names_the_trust_store() -> None:
+    error = ClientConnectorCertificateError(
+        "h",
+        443,
+        "unable to get local issuer certificate",
+        "trust store: certifi; pass ssl_context=",
+    )
+    assert str(error) == (
+        "cannot connect to h:443: certificate verification failed: unable to get local issuer "
+        "certificate (trust store: certifi; pass ssl_context=)"
+    )
+    assert isinstance(error, ClientSSLError)
