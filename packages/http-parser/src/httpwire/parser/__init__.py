@@ -7,6 +7,7 @@ a server may install it alone.
 
 from __future__ import annotations
 
+from ._decoders import ContentDecoder, make_decoder, supported_codings
 from ._errors import (
     BadStartLineError,
     DecodingError,
@@ -31,6 +32,8 @@ from ._events import (
     RequestHead,
     ResponseHead,
 )
+from ._parser import RequestParser, ResponseParser
+from ._serialize import ChunkedEncoder, serialize_request_head, serialize_response_head
 from ._version import __version__
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "HTTP10",
     "HTTP11",
     "BadStartLineError",
+    "ChunkedEncoder",
+    "ContentDecoder",
     "DecodingError",
     "EndOfMessage",
     "FieldTooLargeError",
@@ -52,7 +57,13 @@ __all__ = [
     "LimitExceededError",
     "LineTooLongError",
     "RequestHead",
+    "RequestParser",
     "ResponseHead",
+    "ResponseParser",
     "TooManyHeadersError",
     "__version__",
+    "make_decoder",
+    "serialize_request_head",
+    "serialize_response_head",
+    "supported_codings",
 ]

@@ -1,0 +1,384 @@
+"""Head serializers and the chunked encoder: exact bytes, the injection guard, real peers."""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import socket
+import threading
+from collections.abc import Iterator
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from multidict import CIMultiDict
+
+from httpwire.parser import (
+    HTTP10,
+    ChunkedEncoder,
+    HttpVersion,
+    serialize_request_head,
+    serialize_response_head,
+)
+
+# --- exact bytes ---------------------------------------------------------------------------
+
+
+def test_request_head_bytes() -> None:
+    head = serialize_request_head("GET", "/path?q=1", [("Host", "example.org"), ("Accept", "*/*")])
+    assert head == b"GET /path?q=1 HTTP/1.1\r\nHost: example.org\r\nAccept: */*\r\n\r\n"
+
+
+def test_response_head_bytes() -> None:
+    head = serialize_response_head(404, "Not Found", [("Content-Length", "0")])
+    assert head == b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+
+
+def test_http10_and_other_versions() -> None:
+    assert serialize_request_head("GET", "/", [], HTTP10) == b"GET / HTTP/1.0\r\n\r\n"
+    assert serialize_response_head(200, "OK", [], HttpVersion(2, 0)) == b"HTTP/2.0 200 OK\r\n\r\n"
+
+
+def test_version_must_be_two_digits() -> None:
+    # RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
+    with pytest.raises(ValueError, match=r"HTTP version .*10.* is not two single digits"):
+        serialize_request_head("GET", "/", [], HttpVersion(10, 0))
+
+
+def test_nothing_is_added() -> None:
+    # No Host, no Content-Length, no Date: the caller decides.
+    assert serialize_request_head("POST", "/", []) == b"POST / HTTP/1.1\r\n\r\n"
+    assert serialize_response_head(204, "", []) == b"HTTP/1.1 204 \r\n\r\n"
+
+
+def test_mapping_and_multidict_keep_every_value_in_order() -> None:
+    headers = CIMultiDict([("Set-Cookie", "a=1"), ("X-A", "x"), ("Set-Cookie", "b=2")])
+    assert serialize_response_head(200, "OK", headers) == (
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-A: x\r\nSet-Cookie: b=2\r\n\r\n"
+    )
+    assert serialize_request_head("GET", "/", {"Host": "h", "Accept": "*/*"}) == (
+        b"GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n"
+    )
+
+
+def test_pairs_may_come_from_a_generator_or_as_lists() -> None:
+    gen = ((name, "v") for name in ("A", "B"))
+    assert serialize_request_head("GET", "/", gen) == b"GET / HTTP/1.1\r\nA: v\r\nB: v\r\n\r\n"
+    pairs: Any = [["A", "1"]]
+    assert serialize_request_head("GET", "/", pairs) == b"GET / HTTP/1.1\r\nA: 1\r\n\r\n"
+
+
+def test_name_case_and_method_case_are_kept() -> None:
+    head = serialize_request_head("patch", "/", [("x-LOWER-upper", "v")])
+    assert head == b"patch / HTTP/1.1\r\nx-LOWER-upper: v\r\n\r\n"
+
+
+def test_surrogateescaped_values_give_the_original_bytes_back() -> None:
+    # A value the parser decoded from latin-1 bytes (UTF-8 with surrogateescape).
+    wire = b"caf\xe9 \xff"
+    value = wire.decode("utf-8", "surrogateescape")
+    head = serialize_request_head("GET", "/", [("X-Legacy", value)])
+    assert head == b"GET / HTTP/1.1\r\nX-Legacy: " + wire + b"\r\n\r\n"
+
+
+def test_non_ascii_text_is_encoded_as_utf8() -> None:
+    head = serialize_response_head(200, "Très bien", [("X-Name", "Zoë")])
+    assert head == "HTTP/1.1 200 Très bien\r\nX-Name: Zoë\r\n\r\n".encode()
+
+
+def test_obs_text_and_htab_are_allowed_in_values() -> None:
+    head = serialize_request_head("GET", "/", [("X", "a\tb \x7e")])
+    assert head == b"GET / HTTP/1.1\r\nX: a\tb ~\r\n\r\n"
+
+
+def test_lone_surrogate_that_is_not_an_escaped_byte_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"header 'X' value 'a\\ud800' holds a lone surrogate"):
+        serialize_request_head("GET", "/", [("X", "a\ud800")])
+    with pytest.raises(ValueError, match=r"reason 'O\\ud800' holds a lone surrogate"):
+        serialize_response_head(200, "O\ud800", [])
+
+
+def test_status_codes() -> None:
+    assert serialize_response_head(HTTPStatus.OK, "OK", []) == b"HTTP/1.1 200 OK\r\n\r\n"
+    assert serialize_response_head(999, "X", []).startswith(b"HTTP/1.1 999 X\r\n")
+    assert serialize_response_head(100, "Continue", []) == b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@pytest.mark.parametrize("status", [0, 99, 1000, -200, 20000])
+def test_status_outside_three_digits_is_refused(status: int) -> None:
+    # RFC 9110 §15: status-code = 3DIGIT
+    with pytest.raises(ValueError, match=rf"status {status} is not a three-digit code"):
+        serialize_response_head(status, "X", [])
+
+
+@pytest.mark.parametrize("status", [True, 200.0, "200"])
+def test_status_must_be_an_int(status: Any) -> None:
+    with pytest.raises(TypeError, match="status must be int"):
+        serialize_response_head(status, "OK", [])
+
+
+# --- the injection guard ---------------------------------------------------------------------
+
+_CONTROL = [("\r", "CR"), ("\n", "LF"), ("\x00", "NUL")]
+
+
+@pytest.mark.parametrize(("char", "label"), _CONTROL)
+def test_cr_lf_nul_in_header_value_is_refused(char: str, label: str) -> None:
+    # RFC 9110 §5.5: CR, LF and NUL in a field value are invalid and dangerous.
+    value = f"x{char}Injected: yes"
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", "/", [("Host", "h"), ("X-Test", value)])
+    message = str(info.value)
+    assert f"header 'X-Test' value {value!r} contains {label} at index 1" in message
+    assert "RFC 9110 §5.5" in message
+
+
+@pytest.mark.parametrize(("char", "label"), _CONTROL)
+def test_cr_lf_nul_in_response_header_value_is_refused(char: str, label: str) -> None:
+    with pytest.raises(ValueError, match=rf"header 'Location' value .* contains {label}"):
+        serialize_response_head(302, "Found", [("Location", f"/next{char}")])
+
+
+@pytest.mark.parametrize(("char", "label"), [*_CONTROL, (" ", "SP"), ("\t", "HTAB")])
+def test_cr_lf_nul_whitespace_in_target_is_refused(char: str, label: str) -> None:
+    # RFC 9112 §3.2: no whitespace or control character in a request-target.
+    target = f"/a{char}b"
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", target, [])
+    assert f"target {target!r} contains {label} at index 2" in str(info.value)
+    assert "RFC 9112 §3.2" in str(info.value)
+
+
+def test_empty_target_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"target is empty \(RFC 9112 §3.2\)"):
+        serialize_request_head("GET", "", [])
+
+
+@pytest.mark.parametrize(
+    ("method", "label"),
+    [("GET\r\n", "CR"), ("GE\nT", "LF"), ("G\x00", "NUL"), ("GET /", "SP"), ("GÉT", "U+00C9"),
+     ("G(T", "U+0028"), ("G:T", "U+003A"), ("G@", "U+0040")],
+)  # fmt: skip
+def test_method_must_be_a_token(method: str, label: str) -> None:
+    # RFC 9110 §9.1 method = token; §5.6.2 tchar.
+    with pytest.raises(ValueError) as info:
+        serialize_request_head(method, "/", [])
+    assert f"method {method!r} contains {label}" in str(info.value)
+    assert "only token characters are allowed (RFC 9110 §5.6.2)" in str(info.value)
+
+
+def test_empty_method_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"method is empty; it must be a token"):
+        serialize_request_head("", "/", [])
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("X-A\r\nEvil", "CR"), ("X\nY", "LF"), ("X\x00", "NUL"), ("X Y", "SP"), ("X:", "U+003A"),
+     ("X\t", "HTAB"), ("Ä", "U+00C4"), ("X/Y", "U+002F"), ("{X}", "U+007B")],
+)  # fmt: skip
+def test_field_name_must_be_a_token(name: str, label: str) -> None:
+    # RFC 9110 §5.1 field-name = token.
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", "/", [("Host", "h"), (name, "v")])
+    assert f"header name {name!r} contains {label}" in str(info.value)
+    assert "RFC 9110 §5.6.2" in str(info.value)
+
+
+def test_empty_field_name_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"header name is empty; it must be a token"):
+        serialize_response_head(200, "OK", [("", "v")])
+
+
+@pytest.mark.parametrize(("char", "label"), [("\r", "CR"), ("\n", "LF"), ("\x00", "NUL"),
+                                             ("\x01", "U+0001"), ("\x7f", "U+007F")])  # fmt: skip
+def test_control_characters_in_reason_are_refused(char: str, label: str) -> None:
+    # RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )
+    reason = f"OK{char}"
+    with pytest.raises(ValueError) as info:
+        serialize_response_head(200, reason, [])
+    assert f"reason {reason!r} contains {label} at index 2" in str(info.value)
+    assert "RFC 9112 §4" in str(info.value)
+
+
+def test_reason_may_hold_htab_and_spaces() -> None:
+    assert serialize_response_head(200, "A\tB C", []) == b"HTTP/1.1 200 A\tB C\r\n\r\n"
+
+
+def test_offending_value_is_quoted_with_bounded_length() -> None:
+    value = "v" * 100_000 + "\n"
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", "/", [("X-Big", value)])
+    message = str(info.value)
+    assert len(message) < 400
+    assert "(100001 characters) contains LF at index 100000" in message
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ([("X", 1)], "header 'X' value must be str, not int"),
+        ([(b"X", "v")], "header 0 name must be str, not bytes"),
+        ([("X", "v", "w")], "header 0 is not a (name, value) pair"),
+    ],
+)
+def test_wrong_types_are_named(headers: Any, message: str) -> None:
+    with pytest.raises(TypeError) as info:
+        serialize_request_head("GET", "/", headers)
+    assert message in str(info.value)
+
+
+# --- chunked encoder ------------------------------------------------------------------------
+
+
+def test_chunked_encoder_frames_chunks_in_hex() -> None:
+    enc = ChunkedEncoder()
+    assert enc.encode(b"hello") == b"5\r\nhello\r\n"
+    assert enc.encode(b"x" * 300) == b"12c\r\n" + b"x" * 300 + b"\r\n"
+    assert enc.encode(bytearray(b"ab")) == b"2\r\nab\r\n"
+    assert enc.encode(memoryview(b"abcd")[1:]) == b"3\r\nbcd\r\n"
+    assert not enc.finished
+    assert enc.finish() == b"0\r\n\r\n"
+    assert enc.finished
+
+
+def test_empty_data_never_ends_the_body() -> None:
+    enc = ChunkedEncoder()
+    assert enc.encode(b"") == b""
+    assert not enc.finished
+
+
+def test_finish_with_trailers() -> None:
+    enc = ChunkedEncoder()
+    assert enc.finish([("Checksum", "abc"), ("X-Done", "1")]) == (
+        b"0\r\nChecksum: abc\r\nX-Done: 1\r\n\r\n"
+    )
+
+
+def test_finish_with_mapping_trailers() -> None:
+    assert ChunkedEncoder().finish({"Server-Timing": "db;dur=53"}) == (
+        b"0\r\nServer-Timing: db;dur=53\r\n\r\n"
+    )
+
+
+def test_trailer_injection_is_refused() -> None:
+    enc = ChunkedEncoder()
+    with pytest.raises(ValueError, match=r"trailer 'X' value 'a\\r\\nb' contains CR"):
+        enc.finish([("X", "a\r\nb")])
+    with pytest.raises(ValueError, match=r"trailer name 'X Y' contains SP"):
+        enc.finish([("X Y", "a")])
+    assert not enc.finished  # nothing was written: the body can still end properly
+    assert enc.finish() == b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("name", ["Content-Length", "transfer-encoding", "Trailer"])
+def test_framing_fields_are_refused_as_trailers(name: str) -> None:
+    # RFC 9110 §6.5.1: message framing fields are never sent in a trailer section.
+    with pytest.raises(ValueError, match=rf"trailer '{name}' is a framing field"):
+        ChunkedEncoder().finish([(name, "1")])
+
+
+def test_encoder_refuses_use_after_finish() -> None:
+    enc = ChunkedEncoder()
+    enc.finish()
+    with pytest.raises(RuntimeError, match="already finished"):
+        enc.encode(b"x")
+    with pytest.raises(RuntimeError, match="already finished"):
+        enc.finish()
+
+
+# --- real peers: Python's http.server and http.client on loopback ----------------------------
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Records what the stdlib parsed of our request, answers with a head we serialized."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, str, str, list[tuple[str, str]]]] = []  # noqa: RUF012
+
+    def _answer(self) -> None:
+        self.seen.append(
+            (self.command, self.path, self.request_version, list(self.headers.items()))
+        )
+        enc = ChunkedEncoder()
+        body = enc.encode(b"hello, ") + enc.encode(b"world") + enc.finish([("X-Sum", "12")])
+        head = serialize_response_head(
+            201,
+            "Created Here",
+            [("Transfer-Encoding", "chunked"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+             ("X-Latin", b"caf\xe9".decode("utf-8", "surrogateescape"))],
+        )  # fmt: skip
+        self.wfile.write(head + body)
+        self.wfile.flush()
+        self.close_connection = True
+
+    do_GET = do_POST = do_OPTIONS = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def stdlib_server() -> Iterator[tuple[str, int]]:
+    _Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[0], server.server_address[1]  # type: ignore[misc]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_stdlib_server_sees_the_head_we_serialized(stdlib_server: tuple[str, int]) -> None:
+    host, port = stdlib_server
+    headers = [
+        ("Host", f"{host}:{port}"),
+        ("User-Agent", "httpwire-test"),
+        ("Accept", "*/*"),
+        ("X-Repeated", "one"),
+        ("X-Repeated", "two"),
+        ("X-Utf8", "Zoë"),
+    ]
+    head = serialize_request_head("GET", "/a/b?c=d&e=%20f", headers)
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(head)
+        response = http.client.HTTPResponse(sock, method="GET")
+        response.begin()
+        body = response.read()
+        response_headers = response.getheaders()
+        status, reason, version = response.status, response.reason, response.version
+        response.close()
+
+    # What the stdlib server parsed of our request.
+    ((method, path, request_version, seen),) = _Recorder.seen
+    assert (method, path, request_version) == ("GET", "/a/b?c=d&e=%20f", "HTTP/1.1")
+    # http.server decodes header bytes as latin-1; compare against the wire bytes.
+    assert seen == [(n, v.encode().decode("latin-1")) for n, v in headers]
+
+    # What http.client parsed of our response head and chunked body.
+    assert (status, reason, version) == (201, "Created Here", 11)
+    assert body == b"hello, world"
+    assert ("Set-Cookie", "a=1") in response_headers
+    assert ("Set-Cookie", "b=2") in response_headers
+    assert ("X-Latin", "caf\xe9") in response_headers  # latin-1 decoding by http.client
+
+
+@pytest.mark.parametrize("method", ["POST", "OPTIONS"])
+def test_stdlib_server_sees_method_and_target_forms(
+    stdlib_server: tuple[str, int], method: str
+) -> None:
+    host, port = stdlib_server
+    target = f"http://{host}:{port}/absolute?x=1" if method == "POST" else "*"
+    head = serialize_request_head(method, target, [("Host", host), ("Content-Length", "0")])
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(head)
+        response = http.client.HTTPResponse(sock, method=method)
+        response.begin()
+        assert response.read() == b"hello, world"
+        response.close()
+    ((seen_method, seen_path, _, seen_headers),) = _Recorder.seen
+    assert (seen_method, seen_path) == (method, target)
+    assert seen_headers == [("Host", host), ("Content-Length", "0")]
