@@ -259,9 +259,10 @@ class StreamReader:
         marks = self._chunk_ends
         if marks is None:
             marks = self._chunk_ends = deque()
-        else:
+        elif self._waiter is None:
             # Drop marks that reads other than readchunk() went past, so that the
-            # marks held never outnumber the buffered bytes.
+            # marks held never outnumber the buffered bytes. (Not while a read
+            # waits: read() of everything puts its bytes back if cancelled.)
             cursor = total - self._size
             while marks and marks[0] < cursor:
                 marks.popleft()
@@ -590,7 +591,8 @@ class StreamReader:
                     return self._take(limit)
                 raise LineTooLongError(sep, limit, end, True, self._peek(40))
             size = self._size
-            if size >= limit:
+            if size > limit:
+                # Without a separator in more than ``limit`` bytes, the line is too long.
                 if split_long:
                     return self._take(limit)
                 raise LineTooLongError(sep, limit, size, False, self._peek(40))
