@@ -19,21 +19,13 @@ from ._errors import (
     PayloadError,
 )
 from ._factory import payload_from
+from ._files import FilePayload, TextFilePayload
 from ._formdata import FormData, FormFields
 from ._headers import content_disposition, parse_header_params, validate_boundary
 from ._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
-from ._payloads import (
-    DEFAULT_CHUNK_SIZE,
-    AsyncIterablePayload,
-    BytesPayload,
-    FilePayload,
-    JsonPayload,
-    Payload,
-    StreamReaderPayload,
-    StringPayload,
-    TextFilePayload,
-)
+from ._payloads import DEFAULT_CHUNK_SIZE, BytesPayload, JsonPayload, Payload, StringPayload
 from ._reader import BodyPartReader, ByteSource, MultipartReader
+from ._streaming import AsyncIterablePayload, StreamReaderPayload
 from ._version import __version__
 from ._writer import MultipartWriter, Part
 

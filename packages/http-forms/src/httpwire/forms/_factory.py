@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ._formdata import FormData
-from ._payloads import Payload, simple_payload
+from ._payloads import Payload
+from ._values import simple_payload
 
 __all__ = ["payload_from"]
 

@@ -17,14 +17,8 @@ from collections.abc import Iterable, Mapping
 from multidict import CIMultiDict
 
 from ._headers import check_header, content_disposition
-from ._payloads import (
-    BytesPayload,
-    Payload,
-    StringPayload,
-    guess_filename,
-    is_file,
-    simple_payload,
-)
+from ._payloads import BytesPayload, Payload, StringPayload, guess_filename
+from ._values import is_file, simple_payload
 from ._writer import MultipartWriter, urlencode_pairs
 
 __all__ = ["FormData", "FormFields"]

@@ -21,7 +21,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._errors import PayloadError
 from ._headers import check_header, content_disposition, format_content_type, validate_boundary
-from ._payloads import BytesPayload, JsonPayload, Payload, simple_payload
+from ._payloads import BytesPayload, JsonPayload, Payload
+from ._values import simple_payload
 
 __all__ = ["MultipartWriter", "Part", "urlencode_pairs"]
 

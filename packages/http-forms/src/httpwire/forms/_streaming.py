@@ -1,0 +1,123 @@
+"""Streaming payloads: bytes that come from an async iterable or a StreamReader.
+
+Their size is unknown (the connection sends them chunked) and they can be
+iterated only once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from typing import Protocol, runtime_checkable
+
+from ._errors import PayloadError
+from ._payloads import OCTET_STREAM, Payload
+
+__all__ = ["AsyncIterablePayload", "ReadAny", "StreamReaderPayload"]
+
+
+class AsyncIterablePayload(Payload):
+    """Bytes from an async iterable (such as an async generator), sent as they come.
+
+    Its size is unknown, so the connection sends it chunked; it can be iterated
+    only once.
+
+    Args:
+        iterable: Yields ``bytes``, ``bytearray`` or ``memoryview``; empty pieces are skipped.
+        content_type: Defaults to ``application/octet-stream``.
+        filename: A name for the part when sent as a file in a form.
+
+    Raises:
+        PayloadError: While iterating, on a second iteration or an item that is not bytes.
+    """
+
+    __slots__ = ("_iterable", "_iterated")
+
+    def __init__(
+        self,
+        iterable: AsyncIterable[bytes],
+        *,
+        content_type: str | None = None,
+        filename: str | None = None,
+    ) -> None:
+        if not isinstance(iterable, AsyncIterable):
+            raise TypeError(
+                f"AsyncIterablePayload needs an async iterable, not {type(iterable).__name__}"
+            )
+        super().__init__(
+            size=None,
+            reusable=False,
+            content_type=content_type or OCTET_STREAM,
+            filename=filename,
+        )
+        self._iterable = iterable
+        self._iterated = False
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        if self._iterated:
+            raise PayloadError(f"{self!r} was already iterated; an async iterable runs only once")
+        self._iterated = True
+        index = 0
+        async for piece in self._iterable:
+            if type(piece) is not bytes:
+                if not isinstance(piece, (bytes, bytearray, memoryview)):
+                    raise PayloadError(
+                        f"item {index} of {self._iterable!r} is {type(piece).__name__}, not bytes"
+                    )
+                piece = bytes(piece)
+            index += 1
+            if piece:
+                yield piece
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+
+@runtime_checkable
+class ReadAny(Protocol):
+    """Anything with a ``readany()`` coroutine: a StreamReader, a part being received."""
+
+    async def readany(self) -> bytes: ...
+
+
+class StreamReaderPayload(Payload):
+    """The bytes of a StreamReader (another response's ``content``, or one you feed).
+
+    Reads until the reader's end of data; can be iterated only once.
+
+    Args:
+        reader: A ``httpwire.streams.StreamReader`` (anything with ``readany()``).
+        content_type: Defaults to ``application/octet-stream``.
+        filename: A name for the part when sent as a file in a form.
+    """
+
+    __slots__ = ("_iterated", "reader")
+
+    def __init__(
+        self, reader: ReadAny, *, content_type: str | None = None, filename: str | None = None
+    ) -> None:
+        if not isinstance(reader, ReadAny):
+            raise TypeError(
+                f"StreamReaderPayload needs a StreamReader, not {type(reader).__name__}"
+            )
+        super().__init__(
+            size=None,
+            reusable=False,
+            content_type=content_type or OCTET_STREAM,
+            filename=filename,
+        )
+        self.reader = reader
+        self._iterated = False
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        if self._iterated:
+            raise PayloadError(f"{self!r} was already read; a StreamReader can be sent only once")
+        self._iterated = True
+        readany = self.reader.readany
+        while True:
+            piece = await readany()
+            if not piece:
+                break
+            yield piece
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
