@@ -32,6 +32,7 @@ from ._events import (
     RequestHead,
     ResponseHead,
 )
+from ._parser import RequestParser, ResponseParser
 from ._serialize import ChunkedEncoder, serialize_request_head, serialize_response_head
 from ._version import __version__
 
@@ -56,7 +57,9 @@ __all__ = [
     "LimitExceededError",
     "LineTooLongError",
     "RequestHead",
+    "RequestParser",
     "ResponseHead",
+    "ResponseParser",
     "TooManyHeadersError",
     "__version__",
     "make_decoder",

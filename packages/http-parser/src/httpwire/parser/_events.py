@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from multidict import CIMultiDict
 
+from ._headers import RawHeaders, raw_fields
+
 __all__ = [
     "END_OF_CHUNK",
     "HTTP10",
@@ -25,9 +27,6 @@ __all__ = [
     "RequestHead",
     "ResponseHead",
 ]
-
-RawHeaders = tuple[tuple[bytes, bytes], ...]
-"""Field lines as received: ``(name, value)`` bytes pairs in wire order, names as sent."""
 
 
 class HttpVersion(NamedTuple):
@@ -68,7 +67,28 @@ class _Event:
         return f"{type(self).__name__}({fields})"
 
 
-class InformationalResponse(_Event):
+class _Head(_Event):
+    """What every head shares: ``raw_headers``, parsed on first access.
+
+    The parsers validate a head as one block and hand that block to the event;
+    the ``(bytes, bytes)`` pairs are only cut out of it if someone asks, since
+    most callers use the decoded ``headers`` alone.
+    """
+
+    __slots__ = ("_raw",)
+
+    _raw: RawHeaders | bytes
+
+    @property
+    def raw_headers(self) -> RawHeaders:
+        """The field lines as received: ``(name, value)`` pairs in wire order."""
+        raw = self._raw
+        if isinstance(raw, bytes):
+            raw = self._raw = raw_fields(raw)
+        return raw
+
+
+class InformationalResponse(_Head):
     """An interim 1xx response (``100 Continue``, ``103 Early Hints``...), other than 101.
 
     It comes before the final :class:`ResponseHead` of the same exchange and has
@@ -82,7 +102,7 @@ class InformationalResponse(_Event):
         raw_headers: The field lines as received.
     """
 
-    __slots__ = ("headers", "raw_headers", "reason", "status", "version")
+    __slots__ = ("headers", "reason", "status", "version")
     _fields = ("version", "status", "reason", "headers", "raw_headers")
 
     def __init__(
@@ -91,16 +111,16 @@ class InformationalResponse(_Event):
         status: int,
         reason: str,
         headers: CIMultiDict[str],
-        raw_headers: RawHeaders,
+        raw_headers: RawHeaders | bytes,
     ) -> None:
         self.version = version
         self.status = status
         self.reason = reason
         self.headers = headers
-        self.raw_headers = raw_headers
+        self._raw = raw_headers
 
 
-class ResponseHead(_Event):
+class ResponseHead(_Head):
     """The head of a final response (status 101 or 200 to 599).
 
     Attributes:
@@ -128,7 +148,6 @@ class ResponseHead(_Event):
         "content_coding",
         "content_length",
         "headers",
-        "raw_headers",
         "reason",
         "should_close",
         "status",
@@ -154,7 +173,7 @@ class ResponseHead(_Event):
         status: int,
         reason: str,
         headers: CIMultiDict[str],
-        raw_headers: RawHeaders,
+        raw_headers: RawHeaders | bytes,
         should_close: bool,
         upgrade: bool,
         chunked: bool,
@@ -165,7 +184,7 @@ class ResponseHead(_Event):
         self.status = status
         self.reason = reason
         self.headers = headers
-        self.raw_headers = raw_headers
+        self._raw = raw_headers
         self.should_close = should_close
         self.upgrade = upgrade
         self.chunked = chunked
@@ -173,7 +192,7 @@ class ResponseHead(_Event):
         self.content_coding = content_coding
 
 
-class RequestHead(_Event):
+class RequestHead(_Head):
     """The head of a request.
 
     Attributes:
@@ -199,7 +218,6 @@ class RequestHead(_Event):
         "expect_continue",
         "headers",
         "method",
-        "raw_headers",
         "should_close",
         "target",
         "upgrade",
@@ -225,7 +243,7 @@ class RequestHead(_Event):
         target: str,
         version: HttpVersion,
         headers: CIMultiDict[str],
-        raw_headers: RawHeaders,
+        raw_headers: RawHeaders | bytes,
         should_close: bool,
         upgrade: bool,
         chunked: bool,
@@ -237,7 +255,7 @@ class RequestHead(_Event):
         self.target = target
         self.version = version
         self.headers = headers
-        self.raw_headers = raw_headers
+        self._raw = raw_headers
         self.should_close = should_close
         self.upgrade = upgrade
         self.chunked = chunked
@@ -254,12 +272,22 @@ class EndOfMessage(_Event):
         raw_trailers: The trailer field lines as received.
     """
 
-    __slots__ = ("raw_trailers", "trailers")
+    __slots__ = ("_trailers", "raw_trailers")
     _fields = ("trailers", "raw_trailers")
 
-    def __init__(self, trailers: CIMultiDict[str], raw_trailers: RawHeaders) -> None:
-        self.trailers = trailers
+    def __init__(
+        self, trailers: CIMultiDict[str] | None = None, raw_trailers: RawHeaders = ()
+    ) -> None:
+        self._trailers = trailers
         self.raw_trailers = raw_trailers
+
+    @property
+    def trailers(self) -> CIMultiDict[str]:
+        """Trailer fields of a chunked body (empty when none)."""
+        trailers = self._trailers
+        if trailers is None:
+            trailers = self._trailers = CIMultiDict()
+        return trailers
 
 
 class _EndOfChunk:

@@ -1,0 +1,358 @@
+"""Field lines: the fast bulk path, the careful line-by-line path, and list-valued fields.
+
+Strategy: a head (or a trailer section) is validated and split as one block.
+The block is decoded once (UTF-8 with ``surrogateescape``, so every byte maps to
+exactly one code point or escape and the ASCII delimiters stay where they were);
+three ``str.count`` calls prove that CR and LF only occur as CRLF pairs; one
+``findall`` with a strict, line-anchored pattern extracts every ``(name, value)``
+pair. If the number of pairs equals the number of lines, every line was a valid
+field line, with no obs-fold, no whitespace before a colon, and no CTL in a
+value. Anything else goes to :func:`parse_fields_slow`, which walks the lines one
+by one to find the exact offence and name it (or, for responses, to unfold
+obs-fold and accept bare LF, as RFC 9112 §5.2 and §2.2 allow).
+
+The raw ``(bytes, bytes)`` pairs are only computed when someone asks for them
+(:func:`raw_fields`): most callers never do, and the bulk path stays one regex.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ._errors import (
+    FieldTooLargeError,
+    InvalidFramingError,
+    InvalidHeaderError,
+    TooManyHeadersError,
+    bounded_repr,
+)
+
+__all__ = [
+    "FIELD_RE",
+    "TOKEN",
+    "TOKEN_RE",
+    "RawHeaders",
+    "comma_tokens",
+    "content_codings",
+    "decode",
+    "parse_content_length",
+    "parse_fields_slow",
+    "parse_transfer_encoding",
+    "raw_fields",
+    "validate_host",
+]
+
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+"""Field lines as received: ``(name, value)`` bytes pairs in wire order, names as sent."""
+
+TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+"""RFC 9110 §5.6.2: ``token = 1*tchar``."""
+
+TOKEN_RE = re.compile(TOKEN)
+_BTOKEN_RE = re.compile(TOKEN.encode())
+
+# A field line of the bulk path: a token, a colon, optional whitespace, then a value
+# of VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5) up to CRLF. "^" (MULTILINE) pins
+# every match to a line start, so a bad line can never be skipped by a match that
+# begins in its middle. Code points from U+0080 up are obs-text after decoding.
+FIELD_RE = re.compile("^(" + TOKEN + "):[ \t]*([\t \x21-\x7e\x80-\U0010ffff]*)\r\n", re.MULTILINE)
+_BFIELD_RE = re.compile(
+    b"^(" + TOKEN.encode() + rb"):[ \t]*([\t \x21-\x7e\x80-\xff]*)\r\n", re.MULTILINE
+)
+# Bytes not allowed in a field value: CTLs other than HTAB, and DEL (RFC 9110 §5.5).
+_BAD_VALUE_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_WS = b" \t"
+
+
+def decode(value: bytes) -> str:
+    """Decode wire bytes the way every header value is decoded.
+
+    Args:
+        value: Bytes from the wire.
+
+    Returns:
+        The text, UTF-8 with ``surrogateescape``: ``.encode("utf-8",
+        "surrogateescape")`` gives the bytes back.
+    """
+    return value.decode("utf-8", "surrogateescape")
+
+
+def raw_fields(block: bytes) -> RawHeaders:
+    """The ``(name, value)`` bytes pairs of a block that the bulk path accepted.
+
+    Args:
+        block: Field lines, each ending in CRLF, already validated.
+
+    Returns:
+        The pairs in wire order, values without surrounding whitespace.
+    """
+    return tuple(_BFIELD_RE.findall(block))
+
+
+def parse_fields_slow(
+    block: bytes,
+    *,
+    is_request: bool,
+    max_field_size: int,
+    max_headers: int,
+    line_number: int = 2,
+    what: str = "header",
+) -> tuple[list[tuple[str, str]], RawHeaders]:
+    """Parse field lines one by one, with exact errors.
+
+    Used when the bulk path rejected a block; also accepts what responses may
+    carry and the bulk path does not: bare LF line ends (RFC 9112 §2.2) and
+    obs-fold, replaced by a space (RFC 9112 §5.2).
+
+    Args:
+        block: The field lines including the line end of the last one, without the
+            empty line that ends the section.
+        is_request: Apply the rules for requests (no bare LF, no obs-fold).
+        max_field_size: The longest field line accepted, in bytes.
+        max_headers: The most field lines accepted.
+        line_number: The line number of the first field line in the message, for messages.
+        what: ``"header"`` or ``"trailer"``, for messages.
+
+    Returns:
+        The decoded pairs and the raw pairs, in wire order.
+
+    Raises:
+        InvalidHeaderError: A line breaks the field syntax.
+        FieldTooLargeError: A line is longer than ``max_field_size``.
+        TooManyHeadersError: There are more than ``max_headers`` lines.
+    """
+    if is_request:
+        lines = block.split(b"\r\n")
+        for number, line in enumerate(lines, line_number):
+            if b"\n" in line:
+                raise InvalidHeaderError(
+                    f"bare LF in {what} line {number} {bounded_repr(line)}: requests must "
+                    "end lines with CRLF (RFC 9112 §2.2)"
+                )
+    else:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in block.split(b"\n")]
+    if lines and lines[-1] == b"":
+        lines.pop()
+    raw: list[tuple[bytes, bytes]] = []
+    for number, line in enumerate(lines, line_number):
+        if len(line) > max_field_size:
+            raise FieldTooLargeError(
+                f"{what} line {number} {bounded_repr(line)} is longer than "
+                f"max_field_size={max_field_size} bytes",
+                max_field_size,
+            )
+        if b"\r" in line:
+            raise InvalidHeaderError(
+                f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
+                "before LF (RFC 9112 §2.2)"
+            )
+        if line[:1] in (b" ", b"\t"):
+            if is_request:
+                raise InvalidHeaderError(
+                    f"obs-fold in {what} line {number} {bounded_repr(line)}: line folding "
+                    "is not allowed in requests (RFC 9112 §5.2)"
+                )
+            if not raw:
+                raise InvalidHeaderError(
+                    f"whitespace at the start of the first {what} line {bounded_repr(line)}"
+                    " (RFC 9112 §2.2)"
+                )
+            _check_value(line, line.strip(_WS), number, what)
+            name, value = raw[-1]
+            continuation = line.strip(_WS)
+            raw[-1] = (name, value + b" " + continuation if value else continuation)
+            continue
+        name, colon, value = line.partition(b":")
+        if not colon:
+            raise InvalidHeaderError(
+                f"{what} line {number} {bounded_repr(line)} has no colon (RFC 9112 §5)"
+            )
+        if name[-1:] in (b" ", b"\t"):
+            raise InvalidHeaderError(
+                f"whitespace before the colon in {what} line {number} {bounded_repr(line)}"
+                " (RFC 9112 §5.1)"
+            )
+        if not _BTOKEN_RE.fullmatch(name):
+            raise InvalidHeaderError(
+                f"invalid field name {bounded_repr(name)} in {what} line {number}: a name "
+                "is a token (RFC 9110 §5.1)"
+            )
+        value = value.strip(_WS)
+        _check_value(line, value, number, what)
+        raw.append((name, value))
+        if len(raw) > max_headers:
+            raise TooManyHeadersError(
+                f"more than max_headers={max_headers} {what} fields (at line {number})",
+                max_headers,
+            )
+    pairs = [(n.decode("ascii"), v.decode("utf-8", "surrogateescape")) for n, v in raw]
+    return pairs, tuple(raw)
+
+
+def _check_value(line: bytes, value: bytes, number: int, what: str) -> None:
+    bad = _BAD_VALUE_RE.search(value)
+    if bad is not None:
+        char = bad.group()
+        kind = {b"\x00": "NUL", b"\n": "LF", b"\r": "CR"}.get(char, "a control character")
+        raise InvalidHeaderError(
+            f"{kind} {char!r} in the value of {what} line {number} {bounded_repr(line)}"
+            " (RFC 9110 §5.5)"
+        )
+
+
+def comma_tokens(values: Iterable[str]) -> list[str]:
+    """Split list-valued fields (RFC 9110 §5.6.1) into lowercased elements.
+
+    Empty elements are dropped, as recipients must accept them.
+
+    Args:
+        values: The values of every line of one field.
+
+    Returns:
+        The stripped, lowercased elements.
+    """
+    return [
+        item
+        for value in values
+        for item in (part.strip(" \t").lower() for part in value.split(","))
+        if item
+    ]
+
+
+_DIGITS_MAX = 18  # below 2**63: a length that fits any platform's off_t
+
+
+def parse_content_length(values: list[str]) -> int:
+    """The body length from every ``Content-Length`` line of a message.
+
+    A list of identical values (in one line or several) counts as one value, as
+    RFC 9110 §8.6 allows; anything else ambiguous is an error.
+
+    Args:
+        values: The decoded values of every ``Content-Length`` line.
+
+    Returns:
+        The length.
+
+    Raises:
+        InvalidFramingError: A value is not ``1*DIGIT`` (no sign, no inner
+            whitespace, at most 18 digits), or values differ.
+    """
+    found: int | None = None
+    for value in values:
+        for part in value.split(","):
+            part = part.strip(" \t")
+            if not (part.isascii() and part.isdigit()):
+                raise InvalidFramingError(
+                    f"Content-Length {_brepr(value)} is not 1*DIGIT (RFC 9110 §8.6)"
+                )
+            if len(part) > _DIGITS_MAX:
+                raise InvalidFramingError(
+                    f"Content-Length {_brepr(value)} has more than {_DIGITS_MAX} digits"
+                    " (RFC 9110 §8.6)"
+                )
+            length = int(part)
+            if found is not None and length != found:
+                shown = ", ".join(_brepr(v) for v in values[:4])
+                raise InvalidFramingError(
+                    f"differing Content-Length values {shown} (RFC 9110 §8.6, RFC 9112 §6.3)"
+                )
+            found = length
+    if found is None:
+        raise InvalidFramingError("empty Content-Length (RFC 9110 §8.6)")
+    return found
+
+
+# Transfer codings this parser knows (RFC 9112 §7, the IANA registry). Only
+# "chunked" is decoded here; the others are compression codings handed to the
+# caller next to the content codings.
+_TRANSFER_CODINGS = frozenset({"chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
+
+
+def parse_transfer_encoding(
+    values: list[str], *, is_request: bool
+) -> tuple[bool, tuple[str, ...]]:
+    """Read every ``Transfer-Encoding`` line of a message.
+
+    Args:
+        values: The decoded values of every ``Transfer-Encoding`` line.
+        is_request: Apply the rule for requests: the last coding must be chunked.
+
+    Returns:
+        Whether the body is chunked (``chunked`` is the last coding), and the
+        codings other than ``chunked`` in the order they were applied.
+
+    Raises:
+        InvalidFramingError: Unknown coding, parameters, ``chunked`` not last or
+            applied twice, or (in a request) a last coding other than ``chunked``.
+    """
+    codings = comma_tokens(values)
+    shown = _brepr(", ".join(values))
+    if not codings:
+        raise InvalidFramingError(f"empty Transfer-Encoding {shown} (RFC 9112 §6.1)")
+    for coding in codings:
+        if coding not in _TRANSFER_CODINGS:
+            raise InvalidFramingError(
+                f"unknown transfer coding {_brepr(coding)} in Transfer-Encoding {shown}"
+                " (RFC 9112 §6.1, §7)"
+            )
+    chunked = codings[-1] == "chunked"
+    if "chunked" in codings[:-1]:
+        raise InvalidFramingError(
+            f"chunked is not the last transfer coding or is applied twice in "
+            f"Transfer-Encoding {shown} (RFC 9112 §6.1, §7.1)"
+        )
+    if is_request and not chunked:
+        raise InvalidFramingError(
+            f"the last transfer coding of a request must be chunked: Transfer-Encoding "
+            f"{shown} (RFC 9112 §6.3)"
+        )
+    return chunked, tuple(c for c in codings if c != "chunked")
+
+
+def content_codings(values: list[str]) -> tuple[str, ...]:
+    """The content codings of ``Content-Encoding`` lines, in the order applied.
+
+    Args:
+        values: The decoded values of every ``Content-Encoding`` line.
+
+    Returns:
+        Lowercased codings, ``identity`` dropped.
+    """
+    return tuple(c for c in comma_tokens(values) if c != "identity")
+
+
+# RFC 9112 §3.2: Host = uri-host [ ":" port ] (RFC 3986 §3.2.2): an IP-literal in
+# brackets, or reg-name / IPv4address characters; may be empty.
+_HOST_RE = re.compile(
+    r"(?:\[[0-9A-Za-z:.!$&'()*+,;=~_-]+\]|[0-9A-Za-z!$&'()*+,;=~._%-]*)(?::[0-9]*)?"
+)
+
+
+def validate_host(values: list[str], *, http11: bool) -> None:
+    """Apply RFC 9112 §3.2 to the ``Host`` lines of a request.
+
+    Args:
+        values: The decoded values of every ``Host`` line.
+        http11: The request is HTTP/1.1 (or a later 1.x), where ``Host`` is required.
+
+    Raises:
+        InvalidHeaderError: No ``Host`` in an HTTP/1.1 request, more than one, or
+            an invalid value.
+    """
+    if len(values) > 1:
+        shown = ", ".join(_brepr(v) for v in values[:4])
+        raise InvalidHeaderError(f"more than one Host field: {shown} (RFC 9112 §3.2)")
+    if not values:
+        if http11:
+            raise InvalidHeaderError("HTTP/1.1 request without a Host field (RFC 9112 §3.2)")
+        return
+    if not _HOST_RE.fullmatch(values[0]):
+        raise InvalidHeaderError(
+            f'invalid Host {_brepr(values[0])}: not uri-host [ ":" port ] (RFC 9112 §3.2)'
+        )
+
+
+def _brepr(value: str) -> str:
+    return bounded_repr(value.encode("utf-8", "surrogateescape"))
