@@ -185,3 +185,282 @@ def test_stream_reader_is_a_body() -> None:
     assert isinstance(reader, Body)
     assert reader.size is None
     assert reader.reusable is False
+
+
+READS = {
+    "read": lambda r: r.read(10),
+    "read_all": lambda r: r.read(),
+    "readany": lambda r: r.readany(),
+    "readexactly": lambda r: r.readexactly(10),
+    "readline": lambda r: r.readline(),
+    "readuntil": lambda r: r.readuntil(b"\r\n"),
+    "readchunk": lambda r: r.readchunk(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READS))
+async def test_every_read_cancelled_while_waiting_loses_nothing(name: str) -> None:
+    reader = StreamReader()
+    fed = b""
+    if name not in ("read", "readany", "readchunk"):
+        # These wait with data buffered: too little, or no separator yet.
+        fed = b"abc"
+        reader.feed_data(b"ab")
+        reader.feed_data(b"c")
+    for _ in range(3):
+        task = asyncio.create_task(READS[name](reader))
+        await asyncio.sleep(0)
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert reader.buffered == len(fed)
+    reader.feed_data(b"z")
+    reader.feed_eof()
+    assert await reader.read() == fed + b"z"
+
+
+async def test_read_all_cancelled_after_draining_puts_the_bytes_back() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"one ")
+    task = asyncio.create_task(reader.read())
+    await asyncio.sleep(0)
+    reader.feed_data(b"two ")
+    reader.end_chunk()
+    await asyncio.sleep(0)
+    reader.feed_data(b"three")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert reader.buffered == 13
+    # The chunk mark inside the bytes put back is kept too.
+    assert await reader.readchunk() == (b"one two ", True)
+    reader.feed_eof()
+    assert await reader.read() == b"three"
+
+
+async def test_wait_for_timeout_on_a_read_loses_nothing() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"partial line")
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(reader.readline(), 0.01)
+    reader.feed_data(b" ends\n")
+    assert await reader.readline() == b"partial line ends\n"
+
+
+@pytest.mark.parametrize("first", sorted(READS))
+@pytest.mark.parametrize("second", ["read", "readline", "readchunk"])
+async def test_second_reader_is_refused_while_one_waits(first: str, second: str) -> None:
+    reader = StreamReader()
+    task = asyncio.create_task(READS[first](reader))
+    await asyncio.sleep(0)
+    waiting = "read" if first == "read_all" else first
+    called = "read" if second == "read" else second
+    with pytest.raises(ConcurrentReadError) as info:
+        await READS[second](reader)
+    assert info.value.call == called
+    assert info.value.waiting == waiting
+    assert f"{called}() called while another coroutine is waiting in {waiting}()" in str(
+        info.value
+    )
+    reader.feed_data(b"0123456789\r\n")
+    reader.feed_eof()
+    await task  # the first reader was not disturbed
+    again = pickle.loads(pickle.dumps(info.value))
+    assert str(again) == str(info.value)
+
+
+async def test_wait_eof() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"data")
+    task = asyncio.create_task(reader.wait_eof())
+    await asyncio.sleep(0)
+    assert not task.done()
+    with pytest.raises(ConcurrentReadError, match=r"wait_eof\(\) called while"):
+        await reader.wait_eof()
+    reader.feed_eof()
+    await task
+    assert reader.is_eof() and not reader.at_eof()
+    await reader.wait_eof()  # returns at once
+    assert await reader.read() == b"data"
+    assert reader.at_eof()
+
+
+async def test_wait_eof_raises_the_producer_exception() -> None:
+    reader = StreamReader()
+    task = asyncio.create_task(reader.wait_eof())
+    await asyncio.sleep(0)
+    error = OSError("connection lost")
+    reader.set_exception(error)
+    with pytest.raises(OSError) as info:
+        await task
+    assert info.value is error
+    with pytest.raises(OSError):
+        await reader.wait_eof()
+
+
+async def test_exception_drops_buffered_data_and_wins_over_eof() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.feed_eof()
+    reader.set_exception(ValueError("bad body"))
+    assert reader.buffered == 0 and reader.total_bytes == 3
+    for name in sorted(READS):
+        with pytest.raises(ValueError, match=r"^bad body$"):
+            await READS[name](reader)
+    with pytest.raises(ValueError, match=r"^bad body$"):
+        await anext(aiter(reader))
+
+
+async def test_readexactly_rejects_negative_size_and_reads_zero() -> None:
+    reader = StreamReader()
+    assert await reader.readexactly(0) == b""
+    with pytest.raises(ValueError, match=r"^readexactly\(\) needs a non-negative size, got -1$"):
+        await reader.readexactly(-1)
+
+
+async def test_read_zero_returns_at_once() -> None:
+    reader = StreamReader()
+    assert await reader.read(0) == b""
+
+
+async def test_readuntil_finds_a_separator_across_many_pieces() -> None:
+    reader = StreamReader()
+    feed_all(reader, [b"ab", b"c", b"-", b"-", b"=", b"d--=e", b"--", b"="])
+    assert await reader.readuntil(b"--=") == b"abc--="
+    assert await reader.readuntil(b"--=") == b"d--="
+    assert await reader.readuntil(b"--=") == b"e--="
+    assert await reader.readuntil(b"--=") == b""
+
+
+async def test_readuntil_rejects_an_empty_separator() -> None:
+    with pytest.raises(ValueError, match=r"^readuntil\(\) needs a non-empty separator$"):
+        await StreamReader().readuntil(b"")
+
+
+async def test_line_too_long_without_separator_names_the_start_of_the_line() -> None:
+    reader = StreamReader(limit=4)
+    reader.feed_data(b"abcdef")
+    with pytest.raises(LineTooLongError) as info:
+        await reader.readuntil(b"\r\n")
+    error = info.value
+    assert str(error) == (
+        "line longer than the limit of 4 bytes: no separator b'\\r\\n' in the first 6 bytes; "
+        "the line starts b'abcdef'..."
+    )
+    assert (error.separator, error.limit, error.size, error.found) == (b"\r\n", 4, 6, False)
+    assert isinstance(error, ValueError)
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+async def test_line_of_exactly_the_limit_is_accepted() -> None:
+    reader = StreamReader(limit=4)
+    feed_all(reader, [b"abc\n", b"de", b"f", b"g"])
+    assert await reader.readline() == b"abc\n"
+    assert await reader.readline() == b"defg"  # unterminated last line of 4 bytes
+
+
+async def test_line_iteration_splits_overlong_lines_instead_of_raising() -> None:
+    reader = StreamReader(limit=4)
+    feed_all(reader, [b"abcdefghij\nxy\n"])
+    assert [line async for line in reader] == [b"abcd", b"efgh", b"ij\n", b"xy\n"]
+
+
+async def test_chunk_marks_passed_by_other_reads_are_dropped() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    reader.end_chunk()
+    reader.end_chunk()  # no data since the last mark: ignored
+    reader.feed_data(b"def")
+    reader.end_chunk()
+    assert await reader.read(4) == b"abcd"
+    assert await reader.readchunk() == (b"ef", True)
+    reader.end_chunk()  # nothing new: no empty chunk
+    reader.feed_eof()
+    assert await reader.readchunk() == (b"", False)
+    with pytest.raises(FeedAfterEofError) as info:
+        reader.end_chunk()
+    assert str(info.value) == (
+        "end_chunk() called after feed_eof(): a StreamReader takes nothing after the end "
+        "of its stream"
+    )
+
+
+async def test_readchunk_waits_for_a_mark_alone() -> None:
+    reader = StreamReader()
+    reader.feed_data(b"abc")
+    assert await reader.readchunk() == (b"abc", False)
+    task = asyncio.create_task(reader.readchunk())
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.end_chunk()
+    assert await task == (b"", True)
+
+
+async def test_feed_after_eof_message_and_pickle() -> None:
+    reader = StreamReader()
+    reader.feed_eof()
+    reader.feed_eof()  # harmless
+    with pytest.raises(FeedAfterEofError) as info:
+        reader.feed_data(b"late")
+    assert str(info.value) == (
+        "feed_data() called with 4 bytes after feed_eof(): a StreamReader takes nothing "
+        "after the end of its stream"
+    )
+    assert isinstance(info.value, RuntimeError)
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
+
+
+async def test_empty_feed_is_ignored_and_does_not_wake() -> None:
+    reader = StreamReader()
+    task = asyncio.create_task(reader.read(5))
+    await asyncio.sleep(0)
+    reader.feed_data(b"")
+    await asyncio.sleep(0)
+    assert not task.done()
+    reader.feed_data(b"x")
+    assert await task == b"x"
+
+
+async def test_empty_stream_reader_every_method() -> None:
+    reader = EmptyStreamReader()
+    assert reader.is_eof() and reader.at_eof() and reader.exception() is None
+    assert await reader.read(10) == b""
+    assert await reader.readany() == b""
+    assert await reader.readexactly(0) == b""
+    with pytest.raises(IncompleteReadError) as info:
+        await reader.readexactly(1)
+    assert (info.value.partial, info.value.expected) == (b"", 1)
+    assert await reader.readuntil(b"--") == b""
+    assert [x async for x in reader] == []
+    assert [x async for x in reader.iter_chunked(4)] == []
+    assert [x async for x in reader.iter_any()] == []
+    assert [x async for x in reader.iter_chunks()] == []
+    await reader.wait_eof()
+    assert reader.total_bytes == 0 and reader.size is None
+    assert isinstance(reader, StreamReader)
+    with pytest.raises(FeedAfterEofError):
+        reader.end_chunk()
+
+
+async def test_iter_chunked_rejects_a_non_positive_size() -> None:
+    with pytest.raises(ValueError, match=r"^iter_chunked\(\) needs a positive size, got 0$"):
+        StreamReader().iter_chunked(0)
+
+
+async def test_repr_shows_the_state() -> None:
+    producer = CountingProducer()
+    reader = StreamReader(producer, high_water=2, low_water=0)
+    reader.feed_data(b"abc")
+    assert repr(reader) == "<StreamReader 3 bytes buffered, 3 fed, paused>"
+    reader.feed_eof()
+    assert repr(reader) == "<StreamReader 3 bytes buffered, 3 fed, eof, paused>"
+    await reader.read()
+    assert repr(reader) == "<StreamReader 0 bytes buffered, 3 fed, eof>"
+    waiting = StreamReader()
+    task = asyncio.create_task(waiting.readline())
+    await asyncio.sleep(0)
+    assert repr(waiting) == "<StreamReader 0 bytes buffered, 0 fed, waiting in readline()>"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

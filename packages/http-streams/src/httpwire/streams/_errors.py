@@ -18,15 +18,8 @@ __all__ = [
     "StreamError",
 ]
 
-# How many bytes of offending data a message quotes.
+# How many bytes of a line an error message quotes.
 _QUOTE = 40
-
-
-def _quote(data: bytes) -> str:
-    """A bounded repr of ``data`` for an error message."""
-    if len(data) <= _QUOTE:
-        return repr(data)
-    return f"{data[:_QUOTE]!r}... ({len(data)} bytes)"
 
 
 class StreamError(Exception):
@@ -73,7 +66,8 @@ class LineTooLongError(StreamError, ValueError):
         size: The length of the line when its separator was found past the
             limit, else the number of bytes buffered without a separator.
         found: Whether the separator was found (past the limit).
-        head: The first bytes of the line (at most 40).
+        head: The first bytes of the line (at most 40; when the separator
+            was not found, of what was buffered).
     """
 
     def __init__(
@@ -88,8 +82,10 @@ class LineTooLongError(StreamError, ValueError):
             where = f"the line is {size} bytes long, separator {separator!r} included"
         else:
             where = f"no separator {separator!r} in the first {size} bytes"
+        more = "..." if not found or size > len(self.head) else ""
         super().__init__(
-            f"line longer than the limit of {limit} bytes: {where}; the line starts {_quote(head)}"
+            f"line longer than the limit of {limit} bytes: {where}; "
+            f"the line starts {self.head!r}{more}"
         )
 
     def __reduce__(

@@ -589,7 +589,7 @@ class StreamReader:
                     return self._take(end)
                 if split_long:
                     return self._take(limit)
-                raise LineTooLongError(sep, limit, end, True, self._peek(40))
+                raise LineTooLongError(sep, limit, end, True, self._peek(min(end, 40)))
             size = self._size
             if size > limit:
                 # Without a separator in more than ``limit`` bytes, the line is too long.
