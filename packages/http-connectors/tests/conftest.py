@@ -1,9 +1,114 @@
-"""Test settings shared by this package's tests."""
+"""Test settings and helpers shared by this package's tests."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+import pytest
 from hypothesis import settings
 
 # No deadline (a loaded CI machine is slow at random) and a bounded number of
 # examples, so property tests cost the same on every run.
 settings.register_profile("ci", deadline=None, max_examples=150, print_blob=True)
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+StartServer = Callable[[Handler], Awaitable[str]]
+
+
+def client_sockets(port: int) -> int:
+    """How many TCP sockets of this process are connected to ``port`` on loopback (Linux).
+
+    The test servers may run in this process too, so counting all descriptors would count
+    their ends as well; this counts only the client ends (remote port ``port``).
+    """
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as lines:
+                next(lines)
+                for line in lines:
+                    fields = line.split()
+                    remote_port = int(fields[2].rsplit(":", 1)[1], 16)
+                    if remote_port == port:
+                        inodes.add(fields[9])
+        except OSError:
+            continue
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            count += 1
+    return count
+
+
+def open_fds() -> int:
+    """How many file descriptors this process has open (Linux), or -1 when unknown."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return -1
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[StartServer]:
+    """Start scripted loopback servers for cases a general server cannot script.
+
+    The handler gets each connection's streams; ``await start(handler)`` returns the
+    base URL. Servers and their connections are closed when the test ends.
+    """
+    servers: list[asyncio.Server] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def start(handler: Handler) -> str:
+        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)
+            try:
+                await handler(reader, writer)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        server = await asyncio.start_server(run, "127.0.0.1", 0)
+        servers.append(server)
+        port = server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for writer in writers:
+        writer.close()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+@pytest.fixture
+def unaccepting_port() -> Iterator[int]:
+    """A loopback port whose accept queue is full, so connecting to it hangs.
+
+    The listening socket never accepts and its backlog is filled first: the kernel then
+    drops further SYNs, and a connect() neither succeeds nor fails.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port: int = listener.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    listener.close()

@@ -1,10 +1,21 @@
 """Connections, the connection pool, TCP, TLS, Unix and proxy connectors, and the client error
 tree.
+
+The connection API the client uses (see the package README)::
+
+    connector = TCPConnector(limit=30)
+    conn = await connector.acquire("GET", url, sock_connect=30)
+    response = await conn.send("GET", url, headers, body, sock_read=300)
+    body = await response.content.read()
+    response.release()
+    await connector.close()
 """
 
 from __future__ import annotations
 
 from ._auth import BasicAuth
+from ._connection import Connection
+from ._connector import BaseConnector, ConnectionKey, TCPConnector, UnixConnector
 from ._errors import (
     BadResponseError,
     ClientConnectionError,
@@ -24,10 +35,13 @@ from ._errors import (
     ServerDisconnectedError,
     TotalTimeoutError,
 )
+from ._pool import PoolStats
+from ._response import RawResponse
 from ._version import __version__
 
 __all__ = [
     "BadResponseError",
+    "BaseConnector",
     "BasicAuth",
     "ClientConnectionError",
     "ClientConnectorCertificateError",
@@ -40,10 +54,16 @@ __all__ = [
     "ClientSSLError",
     "ClientTimeoutError",
     "ConnectTimeoutError",
+    "Connection",
+    "ConnectionKey",
     "FingerprintMismatch",
+    "PoolStats",
+    "RawResponse",
     "ReadTimeoutError",
     "ServerConnectionError",
     "ServerDisconnectedError",
+    "TCPConnector",
     "TotalTimeoutError",
+    "UnixConnector",
     "__version__",
 ]

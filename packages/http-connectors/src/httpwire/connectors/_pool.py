@@ -90,7 +90,7 @@ class ConnectionPool(Generic[C]):
         limit: The most slots one endpoint may hold at once (``None``: no cap).
         total_limit: The most slots all endpoints may hold at once (``None``: no cap).
         keepalive_timeout: Seconds an idle connection is kept (``None``: until the peer
-            closes it).
+            closes it; ``0``: never kept, every released connection is closed).
     """
 
     __slots__ = (
@@ -243,7 +243,7 @@ class ConnectionPool(Generic[C]):
         """
         if conn.pool_state != ACTIVE:
             return
-        if self._closed or conn.is_closed:
+        if self._closed or conn.is_closed or self._keepalive == 0:
             self.discard(conn)
             return
         key = conn.pool_key
@@ -397,8 +397,8 @@ class ConnectionPool(Generic[C]):
         """True once :meth:`close` was called."""
         return self._closed
 
-    def close(self, error: BaseException) -> None:
-        """Refuse new requests, fail waiters with ``error`` and close the idle connections.
+    def close(self) -> None:
+        """Refuse new requests, fail waiters with RuntimeError and close idle connections.
 
         Connections in use are the caller's to close.
         """
@@ -409,7 +409,7 @@ class ConnectionPool(Generic[C]):
         waiters, self._waiters = self._waiters, deque()
         for waiter in waiters:
             if not waiter.future.done():
-                waiter.future.set_result(error)
+                waiter.future.set_result(RuntimeError("the connection pool was closed"))
         for idle in list(self._idle.values()):
             while idle:
                 self.discard(idle[0])

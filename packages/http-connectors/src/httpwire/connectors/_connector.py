@@ -1,0 +1,533 @@
+"""Connectors: where connections come from (TCP, Unix sockets) and the pool they live in.
+
+A connector owns one :class:`~httpwire.connectors._pool.ConnectionPool`. ``acquire()``
+takes an idle connection to the request's endpoint or opens one in a reserved slot; the
+connection itself sends the request (see :mod:`._connection`) and goes back to the pool
+when its response is complete. Subclasses only say how to open a socket to an endpoint
+(:meth:`BaseConnector._connect`) and, later, what else belongs in the pool key (TLS settings,
+a proxy), so that connections made with different settings are never shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from yarl import URL
+
+from ._auth import BasicAuth
+from ._connection import Connection, ParserOptions
+from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeoutError
+from ._pool import ConnectionPool, PoolStats
+
+__all__ = ["BaseConnector", "ConnectionKey", "TCPConnector", "UnixConnector"]
+
+_SECURE = frozenset({"https", "wss"})
+_CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
+
+
+class ConnectionKey(NamedTuple):
+    """What makes two connections interchangeable: the pool key.
+
+    Attributes:
+        host: The endpoint's host, as in the URL (IDNA-encoded, lower case).
+        port: The endpoint's port.
+        is_ssl: True for https (and wss) endpoints.
+        proxy: The proxy the connection goes through, if any.
+        proxy_auth: The credentials given to that proxy, if any.
+        tls: A hashable summary of the TLS settings (trust, pin), if any.
+    """
+
+    host: str
+    port: int
+    is_ssl: bool
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+    tls: object = None
+
+
+if sys.version_info >= (3, 11):
+    _timeout = asyncio.timeout
+else:  # pragma: no cover - exercised on 3.10 only
+
+    class _timeout:  # mirrors asyncio.timeout
+        """asyncio.timeout for 3.10: cancel the task at the deadline, then raise TimeoutError."""
+
+        def __init__(self, delay: float | None) -> None:
+            self._delay = delay
+            self._handle: asyncio.TimerHandle | None = None
+            self._expired = False
+
+        async def __aenter__(self) -> None:
+            if self._delay is not None:
+                task = asyncio.current_task()
+                assert task is not None
+                self._handle = asyncio.get_running_loop().call_later(
+                    self._delay, self._expire, task
+                )
+
+        def _expire(self, task: asyncio.Task[Any]) -> None:
+            self._expired = True
+            task.cancel()
+
+        async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+            if self._handle is not None:
+                self._handle.cancel()
+            if self._expired and kind is asyncio.CancelledError:
+                raise asyncio.TimeoutError
+
+
+class BaseConnector:
+    """A pool of HTTP/1.1 connections; subclasses say how to open them.
+
+    Args:
+        limit: The most connections open at once to one endpoint, the
+            ``(host, port, is_ssl)`` triple (``None``: no per-endpoint cap).
+        total_limit: The most connections open at once in all (``None``: no cap).
+        keepalive_timeout: Seconds an idle connection is kept for reuse (``None``: until
+            the server closes it).
+        force_close: Close every connection after its response instead of reusing it.
+        max_line_size: The longest status or header line accepted from servers.
+        max_field_size: The longest header field accepted.
+        max_headers: The most header fields accepted in one response head.
+        max_head_size: The largest response head accepted, in bytes.
+
+    Raises:
+        ValueError: A limit is not a positive number.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int | None = None,
+        total_limit: int | None = 100,
+        keepalive_timeout: float | None = 15,
+        force_close: bool = False,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_head_size: int = 65536,
+    ) -> None:
+        for name, value in (("limit", limit), ("total_limit", total_limit)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+        if keepalive_timeout is not None and keepalive_timeout < 0:
+            raise ValueError(f"keepalive_timeout must be >= 0 or None, got {keepalive_timeout!r}")
+        self._limit = limit
+        self._total_limit = total_limit
+        self._keepalive_timeout = keepalive_timeout
+        self._force_close = force_close
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            limit=limit,
+            total_limit=total_limit,
+            keepalive_timeout=0 if force_close else keepalive_timeout,
+        )
+        self._parser_options: ParserOptions = (
+            max_line_size,
+            max_field_size,
+            max_headers,
+            max_head_size,
+        )
+        self._conns: set[Connection] = set()
+        self._closed = False
+        self._closing: asyncio.Future[None] | None = None
+        self._opened = 0
+
+    # -- properties ----------------------------------------------------------------------
+
+    @property
+    def limit(self) -> int | None:
+        """The per-endpoint cap on open connections."""
+        return self._limit
+
+    @property
+    def total_limit(self) -> int | None:
+        """The cap on all open connections."""
+        return self._total_limit
+
+    @property
+    def force_close(self) -> bool:
+        """Whether connections are closed after each response."""
+        return self._force_close
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
+    def stats(self, url: URL | str | None = None) -> PoolStats:
+        """Counts of the pool, or of one endpoint's part of it, for debugging and tests.
+
+        Args:
+            url: Any URL of the endpoint to count (``None``: the whole pool).
+
+        Returns:
+            How many connections are being opened, in use, idle, and how many requests wait.
+        """
+        if url is None:
+            return self._pool.stats()
+        return self._pool.stats(self._key(URL(url) if isinstance(url, str) else url))
+
+    # -- acquiring -----------------------------------------------------------------------
+
+    def _key(self, url: URL) -> ConnectionKey:
+        """The pool key of a URL's endpoint; subclasses add their settings."""
+        return ConnectionKey(url.raw_host or "", url.port or 0, url.scheme in _SECURE)
+
+    async def acquire(
+        self, method: str, url: URL, *, sock_connect: float | None = None
+    ) -> Connection:
+        """Get a connection to the URL's endpoint: an idle one, or a new one.
+
+        Waits, first come first served, while the limits leave no room; cancelling the
+        wait gives the place back. The connection is lent to the caller until its
+        :meth:`Connection.send` response is complete (it then goes back by itself) or
+        :meth:`Connection.release` is called without sending.
+
+        Args:
+            method: The method of the request the connection is for (named in errors).
+            url: The request's URL; its scheme, host and port pick the endpoint.
+            sock_connect: Seconds one connection attempt may take (``None``: no limit).
+
+        Returns:
+            A connection ready for :meth:`Connection.send`.
+
+        Raises:
+            ClientConnectorError: The endpoint could not be reached (names host, port and
+                the OS error).
+            ConnectTimeoutError: ``sock_connect`` elapsed.
+            ClientConnectionError: The connector is closed.
+        """
+        if self._closed:
+            raise ClientConnectionError(
+                f"connector is closed; cannot send {method} {url.with_user(None)}",
+                method=method,
+                url=url,
+            )
+        key = self._key(url)
+        pool = self._pool
+        try:
+            conn = await pool.acquire(key)
+        except RuntimeError as exc:  # closed while waiting
+            raise ClientConnectionError(
+                f"connector was closed while {method} {url.with_user(None)} waited for a "
+                "connection",
+                method=method,
+                url=url,
+            ) from exc
+        if conn is not None:
+            return conn
+        try:
+            conn = await self._open(key, method, url, sock_connect)
+        except BaseException:
+            pool.unreserve(key)
+            raise
+        pool.fill(conn)
+        return conn
+
+    async def _open(
+        self, key: ConnectionKey, method: str, url: URL, sock_connect: float | None
+    ) -> Connection:
+        host, port = self._endpoint(key)
+        pool = self._pool
+        options = self._parser_options
+
+        conns = self._conns
+
+        def factory() -> Connection:
+            return Connection(pool, key, host, port, options, conns)
+
+        _, conn = await self._connect(factory, key, method, url, sock_connect)
+        if self._closed:
+            conn.close()
+            raise ClientConnectionError(
+                f"connector was closed while connecting for {method} {url.with_user(None)}",
+                method=method,
+                url=url,
+            )
+        self._opened += 1
+        return conn
+
+    def _endpoint(self, key: ConnectionKey) -> tuple[str | None, int | None]:
+        """The host and port errors name for a key."""
+        return key.host, key.port
+
+    async def _connect(
+        self,
+        factory: Callable[[], Connection],
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        """Open a transport to the key's endpoint with a protocol from ``factory``."""
+        raise NotImplementedError
+
+    # -- closing -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close every connection and wait until each socket is closed; idempotent.
+
+        Requests waiting for a connection fail with :class:`ClientConnectionError`; those
+        in progress fail with the error of a closed connection. Returns once every
+        transport reported ``connection_lost`` (at most a few seconds).
+        """
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        self._closing = loop.create_future()
+        try:
+            self._pool.close()
+            conns = list(self._conns)
+            for conn in conns:
+                conn.close()
+            waits = [conn.wait_closed() for conn in conns]
+            if waits:
+                await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=_CLOSE_WAIT)
+            for conn in conns:
+                transport = conn.transport
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
+        finally:
+            self._closing.set_result(None)
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if getattr(self, "_closed", True) or not getattr(self, "_opened", 0):
+            return
+        conns = list(self._conns)
+        _warn(
+            f"unclosed connector {self!r} with {len(conns)} open connection(s); "
+            "call 'await connector.close()' or use 'async with'",
+            ResourceWarning,
+            source=self,
+        )
+        for conn in conns:
+            try:
+                conn.close()
+            except RuntimeError:  # the loop is closed
+                pass
+
+    async def __aenter__(self) -> BaseConnector:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<{type(self).__name__} {state} {self._pool.stats()}>"
+
+
+class TCPConnector(BaseConnector):
+    """Connections over TCP.
+
+    Host names are resolved with ``loop.getaddrinfo`` and every address is tried in
+    turn until one accepts; the error of a failure names the host, the port and the OS
+    error of each address.
+
+    Args:
+        family: ``socket.AF_INET`` or ``socket.AF_INET6`` to use only that family
+            (``0``: both).
+        local_addr: A ``(host, port)`` to bind the local end to.
+        **kwargs: The pool's settings, see :class:`BaseConnector`.
+
+    Example:
+        >>> connector = TCPConnector(limit=30)  # at most 30 connections per endpoint
+    """
+
+    def __init__(
+        self,
+        *,
+        family: int = 0,
+        local_addr: tuple[str, int] | None = None,
+        limit: int | None = None,
+        total_limit: int | None = 100,
+        keepalive_timeout: float | None = 15,
+        force_close: bool = False,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_head_size: int = 65536,
+    ) -> None:
+        super().__init__(
+            limit=limit,
+            total_limit=total_limit,
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+            max_head_size=max_head_size,
+        )
+        if family not in (0, socket.AF_INET, socket.AF_INET6):
+            raise ValueError(f"family must be 0, AF_INET or AF_INET6, got {family!r}")
+        self._family = family
+        self._local_addr = local_addr
+
+    @property
+    def family(self) -> int:
+        """The address family connections are restricted to (0: any)."""
+        return self._family
+
+    async def _resolve(
+        self, host: str, port: int, method: str, url: URL
+    ) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
+        loop = asyncio.get_running_loop()
+        infos: list[tuple[int, int, int, str, tuple[Any, ...]]]
+        try:
+            infos = await loop.getaddrinfo(  # type: ignore[assignment]  # widened to Any addrs
+                host, port, family=self._family, type=socket.SOCK_STREAM
+            )
+        except OSError as exc:
+            raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
+        if not infos:
+            raise ClientConnectorError(
+                host, port, None, method=method, url=url, reason="no address found"
+            )
+        return infos
+
+    async def _connect(
+        self,
+        factory: Callable[[], Connection],
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        host, port = key.host, key.port
+        if key.is_ssl:
+            raise ClientConnectorError(
+                host,
+                port,
+                None,
+                method=method,
+                url=url,
+                reason="https is not supported by this connector yet",
+            )
+        infos = await self._resolve(host, port, method, url)
+        loop = asyncio.get_running_loop()
+        errors: list[tuple[str, BaseException]] = []
+        for family, _, proto, _, address in infos:
+            try:
+                async with _timeout(sock_connect):
+                    return await loop.create_connection(
+                        factory,
+                        host=address[0],
+                        port=address[1],
+                        family=family,
+                        proto=proto,
+                        local_addr=self._local_addr,
+                    )
+            except (OSError, asyncio.TimeoutError) as exc:
+                errors.append((address[0], exc))
+        raise _connect_failed(host, port, errors, method, url, sock_connect)
+
+
+def _connect_failed(
+    host: str,
+    port: int,
+    errors: list[tuple[str, BaseException]],
+    method: str,
+    url: URL,
+    sock_connect: float | None,
+) -> ClientConnectorError | ConnectTimeoutError:
+    last = errors[-1][1]
+    if all(_is_deadline(e) for _, e in errors):
+        error: ClientConnectorError | ConnectTimeoutError = ConnectTimeoutError(
+            sock_connect, method=method, url=url, host=host, port=port
+        )
+    elif len(errors) == 1:
+        error = ClientConnectorError(host, port, last, method=method, url=url)
+    else:
+        reasons = "; ".join(f"{address}: {_reason(exc, sock_connect)}" for address, exc in errors)
+        error = ClientConnectorError(
+            host, port, last, method=method, url=url, reason=f"every address failed ({reasons})"
+        )
+    error.__cause__ = last
+    return error
+
+
+def _is_deadline(exc: BaseException) -> bool:
+    """True for our own sock_connect deadline, False for an OS error (even ETIMEDOUT)."""
+    return isinstance(exc, asyncio.TimeoutError) and getattr(exc, "errno", None) is None
+
+
+def _reason(exc: BaseException, sock_connect: float | None) -> str:
+    if _is_deadline(exc):
+        return f"timed out after {sock_connect} s"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+class UnixConnector(BaseConnector):
+    """Connections over a Unix domain socket (POSIX only).
+
+    Every request goes to the socket at ``path`` whatever its URL's host; the URL still
+    gives the ``Host`` header and the pool key, so ``limit`` applies per URL endpoint.
+
+    Args:
+        path: The filesystem path of the server's socket.
+        **kwargs: The pool's settings, see :class:`BaseConnector`.
+
+    Example:
+        >>> connector = UnixConnector("/run/app.sock")
+    """
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        limit: int | None = None,
+        total_limit: int | None = 100,
+        keepalive_timeout: float | None = 15,
+        force_close: bool = False,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_head_size: int = 65536,
+    ) -> None:
+        super().__init__(
+            limit=limit,
+            total_limit=total_limit,
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+            max_head_size=max_head_size,
+        )
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        """The path of the server's socket."""
+        return self._path
+
+    def _endpoint(self, key: ConnectionKey) -> tuple[str | None, int | None]:
+        return self._path, None
+
+    async def _connect(
+        self,
+        factory: Callable[[], Connection],
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        loop = asyncio.get_running_loop()
+        try:
+            async with _timeout(sock_connect):
+                return await loop.create_unix_connection(factory, self._path)
+        except (OSError, asyncio.TimeoutError) as exc:
+            if _is_deadline(exc):
+                raise ConnectTimeoutError(
+                    sock_connect, method=method, url=url, host=self._path
+                ) from exc
+            raise ClientConnectorError(self._path, None, exc, method=method, url=url) from exc
