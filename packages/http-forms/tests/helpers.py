@@ -38,10 +38,11 @@ class EmailPart:
 
     def __init__(self, message: email.message.Message) -> None:
         self.content_type = message.get_content_type()
-        self.headers = dict(message.items())
+        self.headers = dict(message.raw_items())
         self.name = message.get_param("name", header="content-disposition")
         self.filename = message.get_filename()
-        payload = message.get_payload(decode=True)
+        self.is_multipart = message.is_multipart()
+        payload = b"" if self.is_multipart else message.get_payload(decode=True)
         assert isinstance(payload, bytes), type(payload)
         self.payload = payload
 
