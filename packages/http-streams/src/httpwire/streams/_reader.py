@@ -522,6 +522,13 @@ class StreamReader:
             ConcurrentReadError: Another coroutine is waiting on this reader.
             BaseException: The exception set by the producer, if any.
         """
+        buf = self._buffer
+        if buf and self._waiter is None and self._exception is None:
+            # The common case, without a second coroutine: the line is in the first piece.
+            off = self._offset
+            end = buf[0].find(b"\n", off) + 1 - off
+            if 0 < end <= self._limit:
+                return self._take(end)
         return await self._readuntil(b"\n", "readline", False)
 
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
