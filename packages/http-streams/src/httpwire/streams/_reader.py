@@ -1,19 +1,14 @@
 """StreamReader: an asyncio byte stream fed by a producer, with flow control.
 
-Strategy. The buffer is a deque of the ``bytes`` objects the producer fed, plus
-an offset into the first one; ``_size`` counts the bytes not yet read. Nothing
-is copied on the way in, and a read copies only when it must: a read asking
-for at least what the first piece holds gets that piece itself, a read that
-spans pieces joins exactly the bytes it returns (once), and ``read()`` of a
-whole stream drains the pieces into one growing buffer as they arrive, so the
-stream is never held twice.
-
-A read that finds what it needs in the buffer never touches the event loop. A
-read that must wait creates one future, stored in ``_waiter``; the producer's
-next call (data, a chunk end, the end, an error) completes it, and the read
-looks at the buffer again. Because a read consumes only once it has all it
-needs, a read cancelled while waiting loses nothing. Only one coroutine may
-wait at a time (:class:`ConcurrentReadError` otherwise).
+Strategy. The storage and its copy-free consumption are in ``_buffer.py``;
+this module adds the producer's side, waiting, and the read methods. A read
+that finds what it needs in the buffer never touches the event loop. A read
+that must wait creates one future, stored in ``_waiter``; the producer's next
+call (data, a chunk end, the end, an error) completes it, and the read looks
+at the buffer again. A read consumes only once it has all it needs (``read()``
+of everything, which drains as it goes, puts the bytes back if interrupted),
+so a read cancelled while waiting loses nothing. Only one coroutine may wait
+at a time (:class:`ConcurrentReadError` otherwise).
 
 Flow control: when buffered bytes pass ``high_water`` the producer is paused
 (once), and when reads bring them down to ``low_water`` it is resumed (once).
@@ -31,6 +26,7 @@ import sys
 from collections import deque
 
 from ._body import Producer
+from ._buffer import PieceBuffer, SeparatorSearch
 from ._errors import ConcurrentReadError, FeedAfterEofError, IncompleteReadError, LineTooLongError
 from ._iterators import ChunkIterator, LineIterator, ReadIterator
 
@@ -47,7 +43,7 @@ DEFAULT_HIGH_WATER = 2**18
 DEFAULT_LIMIT = 2**16
 
 
-class StreamReader:
+class StreamReader(PieceBuffer):
     """An asyncio stream of bytes fed by a producer, with bounded buffering.
 
     The producer side calls :meth:`feed_data`, :meth:`end_chunk`,
@@ -74,7 +70,6 @@ class StreamReader:
     """
 
     __slots__ = (
-        "_buffer",
         "_chunk_ends",
         "_eof",
         "_eof_waiter",
@@ -82,12 +77,7 @@ class StreamReader:
         "_high_water",
         "_last_mark",
         "_limit",
-        "_low_water",
-        "_offset",
         "_pause_at",
-        "_paused",
-        "_producer",
-        "_size",
         "_total_bytes",
         "_waiter",
         "_waiter_name",
@@ -111,15 +101,10 @@ class StreamReader:
             )
         if limit <= 0:
             raise ValueError(f"limit must be a positive number of bytes, got {limit!r}")
-        self._producer = producer
+        super().__init__(producer, low_water)
         self._high_water = high_water
-        self._low_water = low_water
         self._limit = limit
         self._pause_at = high_water
-        self._paused = False
-        self._buffer: deque[bytes] = deque()
-        self._offset = 0
-        self._size = 0
         self._total_bytes = 0
         self._eof = False
         self._exception: BaseException | None = None
@@ -351,60 +336,6 @@ class StreamReader:
 
     # -- consuming ----------------------------------------------------------------------------
 
-    def _resume_if_drained(self) -> None:
-        if self._size <= self._low_water:
-            self._paused = False
-            assert self._producer is not None
-            self._producer.resume_reading()
-
-    def _take(self, n: int) -> bytes:
-        """Consume and return the first ``n`` buffered bytes (``0 < n <= _size``)."""
-        buf = self._buffer
-        first = buf[0]
-        off = self._offset
-        avail = len(first) - off
-        if n < avail:
-            self._offset = off + n
-            data = first[off : off + n]
-        elif n == avail:
-            buf.popleft()
-            self._offset = 0
-            data = first[off:] if off else first
-        else:
-            parts: list[bytes | memoryview] = [memoryview(first)[off:] if off else first]
-            buf.popleft()
-            left = n - avail
-            while left:
-                chunk = buf[0]
-                size = len(chunk)
-                if size <= left:
-                    parts.append(chunk)
-                    buf.popleft()
-                    left -= size
-                else:
-                    parts.append(memoryview(chunk)[:left])
-                    self._offset = left
-                    break
-            else:
-                self._offset = 0
-            data = b"".join(parts)
-        self._size -= n
-        if self._paused:
-            self._resume_if_drained()
-        return data
-
-    def _take_first(self) -> bytes:
-        """Consume and return the rest of the first buffered piece."""
-        first = self._buffer.popleft()
-        off = self._offset
-        if off:
-            self._offset = 0
-            first = first[off:]
-        self._size -= len(first)
-        if self._paused:
-            self._resume_if_drained()
-        return first
-
     async def read(self, n: int = -1) -> bytes:
         """Read up to ``n`` bytes, waiting only while nothing is buffered.
 
@@ -455,12 +386,7 @@ class StreamReader:
         except BaseException:
             if self._exception is None and out.tell():
                 # Cancelled (or interrupted) while waiting: put the bytes back in front.
-                data = out.getvalue()
-                if self._offset:
-                    buf[0] = buf[0][self._offset :]
-                    self._offset = 0
-                buf.appendleft(data)
-                self._size += len(data)
+                self._put_back(out.getvalue())
             raise
 
     async def readany(self) -> bytes:
@@ -568,28 +494,10 @@ class StreamReader:
                     return self._take(end)
         # Search piece by piece, resuming where the previous pass stopped, since
         # only appends happen while this coroutine waits.
+        search = SeparatorSearch(sep)
         seplen = len(sep)
-        index = 0  # the next piece to search
-        pos = 0  # where that piece starts, counted from the first unread byte
-        tail = b""  # the last seplen - 1 bytes before that piece, for a separator across pieces
         while True:
-            found = -1
-            while index < len(buf):
-                chunk = buf[index]
-                start = self._offset if index == 0 else 0
-                if seplen > 1 and tail:
-                    j = (tail + chunk[start : start + seplen - 1]).find(sep)
-                    if j >= 0:
-                        found = pos - len(tail) + j
-                        break
-                i = chunk.find(sep, start)
-                if i >= 0:
-                    found = pos + i - start
-                    break
-                if seplen > 1:
-                    tail = (tail + chunk[max(start, len(chunk) - seplen + 1) :])[1 - seplen :]
-                pos += len(chunk) - start
-                index += 1
+            found = search.find(buf, self._offset)
             if found >= 0:
                 end = found + seplen
                 if end <= limit:
@@ -606,18 +514,6 @@ class StreamReader:
             if self._eof:
                 return self._take(size) if size else b""
             await self._wait(name, limit + 1)
-
-    def _peek(self, n: int) -> bytes:
-        """The first ``n`` buffered bytes (or fewer), without consuming them."""
-        parts: list[bytes] = []
-        off = self._offset
-        for chunk in self._buffer:
-            parts.append(chunk[off : off + n])
-            n -= len(parts[-1])
-            off = 0
-            if n <= 0:
-                break
-        return b"".join(parts)
 
     async def readchunk(self) -> tuple[bytes, bool]:
         """Read the data up to the producer's next chunk end, or what is buffered.
