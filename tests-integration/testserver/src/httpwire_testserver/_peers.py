@@ -1,0 +1,415 @@
+"""Real peers in their own processes: httpbin on gunicorn, and proxy.py.
+
+Each peer runs in a new session (``start_new_session=True``), so it leads its
+own process group and :meth:`PeerProcess.stop` ends it together with its
+children (gunicorn's workers, proxy.py's acceptors) with one ``killpg``:
+SIGTERM, then SIGKILL after a grace period. Every running peer is also
+registered for :func:`stop_all_peers`, called at interpreter exit (``atexit``)
+and on SIGTERM/SIGHUP, so an interrupted test run leaves nothing behind.
+On Linux each peer also asks the kernel for SIGTERM when the process that
+started it dies (``PR_SET_PDEATHSIG``), which covers even a SIGKILLed test run.
+Peers listen on loopback only; a peer is ready once it answers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from urllib.parse import quote
+
+from ._net import bind_loopback, bind_unix, short_tempdir, wait_listening
+
+__all__ = [
+    "HttpbinPeer",
+    "PeerProcess",
+    "PeerUnavailableError",
+    "ProxyPeer",
+    "install_signal_handlers",
+    "stop_all_peers",
+]
+
+_RUNNING: set[PeerProcess] = set()
+_LOCK = threading.Lock()
+_STOP_GRACE = 5.0
+
+
+class PeerUnavailableError(RuntimeError):
+    """A peer cannot run here because a package it needs is not installed."""
+
+
+def stop_all_peers() -> None:
+    """Stop every peer process still running (idempotent)."""
+    with _LOCK:
+        peers = list(_RUNNING)
+    for peer in peers:
+        peer.stop()
+
+
+atexit.register(stop_all_peers)
+
+_handlers_installed = False
+
+
+def install_signal_handlers() -> None:
+    """Stop all peers on SIGTERM and SIGHUP, then let the signal do what it did before.
+
+    Only signals whose handler is still the default are taken over, and only from
+    the main thread (Python delivers signals there).
+    """
+    global _handlers_installed
+    if _handlers_installed or threading.current_thread() is not threading.main_thread():
+        return
+    _handlers_installed = True
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        previous = signal.getsignal(signum)
+        if previous is not signal.SIG_DFL:
+            continue
+
+        def handler(received: int, frame: FrameType | None) -> None:
+            stop_all_peers()
+            signal.signal(received, signal.SIG_DFL)
+            os.kill(os.getpid(), received)
+
+        signal.signal(signum, handler)
+
+
+class PeerProcess:
+    """One peer program in its own process group, its output kept in a log file.
+
+    Args:
+        name: A short name for messages.
+        argv: The command line.
+        log_path: Where stdout and stderr go.
+        pass_fds: Descriptors the child inherits (pre-bound listening sockets).
+    """
+
+    def __init__(
+        self, name: str, argv: list[str], log_path: Path, pass_fds: tuple[int, ...] = ()
+    ) -> None:
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self.pass_fds = pass_fds
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the program in a new session (its own process group)."""
+        install_signal_handlers()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=self.pass_fds,
+                env=env,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        with _LOCK:
+            _RUNNING.add(self)
+
+    def exit_reason(self) -> str | None:
+        """Why the process is gone, with the end of its log; ``None`` while it runs."""
+        if self.process is None or self.process.poll() is None:
+            return None
+        return f"{self.name} exited with status {self.process.returncode}:\n{self.log_tail()}"
+
+    def log_tail(self, size: int = 4000) -> str:
+        """The last ``size`` characters of the log."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return text[-size:]
+
+    def wait_ready(self, *addresses: tuple[str, int] | str, timeout: float = 60.0) -> None:
+        """Wait until every address accepts connections.
+
+        Raises:
+            RuntimeError: The process exited first (its log tail is in the message).
+            TimeoutError: It did not listen in time.
+        """
+        for address in addresses:
+            try:
+                wait_listening(address, timeout=timeout, alive=self.exit_reason)
+            except TimeoutError as exc:
+                raise TimeoutError(f"{self.name}: {exc}\n{self.log_tail()}") from None
+
+    def stop(self) -> None:
+        """End the process group: SIGTERM, then SIGKILL after a grace period."""
+        process = self.process
+        with _LOCK:
+            _RUNNING.discard(self)
+        if process is None:
+            return
+        self.process = None
+        for signum, wait in ((signal.SIGTERM, _STOP_GRACE), (signal.SIGKILL, _STOP_GRACE)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signum)
+            try:
+                process.wait(wait)
+                # The leader is gone; children that outlived it still hold the group.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the parent dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+
+
+def _require(module: str, distribution: str, what: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise PeerUnavailableError(f"{what} needs {distribution}: pip install {distribution}")
+
+
+class HttpbinPeer:
+    """httpbin served by gunicorn with the gthread worker, on loopback TCP and a Unix socket.
+
+    Attributes:
+        host: ``"127.0.0.1"``.
+        port: The TCP port.
+        unix_path: The Unix socket path.
+        http_url: ``http://127.0.0.1:PORT``.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, *, workers: int = 1, threads: int = 8, keepalive: int = 30) -> None:
+        self.workers = workers
+        self.threads = threads
+        self.keepalive = keepalive
+        self.port = 0
+        self.unix_path = ""
+        self._dir: str | None = None
+        self._process: PeerProcess | None = None
+
+    @property
+    def http_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> HttpbinPeer:
+        """Start gunicorn and wait until both its sockets accept connections.
+
+        Raises:
+            PeerUnavailableError: gunicorn or httpbin is not installed.
+        """
+        _require("gunicorn", "gunicorn", "httpbin_server")
+        _require("httpbin", "httpbin", "httpbin_server")
+        self._dir = short_tempdir("httpbin-")
+        self.unix_path = os.path.join(self._dir, "httpbin.sock")
+        # Both sockets are bound here and handed over (gunicorn's fd://), so no
+        # other process can take the port between choosing and binding it.
+        (tcp,) = bind_loopback(0, ipv6=False)
+        unix = bind_unix(self.unix_path)
+        listeners = (tcp, unix)
+        for listener in listeners:
+            listener.setblocking(True)
+        self.port = tcp.getsockname()[1]
+        argv = [
+            sys.executable, "-m", "gunicorn",
+            "--worker-class", "gthread",
+            "--workers", str(self.workers),
+            "--threads", str(self.threads),
+            "--keep-alive", str(self.keepalive),
+            "--bind", f"fd://{tcp.fileno()}",
+            "--bind", f"fd://{unix.fileno()}",
+            "--graceful-timeout", "2",
+            "--log-level", "warning",
+            "--worker-tmp-dir", self._dir,
+        ]  # fmt: skip
+        if _gunicorn_has_control_socket():
+            argv.append(
+                "--no-control-socket"
+            )  # else every instance shares ~/.gunicorn/gunicorn.ctl
+        argv.append("httpbin:app")
+        fds = tuple(listener.fileno() for listener in listeners)
+        self._process = PeerProcess(
+            "gunicorn (httpbin)", argv, Path(self._dir) / "gunicorn.log", fds
+        )
+        try:
+            self._process.start()
+        finally:
+            for listener in listeners:
+                listener.close()
+        try:
+            # The sockets listen already, so a connection proves nothing: wait for an answer.
+            _wait_http(self._process, (self.host, self.port), timeout)
+            _wait_http(self._process, self.unix_path, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop gunicorn and its workers and remove the socket directory."""
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __repr__(self) -> str:
+        return f"<HttpbinPeer http={self.http_url} unix={self.unix_path}>"
+
+
+def _wait_http(process: PeerProcess, address: tuple[str, int] | str, timeout: float) -> None:
+    """Wait until ``GET /status/204`` at ``address`` is answered."""
+    deadline = time.monotonic() + timeout
+    while True:
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(1.0)
+                sock.connect(address)
+                sock.sendall(
+                    b"GET /status/204 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+                )
+                if sock.recv(12).startswith(b"HTTP/1.1 204"):
+                    return
+        except OSError:
+            pass
+        reason = process.exit_reason()
+        if reason is not None:
+            raise RuntimeError(reason)
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{process.name} did not answer at {address!r} in {timeout} s\n"
+                f"{process.log_tail()}"
+            )
+        time.sleep(0.05)
+
+
+def _gunicorn_has_control_socket() -> bool:
+    try:
+        version = importlib.metadata.version("gunicorn")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    major, minor = (int(part) for part in [*version.split("."), "0"][:2])
+    return (major, minor) >= (25, 1)
+
+
+class ProxyPeer:
+    """proxy.py, a forwarding proxy with CONNECT, on loopback; optionally with Basic auth.
+
+    Args:
+        auth: ``(user, password)`` the proxy requires, or ``None`` for an open proxy.
+
+    Attributes:
+        host: ``"127.0.0.1"``.
+        port: The proxy's port.
+        auth: The credentials it requires (``None``: open).
+        url: ``http://127.0.0.1:PORT`` (no credentials).
+        auth_url: The URL with the credentials percent-encoded in its userinfo
+            (equal to ``url`` for an open proxy).
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+        self.auth = auth
+        self.port = 0
+        self._dir: str | None = None
+        self._process: PeerProcess | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        """The proxy URL with percent-encoded credentials (``url`` for an open proxy)."""
+        if self.auth is None:
+            return self.url
+        user, password = (quote(part, safe="") for part in self.auth)
+        return f"http://{user}:{password}@{self.host}:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> ProxyPeer:
+        """Start proxy.py and wait until it accepts connections.
+
+        Raises:
+            PeerUnavailableError: proxy.py is not installed.
+        """
+        try:
+            importlib.metadata.version("proxy.py")
+        except importlib.metadata.PackageNotFoundError:
+            raise PeerUnavailableError(
+                "the proxy fixture needs proxy.py: pip install proxy.py"
+            ) from None
+        self._dir = short_tempdir("proxypy-")
+        port_file = Path(self._dir) / "port"
+        argv = [
+            sys.executable, "-m", "proxy",
+            "--hostname", self.host,
+            "--port", "0",
+            "--port-file", str(port_file),
+            "--num-acceptors", "1",
+            "--num-workers", "2",
+            "--data-dir", self._dir,
+            "--log-level", "WARNING",
+            "--timeout", "30",
+        ]  # fmt: skip
+        if self.auth is not None:
+            # proxy.py compares the Proxy-Authorization token with base64("user:password").
+            argv += ["--basic-auth", f"{self.auth[0]}:{self.auth[1]}"]
+        name = "proxy.py" + (" (auth)" if self.auth else "")
+        self._process = PeerProcess(name, argv, Path(self._dir) / "proxy.log")
+        self._process.start()
+        try:
+            self.port = _read_port_file(port_file, self._process, timeout)
+            self._process.wait_ready((self.host, self.port), timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop proxy.py and its workers and remove its directory."""
+        if self._process is not None:
+            self._process.stop()
+            self._process = None
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __repr__(self) -> str:
+        return f"<ProxyPeer url={self.url} auth={'yes' if self.auth else 'no'}>"
+
+
+def _read_port_file(path: Path, process: PeerProcess, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError, ValueError):
+            text = path.read_text().strip()
+            if text:
+                return int(text.split()[0])
+        reason = process.exit_reason()
+        if reason is not None:
+            raise RuntimeError(reason)
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{process.name} wrote no port to {path} in {timeout} s")
+        time.sleep(0.05)
