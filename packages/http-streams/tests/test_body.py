@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from httpwire.streams import Body, BytesBody, Producer, StreamReader
+from httpwire.streams import Body, BytesBody, Producer, StreamReader, iter_body
 
 
 class Generated:
@@ -76,3 +76,15 @@ async def test_binary_body_with_long_lines_is_sent_whole() -> None:
 def test_transports_are_producers() -> None:
     assert isinstance(asyncio.ReadTransport(), Producer)
     assert not isinstance(object(), Producer)
+
+
+async def test_iter_body_gives_a_stream_its_pieces_not_its_lines() -> None:
+    stream = StreamReader()
+    pieces = [b"a\nb\nc", b"\nd"]
+    for piece in pieces:
+        stream.feed_data(piece)
+    stream.feed_eof()
+    got = [piece async for piece in iter_body(stream)]
+    assert got == pieces and got[0] is pieces[0]
+    assert [piece async for piece in iter_body(Generated())] == [b"a", b"b"]
+    assert [piece async for piece in iter_body(BytesBody(b"xyz"))] == [b"xyz"]

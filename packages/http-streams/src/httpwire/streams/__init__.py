@@ -7,7 +7,7 @@ much is buffered; a :class:`Body` is any sized async source of bytes.
 
 from __future__ import annotations
 
-from ._body import Body, BytesBody, Producer
+from ._body import Body, BytesBody, Producer, iter_body
 from ._errors import (
     ConcurrentReadError,
     FeedAfterEofError,
@@ -36,4 +36,5 @@ __all__ = [
     "StreamError",
     "StreamReader",
     "__version__",
+    "iter_body",
 ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Body", "BytesBody", "Producer"]
+__all__ = ["Body", "BytesBody", "Producer", "iter_body"]
 
 
 @runtime_checkable
@@ -108,3 +108,25 @@ class BytesBody:
 
     def __repr__(self) -> str:
         return f"<BytesBody {len(self._data)} bytes>"
+
+
+def iter_body(body: Body) -> AsyncIterator[bytes]:
+    """Iterate a Body the way a sender should: in the pieces it was given.
+
+    A :class:`~httpwire.streams.StreamReader` iterates by lines (the API users
+    know from ``async for line in reader``); a sender wants its pieces as they
+    were fed instead, without a cut at every newline. This gives a stream's
+    ``iter_any()`` (any object with that method) and the Body's own iterator
+    otherwise.
+
+    Args:
+        body: The Body to send.
+
+    Returns:
+        An async iterator over pieces whose concatenation is the body.
+    """
+    iter_any = getattr(body, "iter_any", None)
+    if iter_any is not None:
+        pieces: AsyncIterator[bytes] = iter_any()
+        return pieces
+    return body.__aiter__()
