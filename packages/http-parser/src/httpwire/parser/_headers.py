@@ -175,8 +175,8 @@ def parse_fields_slow(
             )
         if not _BTOKEN_RE.fullmatch(name):
             raise InvalidHeaderError(
-                f"invalid field name {bounded_repr(name)} in {what} line {number}: a name "
-                "is a token (RFC 9110 §5.1)"
+                f"invalid field name {bounded_repr(name)} in {what} line {number} "
+                f"{bounded_repr(line)}: a name is a token (RFC 9110 §5.1)"
             )
         value = value.strip(_WS)
         _check_value(line, value, number, what)

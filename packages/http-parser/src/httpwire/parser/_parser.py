@@ -270,7 +270,7 @@ class _Parser:
             if state == _HEAD and not self._lines and buf.startswith((b"\r", b"\n")):
                 return True  # leading empty lines: let _run skip them
             self._check_partial_head(buf)
-            self._scan = max(len(buf) - 2, 0)
+            self._scan = max(len(buf) - 3, 0)
             return False
         if state == _CHUNK_SIZE:
             if buf.find(b"\n", self._scan) >= 0:
@@ -284,7 +284,7 @@ class _Parser:
     def _wait(self, rest: bytes) -> None:
         """Keep ``rest`` (an unfinished line or section) and check the limits on it."""
         buf = self._buf = bytearray(rest)
-        self._scan = max(len(buf) - 2, 0) if self._state != _CHUNK_SIZE else len(buf)
+        self._scan = max(len(buf) - 3, 0) if self._state != _CHUNK_SIZE else len(buf)
         self._lines = 0
         self._line_start = 0
         state = self._state

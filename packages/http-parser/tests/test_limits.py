@@ -1,0 +1,116 @@
+"""Limits: defaults, keyword overrides, and failing before buffering without bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from httpwire.parser import (
+    FieldTooLargeError,
+    HeadTooLargeError,
+    LimitExceededError,
+    LineTooLongError,
+    RequestHead,
+    RequestParser,
+    ResponseHead,
+    ResponseParser,
+    TooManyHeadersError,
+)
+
+Parser = type[ResponseParser] | type[RequestParser]
+START = {ResponseParser: b"HTTP/1.1 200 OK\r\n", RequestParser: b"GET / HTTP/1.1\r\nHost: h\r\n"}
+BOTH = [ResponseParser, RequestParser]
+
+
+def fill(parser: ResponseParser | RequestParser, data: bytes, piece: int) -> None:
+    for i in range(0, len(data), piece):
+        parser.feed(data[i : i + piece])
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_defaults_accept_a_field_line_of_8190_bytes_and_reject_8191(cls: Parser) -> None:
+    ok = b"X: " + b"v" * 8187
+    events = cls().feed(START[cls] + ok + b"\r\nContent-Length: 0\r\n\r\n")
+    assert len(events) == 2
+    with pytest.raises(FieldTooLargeError) as info:
+        cls().feed(START[cls] + ok + b"v\r\nContent-Length: 0\r\n\r\n")
+    assert info.value.limit == 8190
+    assert str(info.value).endswith("(8191 bytes) is longer than max_field_size=8190 bytes")
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_ten_megabyte_field_line_fails_as_soon_as_it_passes_the_limit(cls: Parser) -> None:
+    parser = cls()
+    parser.feed(START[cls] + b"X-Big: ")
+    fed = 0
+    with pytest.raises(FieldTooLargeError) as info:
+        while fed < 10 * 2**20:
+            parser.feed(b"a" * 1024)
+            fed += 1024
+    assert fed <= 8192  # failed within the piece that crossed the limit
+    assert str(info.value).startswith("header line b'X-Big: aaaa")
+    assert isinstance(info.value, LimitExceededError)
+
+
+@pytest.mark.parametrize("cls", BOTH)
+def test_start_line_limit(cls: Parser) -> None:
+    parser = cls(max_line_size=50)
+    with pytest.raises(LineTooLongError) as info:
+        fill(parser, b"GET /" + b"a" * 100, 10)
+    kind = "request" if cls is RequestParser else "status"
+    assert str(info.value).startswith(f"{kind} line b'GET /aaaa")
+    assert info.value.limit == 50
+    assert info.value.status_hint == 414
+
+
+def test_start_line_limit_on_a_complete_head() -> None:
+    with pytest.raises(LineTooLongError) as info:
+        RequestParser(max_line_size=20).feed(
+            b"GET /" + b"a" * 30 + b" HTTP/1.1\r\nHost: h\r\n\r\n"
+        )
+    assert str(info.value) == (
+        f"request line {b'GET /' + b'a' * 30 + b' HTTP/1.1'!r} is longer than "
+        "max_line_size=20 bytes"
+    )
+
+
+@pytest.mark.parametrize("cls", BOTH)
+@pytest.mark.parametrize("piece", [1, 7, 100000])
+def test_too_many_headers(cls: Parser, piece: int) -> None:
+    fields = b"".join(b"X-%d: v\r\n" % i for i in range(6))
+    parser = cls(max_headers=5)
+    with pytest.raises(TooManyHeadersError) as info:
+        fill(parser, START[cls] + fields + b"\r\n", piece)
+    assert "more than max_headers=5 header fields" in str(info.value)
+    ok = cls(max_headers=6 + (cls is RequestParser))  # Host is a field too
+    head = ok.feed(START[cls] + fields + b"\r\n")[0]
+    assert isinstance(head, (ResponseHead, RequestHead))
+    assert len(head.headers) == 6 + (cls is RequestParser)
+
+
+@pytest.mark.parametrize("cls", BOTH)
+@pytest.mark.parametrize("piece", [1, 1000, 100000])
+def test_head_size_limit(cls: Parser, piece: int) -> None:
+    fields = b"".join(b"X-%03d: %s\r\n" % (i, b"v" * 90) for i in range(20))  # 20 x 99 bytes
+    parser = cls(max_head_size=1000)
+    with pytest.raises(HeadTooLargeError) as info:
+        fill(parser, START[cls] + fields + b"\r\n", piece)
+    assert str(info.value).endswith("is larger than max_head_size=1000 bytes")
+    assert info.value.limit == 1000
+
+
+def test_head_exactly_at_the_size_limit_is_accepted() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX: "
+    head += b"v" * (200 - len(head) - 4) + b"\r\n\r\n"
+    assert len(head) == 200
+    assert len(ResponseParser(max_head_size=200).feed(head)) == 2
+    with pytest.raises(HeadTooLargeError):
+        ResponseParser(max_head_size=199).feed(head)
+
+
+@pytest.mark.parametrize(
+    "name", ["max_line_size", "max_field_size", "max_headers", "max_head_size"]
+)
+@pytest.mark.parametrize("value", [0, -1, 1.5, "10"])
+def test_limits_must_be_positive_ints(name: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be a positive int, got {value!r}"):
+        ResponseParser(**{name: value})  # type: ignore[arg-type]
