@@ -246,8 +246,14 @@ class Connection(asyncio.Protocol):
         """Close the transport now (``connection_lost`` follows); idempotent."""
         if not self._closed:
             self._closed = True
-            if self._transport is not None:
-                self._transport.close()
+            transport = self._transport
+            if transport is not None:
+                # Unsent bytes belong to a request being abandoned: drop them rather than
+                # wait, maybe forever, for a peer that does not read.
+                if transport.get_write_buffer_size():
+                    transport.abort()
+                else:
+                    transport.close()
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -315,6 +321,9 @@ class Connection(asyncio.Protocol):
                 return
             elif type(event) is InformationalResponse:
                 exchange.informational.append(event)
+                drain = self._drain_waiter
+                if drain is not None and not drain.done():
+                    drain.set_result(None)  # wakes a wait for 100 Continue
             if self._exchange is not exchange:
                 return  # failed while handling the event
         if self._parser.upgraded and exchange.head is not None:

@@ -15,7 +15,7 @@ import socket
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
 
@@ -26,6 +26,7 @@ from ._pool import ConnectionPool, PoolStats
 
 __all__ = ["BaseConnector", "ConnectionKey", "TCPConnector", "UnixConnector"]
 
+_Self = TypeVar("_Self", bound="BaseConnector")
 _SECURE = frozenset({"https", "wss"})
 _CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
 
@@ -313,7 +314,7 @@ class BaseConnector:
             except RuntimeError:  # the loop is closed
                 pass
 
-    async def __aenter__(self) -> BaseConnector:
+    async def __aenter__(self: _Self) -> _Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
