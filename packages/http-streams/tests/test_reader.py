@@ -464,3 +464,13 @@ async def test_repr_shows_the_state() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_data_fed_after_an_exception_is_dropped() -> None:
+    reader = StreamReader()
+    reader.set_exception(ConnectionResetError("reset"))
+    reader.feed_data(b"x" * 1000)
+    reader.end_chunk()
+    assert (reader.buffered, reader.total_bytes) == (0, 0)
+    with pytest.raises(ConnectionResetError, match=r"^reset$"):
+        await reader.readchunk()

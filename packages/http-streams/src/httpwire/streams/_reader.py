@@ -199,8 +199,9 @@ class StreamReader(PieceBuffer):
         """Append ``data`` to the stream and wake the waiting reader.
 
         The reader keeps a reference to ``data`` and may hand it out as it is,
-        so pass ``bytes`` that will not change. Empty data is ignored. When the
-        buffer passes the high-water mark the producer is paused.
+        so pass ``bytes`` that will not change. Empty data is ignored, and so is
+        data fed after :meth:`set_exception` (readers get only the exception).
+        When the buffer passes the high-water mark the producer is paused.
 
         Args:
             data: The next bytes of the stream.
@@ -211,7 +212,7 @@ class StreamReader(PieceBuffer):
         if self._eof:
             raise FeedAfterEofError("feed_data", len(data))
         n = len(data)
-        if not n:
+        if not n or self._exception is not None:
             return
         self._buffer.append(data)
         self._total_bytes += n
@@ -238,7 +239,7 @@ class StreamReader(PieceBuffer):
         if self._eof:
             raise FeedAfterEofError("end_chunk")
         total = self._total_bytes
-        if total == self._last_mark:
+        if total == self._last_mark or self._exception is not None:
             return
         self._last_mark = total
         marks = self._chunk_ends
