@@ -8,15 +8,25 @@ import socket
 import threading
 from collections.abc import Iterator
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from httpwire.parser import (
+    END_OF_CHUNK,
     HTTP10,
+    HTTP11,
     ChunkedEncoder,
+    EndOfMessage,
     HttpVersion,
+    RequestHead,
+    RequestParser,
+    ResponseHead,
+    ResponseParser,
     serialize_request_head,
     serialize_response_head,
 )
@@ -382,3 +392,86 @@ def test_stdlib_server_sees_method_and_target_forms(
     ((seen_method, seen_path, _, seen_headers),) = _Recorder.seen
     assert (seen_method, seen_path) == (method, target)
     assert seen_headers == [("Host", host), ("Content-Length", "0")]
+
+
+# --- round trips through the parsers ---------------------------------------------------------
+
+_TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+tokens = st.text(alphabet=_TCHARS, min_size=1, max_size=16)
+_VALUE_BYTES = frozenset([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
+# Field values as a server may send them: visible ASCII, inner SP/HTAB and obs-text bytes,
+# decoded as the parser does (UTF-8 with surrogateescape). The parser strips surrounding
+# whitespace (RFC 9112 §5), so generated values have none.
+values = st.binary(max_size=40).map(
+    lambda raw: (
+        bytes(b for b in raw if b in _VALUE_BYTES).strip(b" \t").decode("utf-8", "surrogateescape")
+    )
+)
+fields = st.lists(st.tuples(tokens.map(lambda t: f"X-{t}"), values), max_size=12)
+
+
+@given(method=tokens, target=st.from_regex(r"/[!-~]{0,40}", fullmatch=True), headers=fields)
+def test_request_head_round_trips_through_the_parser(
+    method: str, target: str, headers: list[tuple[str, str]]
+) -> None:
+    sent = [("Host", "example.org"), *headers]
+    wire = serialize_request_head(method, target, sent)
+    head, end = RequestParser().feed(wire)
+    assert isinstance(head, RequestHead)
+    assert (head.method, head.target, head.version) == (method, target, HTTP11)
+    assert list(head.headers.items()) == sent
+    assert head.raw_headers == tuple(
+        (n.encode(), v.encode("utf-8", "surrogateescape")) for n, v in sent
+    )
+    assert end == EndOfMessage(CIMultiDict(), ())
+
+
+@given(
+    status=st.integers(min_value=200, max_value=599).filter(lambda s: s not in (204, 304)),
+    reason=values,
+    headers=fields,
+)
+def test_response_head_round_trips_through_the_parser(
+    status: int, reason: str, headers: list[tuple[str, str]]
+) -> None:
+    sent = [*headers, ("Content-Length", "0")]
+    wire = serialize_response_head(status, reason, sent)
+    head, end = ResponseParser().feed(wire)
+    assert isinstance(head, ResponseHead)
+    assert (head.version, head.status, head.reason) == (HTTP11, status, reason)
+    assert list(head.headers.items()) == sent
+    # What the parser gives is what the serializer takes: the head comes back byte for byte.
+    assert serialize_response_head(head.status, head.reason, head.headers, head.version) == wire
+    assert isinstance(end, EndOfMessage)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.stem for p in (Path(__file__).parent / "data").glob("*.http"))
+)
+def test_captured_heads_serialize_back_byte_for_byte(name: str) -> None:
+    data = (Path(__file__).parent / "data" / f"{name}.http").read_bytes()
+    wire = data[: data.index(b"\r\n\r\n") + 4]
+    head = ResponseParser().feed(wire)[0]
+    assert isinstance(head, ResponseHead)
+    assert serialize_response_head(head.status, head.reason, head.headers, head.version) == wire
+
+
+@given(
+    chunks=st.lists(st.binary(max_size=300), max_size=8),
+    trailers=st.lists(st.tuples(tokens.map(lambda t: f"X-{t}"), values), max_size=3),
+)
+def test_chunked_encoder_round_trips_through_the_parser(
+    chunks: list[bytes], trailers: list[tuple[str, str]]
+) -> None:
+    enc = ChunkedEncoder()
+    body = b"".join(enc.encode(chunk) for chunk in chunks) + enc.finish(trailers)
+    head = serialize_request_head("POST", "/", [("Host", "h"), ("Transfer-Encoding", "chunked")])
+    events = RequestParser(mark_chunks=True).feed(head + body)
+    assert isinstance(events[0], RequestHead)
+    assert events[0].chunked
+    data = [e for e in events[1:-1] if isinstance(e, bytes)]
+    assert b"".join(data) == b"".join(chunks)
+    assert sum(e is END_OF_CHUNK for e in events) == sum(1 for c in chunks if c)
+    end = events[-1]
+    assert isinstance(end, EndOfMessage)
+    assert list(end.trailers.items()) == trailers
