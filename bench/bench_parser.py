@@ -275,15 +275,15 @@ def main() -> None:
                 times[name].append(timed(CONTENDERS[name], pieces))
         rates[label] = {name: count / statistics.median(times[name]) for name in names}
 
+    # A Markdown table: readable here, and pasted as is into the package README.
     others = names[1:]
-    header = f"{'buffer':<24}" + "".join(f"{name + ' msg/s':>17}" for name in names)
-    header += "".join(f"{'vs ' + name:>14}" for name in others)
-    print(header)
-    print("-" * len(header))
+    columns = [f"{name} msg/s" for name in names] + [f"vs {name}" for name in others]
+    print("| buffer | " + " | ".join(columns) + " |")
+    print("|---|" + "---:|" * len(columns))
     for label, rate in rates.items():
-        row = f"{label:<24}" + "".join(f"{rate[name]:>17,.0f}" for name in names)
-        row += "".join(f"{rate['httpwire'] / rate[name]:>13.2f}x" for name in others)
-        print(row)
+        cells = [f"{rate[name]:,.0f}" for name in names]
+        cells += [f"{rate['httpwire'] / rate[name]:.2f}x" for name in others]
+        print(f"| {label} | " + " | ".join(cells) + " |")
     _LOOP.close()
 
 
