@@ -9,9 +9,11 @@ import sys
 import tracemalloc
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.helpers import CountingProducer
 
-from httpwire.streams import LineTooLongError, StreamReader
+from httpwire.streams import IncompleteReadError, LineTooLongError, StreamReader
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -297,3 +299,67 @@ async def test_loopback_socket_transport_is_paused_and_resumed() -> None:
         transport.close()
         server.close()
         await server.wait_closed()
+
+
+@given(
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=60),
+    high_water=st.integers(1, 600),
+    low_fraction=st.floats(0, 1),
+    ops=st.lists(
+        st.one_of(
+            st.tuples(st.just("read"), st.integers(1, 700)),
+            st.tuples(st.just("readany"), st.just(0)),
+            st.tuples(st.just("readexactly"), st.integers(1, 700)),
+            st.tuples(st.just("readline"), st.just(0)),
+            st.tuples(st.just("sleep"), st.integers(1, 5)),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_buffer_bound_holds_under_any_interleaving(
+    sizes: list[int], high_water: int, low_fraction: float, ops: list[tuple[str, int]]
+) -> None:
+    async def main() -> None:
+        producer = CountingProducer()
+        low_water = int(high_water * low_fraction)
+        reader = StreamReader(producer, high_water=high_water, low_water=low_water, limit=400)
+        need = 0  # what the waiting read requires to be buffered, when more than high_water
+
+        async def produce() -> None:
+            for i, size in enumerate(sizes):
+                await producer.resumed.wait()
+                reader.feed_data(bytes([i % 256]) * (size - 1) + (b"\n" if i % 3 else b"-"))
+                # The bound: high_water (or what a waiting read needs) plus one piece.
+                assert reader.buffered <= max(high_water, need) + size
+                assert reader.paused == producer.paused
+                await asyncio.sleep(0)
+            reader.feed_eof()
+
+        task = asyncio.create_task(produce())
+        for op, arg in ops:
+            if op == "sleep":
+                for _ in range(arg):
+                    await asyncio.sleep(0)
+                continue
+            need = arg if op == "readexactly" else (401 if op == "readline" else 0)
+            try:
+                if op == "read":
+                    await reader.read(arg)
+                elif op == "readany":
+                    await reader.readany()
+                elif op == "readexactly":
+                    await reader.readexactly(arg)
+                else:
+                    await reader.readline()
+            except (IncompleteReadError, LineTooLongError):
+                pass
+            need = 0
+            if reader.buffered <= low_water:
+                assert not producer.paused
+        while await reader.read(1000):
+            pass
+        await task
+        assert producer.resumes == producer.pauses
+
+    asyncio.run(main())
