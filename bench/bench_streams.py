@@ -7,7 +7,8 @@ above 256 KiB and resume at 128 KiB. Three consumers:
 
 - ``read(65536)`` in a loop over 256 MiB,
 - ``readany()`` in a loop over 256 MiB,
-- ``readline()`` over 16 MiB of text lines of 8 to 160 bytes (lines straddle pieces).
+- ``readline()`` over 16 MiB of text lines of 8 to 160 bytes (lines straddle pieces),
+- and, beyond those three, ``read()`` of a whole 64 MiB body.
 
 Each round runs every contender once, in alternating order; the figure is the
 median of the rounds, in MiB/s, and the ratio is httpwire over aiohttp (above
@@ -132,6 +133,10 @@ async def consume_readany(reader: Reader) -> int:
         total += len(chunk)
 
 
+async def consume_read_all(reader: Reader) -> int:
+    return len(await reader.read())
+
+
 async def consume_readline(reader: Reader) -> int:
     total = 0
     readline = reader.readline
@@ -215,6 +220,7 @@ async def main() -> None:
     await scenario("read(65536)", consume_read, binary)
     await scenario("readany()", consume_readany, binary)
     await scenario("readline()", consume_readline, line_feed(16 * MiB))
+    await scenario("read() whole", consume_read_all, binary_feed(64 * MiB))
 
 
 if __name__ == "__main__":
