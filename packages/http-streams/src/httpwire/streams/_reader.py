@@ -59,7 +59,9 @@ class StreamReader(PieceBuffer):
             pauses anyone and the buffer grows with what is fed.
         high_water: Buffered bytes above which the producer is paused (256 KiB).
             The buffer stays at or below ``high_water`` plus one fed piece,
-            provided the producer stops feeding once paused.
+            provided the producer stops feeding once paused; a read that needs
+            more (``readexactly(n)``, a line up to ``limit``, ``read()``)
+            lets it grow to what it needs.
         low_water: Buffered bytes at or below which a paused producer is
             resumed; a quarter of ``high_water`` when omitted.
         limit: The longest line, separator included, that :meth:`readline`
@@ -318,7 +320,7 @@ class StreamReader(PieceBuffer):
         """Wait until the producer has fed the end of the stream (data may remain unread).
 
         Raises:
-            RuntimeError: Another coroutine is already waiting in ``wait_eof()``.
+            ConcurrentReadError: Another coroutine is already waiting in ``wait_eof()``.
             BaseException: The exception set by the producer, if any.
         """
         if self._exception is not None:
