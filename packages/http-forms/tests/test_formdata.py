@@ -249,3 +249,13 @@ async def test_build_is_repeatable_with_files_seeking_back(tmp_path: Path) -> No
 
 def test_repr_names_the_kind_and_fields() -> None:
     assert repr(FormData({"a": "1"})) == "<FormData urlencoded fields=['a']>"
+
+
+async def test_file_parts_from_bytes_say_their_type() -> None:
+    form = FormData()
+    form.add_field("pic", b"GIF89a", filename="a.gif")
+    form.add_field("blob", b"\x00", filename="noext")
+    body = form.build()
+    pic, blob = email_parts(body.content_type, await collect(body))
+    assert pic.headers["Content-Type"] == "image/gif"
+    assert blob.headers["Content-Type"] == "application/octet-stream"

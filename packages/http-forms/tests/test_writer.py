@@ -249,3 +249,24 @@ def test_parts_and_headers_are_visible() -> None:
     assert part.headers["x-a"] == "1"
     assert part.headers["Content-Type"] == "text/plain; charset=utf-8"
     assert "MultipartWriter" in repr(writer)
+
+
+def test_nested_boundary_starting_with_the_outer_one_is_rejected_rfc2046_5_1_2() -> None:
+    outer = MultipartWriter(boundary="abc")
+    with pytest.raises(
+        ValueError, match=r"nested multipart's boundary 'abcd' starts with the enclosing one 'abc'"
+    ):
+        outer.append(MultipartWriter(boundary="abcd"))
+    deep = MultipartWriter(boundary="x")
+    deep.append(MultipartWriter(boundary="abc"))
+    with pytest.raises(ValueError, match=r"boundary 'abc' starts with the enclosing one 'abc'"):
+        outer.append(deep)
+    outer.append(MultipartWriter(boundary="ab"))  # a prefix of ours is harmless
+
+
+def test_a_writer_cannot_contain_itself_through_a_nested_one() -> None:
+    outer = MultipartWriter()
+    inner = MultipartWriter()
+    inner.append(outer)
+    with pytest.raises(ValueError, match="cannot contain itself"):
+        outer.append(inner)

@@ -17,7 +17,14 @@ from collections.abc import Iterable, Mapping
 from multidict import CIMultiDict
 
 from ._headers import check_header, content_disposition
-from ._payloads import BytesPayload, Payload, StringPayload, guess_filename
+from ._payloads import (
+    OCTET_STREAM,
+    BytesPayload,
+    Payload,
+    StringPayload,
+    guess_filename,
+    guess_type,
+)
 from ._values import is_file, simple_payload
 from ._writer import MultipartWriter, urlencode_pairs
 
@@ -247,6 +254,9 @@ class FormData:
                     payload = BytesPayload(field.value, content_type=field.content_type)
                 if field.content_type is not None:
                     headers["Content-Type"] = field.content_type
+                elif field.filename is not None:
+                    # A file part: say what it is, as browsers do (RFC 7578 §4.4).
+                    headers["Content-Type"] = guess_type(field.filename, OCTET_STREAM)
             else:
                 headers["Content-Type"] = field.content_type or payload.content_type
             if field.transfer_encoding is not None:

@@ -247,6 +247,8 @@ class MultipartWriter(Payload):
         """Add a part with exactly these (already checked) headers."""
         if payload is self:
             raise ValueError("a MultipartWriter cannot contain itself")
+        if isinstance(payload, MultipartWriter):
+            self._check_nested(payload)
         if isinstance(payload, BytesPayload):
             # The delimiter is CRLF "--" boundary; a part starting with "--" boundary
             # would also close early, since the header block ends with CRLF.
@@ -261,6 +263,23 @@ class MultipartWriter(Payload):
         self._parts.append(part)
         self._refresh()
         return part
+
+    def _check_nested(self, inner: MultipartWriter) -> None:
+        """Refuse a nested body whose delimiters would read as ours (RFC 2046 §5.1.2)."""
+        stack = [inner]
+        while stack:
+            writer = stack.pop()
+            if writer is self:
+                raise ValueError("a MultipartWriter cannot contain itself")
+            if writer.boundary.startswith(self._boundary):
+                raise ValueError(
+                    f"a nested multipart's boundary {writer.boundary!r} starts with the "
+                    f"enclosing one {self._boundary!r}: its delimiter lines would end the "
+                    "enclosing part (RFC 2046 §5.1.2)"
+                )
+            stack.extend(
+                p.payload for p in writer._parts if isinstance(p.payload, MultipartWriter)
+            )
 
     def _refresh(self) -> None:
         """Recompute size and reusability after a change to the parts."""
