@@ -3,19 +3,17 @@
 httpbin reports a request's form fields under ``form`` and its uploaded files
 under ``files``. The standard library's ``cgi`` module, which once did this, is
 gone in Python 3.13, so multipart bodies (RFC 7578, with the delimiter syntax of
-RFC 2046 §5.1.1) are split here; only the field headers are handed to
-``email.message`` for their parameter syntax (quoted strings, RFC 2231
-``filename*``).
+RFC 2046 §5.1.1) are split here, and the parameters of their fields read here
+too (quoted strings, RFC 8187 ``filename*``): ``email.message`` trims and
+mis-merges them.
 """
 
 from __future__ import annotations
 
-import email.message
-import email.utils
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-__all__ = ["FormError", "ParsedForm", "UploadedFile", "media_type", "parse_form"]
+__all__ = ["FormError", "ParsedForm", "UploadedFile", "header_params", "media_type", "parse_form"]
 
 
 class FormError(ValueError):
@@ -40,24 +38,64 @@ class ParsedForm:
     files: list[UploadedFile] = field(default_factory=list)
 
 
-def _header_message(name: str, value: str) -> email.message.Message:
-    message = email.message.Message()
-    message[name] = value
-    return message
-
-
 def media_type(content_type: str) -> str:
     """The lowercased media type of a ``Content-Type`` value, without parameters."""
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _param(message: email.message.Message, name: str, header: str) -> str | None:
-    value = message.get_param(name, header=header)
-    if value is None:
-        return None
-    if isinstance(value, tuple):  # RFC 2231 encoded
-        return str(email.utils.collapse_rfc2231_value(value))
-    return email.utils.unquote(value)
+def header_params(value: str) -> dict[str, str]:
+    """The parameters of a field value like ``form-data; name="a"; filename*=UTF-8''b``.
+
+    Names are lowercased; a value may be a token or a quoted string (backslash
+    escapes undone); an extended ``name*`` value (RFC 8187: ``charset'lang'pct``)
+    is decoded and wins over a plain ``name``. A parameter given twice keeps its
+    first value.
+    """
+    params: dict[str, str] = {}
+    extended: dict[str, str] = {}
+    position = value.find(";")
+    while 0 <= position < len(value):
+        position += 1
+        equals = value.find("=", position)
+        if equals < 0:
+            break
+        name = value[position:equals].strip().lower()
+        position = equals + 1
+        while position < len(value) and value[position] in " \t":
+            position += 1
+        if value.startswith('"', position):
+            chars: list[str] = []
+            position += 1
+            while position < len(value) and value[position] != '"':
+                if value[position] == "\\" and position + 1 < len(value):
+                    position += 1
+                chars.append(value[position])
+                position += 1
+            text = "".join(chars)
+            position = value.find(";", position)
+        else:
+            end = value.find(";", position)
+            text = value[position : end if end >= 0 else len(value)].strip()
+            position = end
+        if name.endswith("*"):
+            extended.setdefault(name[:-1], _decode_extended(text))
+        else:
+            params.setdefault(name, text)
+        if position < 0:
+            break
+    params.update(extended)
+    return params
+
+
+def _decode_extended(text: str) -> str:
+    charset, quote1, rest = text.partition("'")
+    _language, quote2, encoded = rest.partition("'")
+    if not (quote1 and quote2):
+        return text
+    try:
+        return unquote(encoded, encoding=charset or "utf-8", errors="replace")
+    except LookupError:
+        return unquote(encoded, errors="replace")
 
 
 def parse_form(content_type: str, body: bytes) -> ParsedForm | None:
@@ -72,9 +110,7 @@ def parse_form(content_type: str, body: bytes) -> ParsedForm | None:
         text = body.decode("utf-8", "replace")
         return ParsedForm(fields=parse_qsl(text, keep_blank_values=True))
     if kind == "multipart/form-data":
-        boundary = _param(
-            _header_message("Content-Type", content_type), "boundary", "content-type"
-        )
+        boundary = header_params(content_type).get("boundary")
         if not boundary:
             raise FormError(f"multipart/form-data without a boundary: {content_type[:100]!r}")
         return _parse_multipart(body, boundary.encode("latin-1"))
@@ -118,27 +154,25 @@ def _add_part(form: ParsedForm, part: bytes) -> None:
             raise FormError(
                 f"multipart part without a blank line after its headers: {part[:80]!r}"
             )
-    headers = email.message.Message()
+    headers: dict[str, str] = {}
     for line in head.decode("utf-8", "replace").split("\r\n"):
         field_name, colon, field_value = line.partition(":")
         if not colon:
             raise FormError(f"bad multipart header line {line[:80]!r}")
-        headers[field_name.strip()] = field_value.strip()
-    disposition = headers.get("Content-Disposition")
+        headers.setdefault(field_name.strip().lower(), field_value.strip())
+    disposition = headers.get("content-disposition")
     if disposition is None:
         raise FormError("multipart part without Content-Disposition (RFC 7578 §4.2)")
-    name = _param(headers, "name", "content-disposition")
+    params = header_params(disposition)
+    name = params.get("name")
     if name is None:
         raise FormError(f"multipart part without a name: {disposition[:100]!r}")
-    filename = _param(headers, "filename", "content-disposition")
-    extended = headers.get_filename()  # prefers filename* (RFC 2231) when present
-    if extended is not None:
-        filename = extended
-    content_type = headers.get("Content-Type", "")
+    filename = params.get("filename")
+    content_type = headers.get("content-type", "")
     if filename is not None:
         form.files.append(UploadedFile(name, filename, content_type, content))
     else:
-        charset = _param(headers, "charset", "content-type") or "utf-8"
+        charset = header_params(content_type).get("charset") or "utf-8"
         try:
             value = content.decode(charset, "replace")
         except LookupError:
