@@ -9,14 +9,8 @@ costs the caller time, never memory: each stage holds at most about
 ``max_output`` bytes of decoded data (plus one zstd block or one brotli output
 step, a fixed 128 KiB at most).
 
-* gzip (``x-gzip``): zlib with the gzip wrapper; concatenated members are decoded
-  one after the other, and zero padding after a member is ignored, as gzip(1) does.
-* deflate: the ``zlib`` format of RFC 1950 as RFC 9110 §8.4.1.2 says, or the raw
-  deflate data many servers send instead; the first two bytes tell which.
-* br: the ``brotli`` library (1.2 or newer, whose decoder takes an output limit).
-* zstd: the ``zstandard`` library. Its decoder has no output limit, so the input
-  is fed one zstd block at a time (a block decodes to 128 KiB at most); the
-  window is capped at 8 MiB as RFC 9659 §3 allows.
+The stages themselves, one per coding (gzip, deflate, br, zstd), are in
+``_codings``; br and zstd need their optional library, imported on first use.
 
 A body with no bytes at all (an empty response carrying ``Content-Encoding``) is
 accepted and decodes to nothing; a body cut inside a stream is a
@@ -26,21 +20,17 @@ accepted and decodes to nothing; a body cut inside a stream is a
 from __future__ import annotations
 
 import importlib
-import zlib
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Final
+from typing import Final
 
-from ._errors import DecodingError, bounded_repr
+from ._codings import BrotliStage, Stage, ZlibStage, ZstdStage
+from ._errors import DecodingError
 
 __all__ = ["ContentDecoder", "make_decoder", "supported_codings"]
 
 MAX_CODINGS: Final = 5
 """More stacked codings than this are refused: no real server stacks that many."""
-
-_GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
-_ZSTD_MAX_WINDOW: Final = 8 * 1024 * 1024
-_ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 
 _EXTRAS: Final = {"br": ("brotli", "brotli"), "zstd": ("zstandard", "zstd")}
 _modules: dict[str, ModuleType | None] = {}
@@ -78,345 +68,6 @@ def supported_codings() -> tuple[str, ...]:
     if _optional("zstandard") is not None:
         codings.append("zstd")
     return tuple(codings)
-
-
-class _Stage:
-    """One coding's decoder: buffered input in, at most ``limit`` bytes out per call."""
-
-    __slots__ = ("_consumed", "_layer", "_name")
-
-    def __init__(self, name: str, layer: str) -> None:
-        self._name = name
-        self._layer = layer
-        # Input bytes handed to the underlying library so far: error offsets.
-        self._consumed = 0
-
-    @property
-    def pending(self) -> bool:
-        """More output may come without new input."""
-        raise NotImplementedError
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        """Take ``data`` (may be empty), return at most ``limit`` decoded bytes."""
-        raise NotImplementedError
-
-    def finish(self) -> None:
-        """Raise :class:`DecodingError` if the input stopped inside a stream."""
-        raise NotImplementedError
-
-    def _corrupt(self, start: int, end: int, detail: object) -> DecodingError:
-        return DecodingError(
-            f"corrupt {self._name} data between bytes {start} and {end} of {self._layer}: {detail}"
-        )
-
-    def _truncated(self) -> DecodingError:
-        return DecodingError(
-            f"{self._name} data is truncated: {self._layer} ended after {self._consumed} "
-            f"bytes, before the end of the {self._name} stream"
-        )
-
-
-class _ZlibStage(_Stage):
-    """gzip (with concatenated members) or deflate (zlib-wrapped or raw)."""
-
-    __slots__ = ("_done", "_gzip", "_members", "_more", "_obj", "_tail")
-
-    def __init__(self, name: str, layer: str, *, gzip: bool) -> None:
-        super().__init__(name, layer)
-        self._gzip = gzip
-        self._obj: Any = None  # zlib's Decompress type is not public before 3.12
-        self._tail = b""  # input not yet consumed by zlib
-        self._more = False  # the last call stopped at its output limit
-        self._members = 0  # streams (gzip members) completed
-        self._done = False  # deflate: the one stream ended
-
-    @property
-    def pending(self) -> bool:
-        return self._more
-
-    def _start(self, buf: bytes) -> bool:
-        """Create the decompressor for the stream starting at ``buf``; False to wait."""
-        if self._gzip:
-            if self._members:
-                if buf == b"\x1f":
-                    return False
-                if buf[:2] != b"\x1f\x8b":
-                    raise DecodingError(
-                        f"unexpected bytes after the end of gzip member {self._members} "
-                        f"at byte {self._consumed} of {self._layer}: {bounded_repr(buf, 16)} "
-                        "(a new member starts with b'\\x1f\\x8b')"
-                    )
-            self._obj = zlib.decompressobj(_GZIP_WBITS)
-            return True
-        if self._done:
-            raise DecodingError(
-                f"unexpected bytes after the end of the deflate stream at byte "
-                f"{self._consumed} of {self._layer}: {bounded_repr(buf, 16)}"
-            )
-        if len(buf) < 2:
-            return False
-        # RFC 1950 §2.2: CM = 8, CINFO <= 7 and the header is a multiple of 31. Raw
-        # deflate from real encoders never matches: its first byte then would be a
-        # non-final stored block with nonzero padding bits.
-        cmf, flg = buf[0], buf[1]
-        wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
-        self._obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        return True
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        buf = self._tail + data if self._tail else data
-        more = self._more  # zlib may still hold output of the last call
-        if not buf and not more:
-            return b""
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            if size >= limit:
-                more = True  # stopped by the limit: there may be more
-                break
-            obj = self._obj
-            if obj is None:
-                more = False
-                if self._members and self._gzip:
-                    # Zero padding between members is ignored, as gzip(1) does.
-                    stripped = buf.lstrip(b"\x00")
-                    self._consumed += len(buf) - len(stripped)
-                    buf = stripped
-                if not buf or not self._start(buf):
-                    break
-                obj = self._obj
-            elif not buf and not more:
-                break
-            room = limit - size
-            try:
-                chunk = obj.decompress(buf, room)
-            except zlib.error as exc:
-                raise self._corrupt(self._consumed, self._consumed + len(buf), exc) from exc
-            if chunk:
-                parts.append(chunk)
-                size += len(chunk)
-            if obj.eof:
-                rest: bytes = obj.unused_data
-                self._consumed += len(buf) - len(rest)
-                buf = rest
-                self._obj = None
-                self._members += 1
-                self._done = not self._gzip
-                more = False
-                continue
-            tail: bytes = obj.unconsumed_tail
-            self._consumed += len(buf) - len(tail)
-            buf = tail
-            more = len(chunk) >= room
-            if not more:
-                break
-        self._tail = buf
-        self._more = more
-        if len(parts) == 1:
-            return parts[0]
-        return b"".join(parts)
-
-    def finish(self) -> None:
-        if self._obj is not None or self._tail:
-            raise self._truncated()
-
-
-class _BrotliStage(_Stage):
-    """br, through brotli 1.2's output-limited ``process``."""
-
-    __slots__ = ("_error", "_extra", "_more", "_obj", "_tail")
-
-    def __init__(self, name: str, layer: str, module: ModuleType) -> None:
-        super().__init__(name, layer)
-        self._obj = module.Decompressor()
-        self._error: type[Exception] = module.error
-        self._tail = b""  # input the decoder could not take yet
-        self._extra = b""  # output beyond the last call's limit (brotli overshoots)
-        self._more = False
-
-    @property
-    def pending(self) -> bool:
-        return self._more or bool(self._extra)
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        if data:
-            self._tail = self._tail + data if self._tail else data
-        parts: list[bytes] = []
-        size = 0
-        if self._extra:
-            parts.append(self._extra[:limit])
-            size = len(parts[0])
-            self._extra = self._extra[limit:]
-        obj = self._obj
-        while True:
-            if size >= limit:
-                self._more = True  # stopped by the limit: there may be more
-                break
-            room = limit - size
-            start = self._consumed
-            if self._more or not obj.can_accept_more_data():
-                buf = b""  # collect what the decoder holds before giving it more
-            elif self._tail:
-                if obj.is_finished():
-                    raise DecodingError(
-                        f"unexpected bytes after the end of the br stream at byte "
-                        f"{self._consumed} of {self._layer}: {bounded_repr(self._tail, 16)}"
-                    )
-                buf, self._tail = self._tail, b""
-                self._consumed += len(buf)
-            else:
-                break
-            try:
-                chunk = obj.process(buf, output_buffer_limit=room)
-            except self._error as exc:
-                raise self._corrupt(start, self._consumed, exc) from exc
-            if len(chunk) > room:  # brotli grows its output in steps past the limit
-                self._extra = chunk[room:]
-                chunk = chunk[:room]
-            if chunk:
-                parts.append(chunk)
-                size += len(chunk)
-                self._more = size >= limit or not obj.can_accept_more_data()
-            elif not buf:
-                # Nothing was held back after all; give it input next, or stop.
-                self._more = False
-                if not obj.can_accept_more_data():
-                    break  # pragma: no cover - brotli would be stuck; never spin
-            else:
-                self._more = not obj.can_accept_more_data()
-        return b"".join(parts)
-
-    def finish(self) -> None:
-        if self._consumed and not self._obj.is_finished():
-            raise self._truncated()
-
-
-class _ZstdStage(_Stage):
-    """zstd: frames and skippable frames, fed one block at a time (RFC 8878 §3.1)."""
-
-    __slots__ = (
-        "_checksum",
-        "_dctx",
-        "_error",
-        "_more",
-        "_obj",
-        "_out",
-        "_state",
-        "_tail",
-        "_unit",
-    )
-
-    # Where the next input byte falls.
-    _FRAME, _BLOCK, _CHECKSUM, _BODY = range(4)
-
-    def __init__(self, name: str, layer: str, module: ModuleType) -> None:
-        super().__init__(name, layer)
-        self._dctx = module.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
-        self._error: type[Exception] = module.ZstdError
-        self._obj: Any = None
-        self._tail = b""  # input not yet given to zstd
-        self._out = b""  # decoded output beyond the last call's limit (one block at most)
-        self._state = self._FRAME
-        self._unit = 0  # bytes left of the unit (header, block or skippable frame) being fed
-        self._checksum = False  # the current frame ends with a 4-byte checksum
-        self._more = False  # the last call stopped at its limit with input left
-
-    @property
-    def pending(self) -> bool:
-        return self._more
-
-    def _next_unit(self) -> bool:
-        """Find the length of the next unit to feed; False when more input is needed."""
-        tail = self._tail
-        state = self._state
-        if state == self._FRAME:
-            if len(tail) < 5:
-                return False
-            magic = tail[:4]
-            if magic == _ZSTD_MAGIC:
-                # RFC 8878 §3.1.1.1: the frame header's size follows from its descriptor.
-                fhd = tail[4]
-                single = fhd >> 5 & 1
-                if not single:
-                    # RFC 8878 §3.1.1.1.2: the window descriptor follows; RFC 9659 §3
-                    # lets an HTTP recipient refuse windows above 8 MB.
-                    if len(tail) < 6:
-                        return False
-                    exponent, mantissa = tail[5] >> 3, tail[5] & 7
-                    window = (1 << (10 + exponent)) + (1 << (7 + exponent)) * mantissa
-                    if window > _ZSTD_MAX_WINDOW:
-                        raise DecodingError(
-                            f"zstd frame at byte {self._consumed} of {self._layer} needs a "
-                            f"{window}-byte window; at most {_ZSTD_MAX_WINDOW} bytes (8 MiB) "
-                            "are accepted (RFC 9659 §3)"
-                        )
-                size = 5 + (0 if single else 1) + (0, 1, 2, 4)[fhd & 3]
-                size += (single, 2, 4, 8)[fhd >> 6]
-                self._checksum = bool(fhd & 4)
-                self._state, self._unit = self._BLOCK, size
-                self._obj = self._dctx.decompressobj()
-                return True
-            if magic[1:] == b"\x2a\x4d\x18" and magic[0] & 0xF0 == 0x50:
-                if len(tail) < 8:
-                    return False
-                length = int.from_bytes(tail[4:8], "little")
-                self._state, self._unit = self._FRAME, 8 + length
-                self._obj = self._dctx.decompressobj()
-                return True
-            raise DecodingError(
-                f"corrupt zstd data at byte {self._consumed} of {self._layer}: "
-                f"{bounded_repr(magic)} is not a zstd frame magic number (RFC 8878 §3.1.1)"
-            )
-        if state == self._BLOCK:
-            if len(tail) < 3:
-                return False
-            header = int.from_bytes(tail[:3], "little")
-            kind, size = header >> 1 & 3, header >> 3
-            if kind == 3:
-                raise DecodingError(
-                    f"corrupt zstd data at byte {self._consumed} of {self._layer}: "
-                    "reserved block type (RFC 8878 §3.1.1.2)"
-                )
-            self._unit = 3 + (1 if kind == 1 else size)
-            if header & 1:
-                self._state = self._CHECKSUM if self._checksum else self._FRAME
-            return True
-        # The checksum: 4 bytes, then a new frame.
-        self._state, self._unit = self._FRAME, 4
-        return True
-
-    def decode(self, data: bytes, limit: int) -> bytes:
-        if data:
-            self._tail = self._tail + data if self._tail else data
-        out = self._out
-        parts = [out] if out else []
-        size = len(out)
-        while size < limit and self._tail:
-            if not self._unit and not self._next_unit():
-                break
-            piece = self._tail[: self._unit]
-            self._tail = self._tail[len(piece) :]
-            self._unit -= len(piece)
-            start = self._consumed
-            self._consumed += len(piece)
-            try:
-                chunk = self._obj.decompress(piece)
-            except self._error as exc:
-                raise self._corrupt(start, self._consumed, exc) from exc
-            if chunk:
-                parts.append(chunk)
-                size += len(chunk)
-        out = parts[0] if len(parts) == 1 else b"".join(parts)
-        self._out = out[limit:]
-        # More may come without input: held output, or input left when the limit stopped us.
-        self._more = bool(self._out) or (size >= limit and bool(self._tail))
-        return out[:limit] if size > limit else out
-
-    def finish(self) -> None:
-        if self._tail or self._unit or self._state != self._FRAME:
-            raise self._truncated()
-        if self._obj is not None and not self._obj.eof:
-            raise self._truncated()  # pragma: no cover - only if zstd disagrees on framing
 
 
 class ContentDecoder:
@@ -462,12 +113,12 @@ class ContentDecoder:
             )
         self._codings = tuple(codings)
         self._max = max_output
-        stages: list[_Stage] = []
+        stages: list[Stage] = []
         for index, name in enumerate(reversed(self._codings)):
-            layer = "the body" if index == 0 else f"the {stages[-1]._name}-decoded data"
+            layer = "the body" if index == 0 else f"the {stages[-1].name}-decoded data"
             stages.append(_make_stage(name, layer))
         self._stages = tuple(stages)
-        self._single: _Stage | None = stages[0] if len(stages) == 1 else None
+        self._single: Stage | None = stages[0] if len(stages) == 1 else None
         self._input = b""
         self._flushed = False
 
@@ -551,11 +202,11 @@ class ContentDecoder:
         return out
 
 
-def _make_stage(name: str, layer: str) -> _Stage:
+def _make_stage(name: str, layer: str) -> Stage:
     if name in ("gzip", "x-gzip"):
-        return _ZlibStage("gzip", layer, gzip=True)
+        return ZlibStage("gzip", layer, gzip=True)
     if name == "deflate":
-        return _ZlibStage("deflate", layer, gzip=False)
+        return ZlibStage("deflate", layer, gzip=False)
     if name in _EXTRAS:
         library, extra = _EXTRAS[name]
         module = _optional(library)
@@ -565,8 +216,8 @@ def _make_stage(name: str, layer: str) -> _Stage:
                 f"content coding {name!r} needs {need}: pip install 'httpwire-parser[{extra}]'"
             )
         if name == "br":
-            return _BrotliStage(name, layer, module)
-        return _ZstdStage(name, layer, module)
+            return BrotliStage(name, layer, module)
+        return ZstdStage(name, layer, module)
     raise DecodingError(
         f"content coding {name!r:.40} is not supported; supported: "
         f"{', '.join(supported_codings())}"
