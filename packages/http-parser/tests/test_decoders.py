@@ -564,3 +564,25 @@ def test_flush_returns_held_output_in_bounded_pieces() -> None:
     assert dec.pending
     assert dec.flush() == b"!"
     assert not dec.pending
+
+
+def test_decoder_is_unusable_after_an_error() -> None:
+    dec = decoder(["gzip"])
+    with pytest.raises(DecodingError) as first:
+        dec.feed(b"not gzip at all")
+    with pytest.raises(DecodingError) as again:
+        dec.feed(gzip.compress(b"valid now"))
+    assert again.value is first.value
+    with pytest.raises(DecodingError) as at_flush:
+        dec.flush()
+    assert at_flush.value is first.value
+
+
+def test_truncation_error_is_kept_too() -> None:
+    dec = decoder(["deflate"])
+    dec.feed(zlib.compress(DATA)[:100])
+    with pytest.raises(DecodingError, match="truncated") as first:
+        dec.flush()
+    with pytest.raises(DecodingError) as again:
+        dec.flush()
+    assert again.value is first.value

@@ -88,7 +88,7 @@ class ContentDecoder:
         True
     """
 
-    __slots__ = ("_codings", "_flushed", "_input", "_max", "_single", "_stages")
+    __slots__ = ("_codings", "_error", "_flushed", "_input", "_max", "_single", "_stages")
 
     def __init__(self, codings: Sequence[str], *, max_output: int = 65536) -> None:
         """Build the stages for ``codings``; prefer :func:`make_decoder`.
@@ -121,6 +121,7 @@ class ContentDecoder:
         self._single: Stage | None = stages[0] if len(stages) == 1 else None
         self._input = b""
         self._flushed = False
+        self._error: DecodingError | None = None
 
     @property
     def codings(self) -> tuple[str, ...]:
@@ -149,17 +150,24 @@ class ContentDecoder:
 
         Raises:
             DecodingError: The data is corrupt; the message names the coding and
-                where the bad bytes are.
+                where the bad bytes are. The decoder is unusable afterwards: every
+                later call raises the same error.
             RuntimeError: :meth:`flush` already ended the body.
         """
         if self._flushed:
             raise RuntimeError("feed() after flush(): the body already ended")
-        single = self._single
-        if single is not None:
-            return single.decode(data, self._max)
-        if data:
-            self._input = self._input + data if self._input else data
-        return self._pull(len(self._stages) - 1, self._max)
+        if self._error is not None:
+            raise self._error
+        try:
+            single = self._single
+            if single is not None:
+                return single.decode(data, self._max)
+            if data:
+                self._input = self._input + data if self._input else data
+            return self._pull(len(self._stages) - 1, self._max)
+        except DecodingError as exc:
+            self._error = exc
+            raise
 
     def _pull(self, index: int, limit: int) -> bytes:
         stage = self._stages[index]
@@ -196,8 +204,12 @@ class ContentDecoder:
         out = self.feed(b"")
         if self.pending:
             return out
-        for stage in self._stages:
-            stage.finish()
+        try:
+            for stage in self._stages:
+                stage.finish()
+        except DecodingError as exc:
+            self._error = exc
+            raise
         self._flushed = True
         return out
 
