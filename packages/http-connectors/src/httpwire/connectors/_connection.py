@@ -538,6 +538,13 @@ class Connection(asyncio.Protocol):
         expect_continue: bool,
     ) -> tuple[bytes, Body | bytes | None, ChunkedEncoder | None, int | None]:
         """Serialize the head with the framing fields the body needs."""
+        if target is None:
+            target = url.raw_path_qs
+        if body is None and not expect_continue and method not in _CONTENT_METHODS:
+            # The common case (GET, HEAD, DELETE...): no framing to decide.
+            if _find(headers, "Host") is None:
+                headers = [*headers.items(), ("Host", _host_header(url))]  # type: ignore[assignment]  # pairs serialize like a mapping
+            return serialize_request_head(method, target, headers), None, None, None
         extra: list[tuple[str, str]] = []
         if _find(headers, "Host") is None:
             extra.append(("Host", _host_header(url)))
@@ -581,8 +588,6 @@ class Connection(asyncio.Protocol):
             length = size
         if expect_continue and _find(headers, "Expect") is None:
             extra.append(("Expect", "100-continue"))
-        if target is None:
-            target = url.raw_path_qs
         if extra:
             fields: Headers | list[tuple[str, str]] = [*headers.items(), *extra]
         else:
