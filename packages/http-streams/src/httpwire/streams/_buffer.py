@@ -56,6 +56,10 @@ class PieceBuffer:
             buf.popleft()
             self._offset = 0
             data = first[off:] if off else first
+        elif n == self._size and not off:
+            # Everything buffered, from the start of a piece: one join over the deque.
+            data = b"".join(buf)
+            buf.clear()
         else:
             parts: list[bytes | memoryview] = [memoryview(first)[off:] if off else first]
             buf.popleft()
