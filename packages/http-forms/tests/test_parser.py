@@ -277,3 +277,35 @@ def test_errors_pickle_with_their_location() -> None:
     clone = pickle.loads(pickle.dumps(err))
     assert type(clone) is IncompleteMultipartError
     assert (clone.part, clone.offset, str(clone)) == (3, 1234, "cut short (part 3, byte 1234)")
+
+
+@given(
+    boundary=st.binary(min_size=1, max_size=12).filter(lambda b: b"\r" not in b),
+    pieces=st.lists(
+        st.one_of(
+            st.binary(max_size=64),
+            st.sampled_from([b"\r\n", b"--", b"\r\n\r\n", b"--b", b"\r\n--b", b"X: y\r\n"]),
+        ),
+        max_size=40,
+    ),
+)
+def test_arbitrary_input_gives_events_or_a_multipart_error_in_bounded_memory(
+    boundary: bytes, pieces: list[bytes]
+) -> None:
+    parser = MultipartParser(boundary, max_line_size=50)
+    bound = max(50 + 2, len(boundary) + 4)
+    try:
+        for piece in pieces:
+            parser.feed(piece)
+            assert parser.buffered <= bound + len(piece)
+        parser.feed_eof()
+    except MultipartError as exc:
+        assert str(exc)
+
+
+def test_a_long_preamble_is_dropped_as_it_comes() -> None:
+    parser = MultipartParser(b"boundary")
+    for _ in range(1000):
+        assert parser.feed(b"preamble line without the delimiter\r\n" * 100) == []
+        assert parser.buffered < 16
+    assert parser.feed(b"\r\n--boundary--") == [END_OF_MULTIPART]

@@ -306,3 +306,19 @@ async def test_form_round_trip_under_any_chunking(
     reader2 = MultipartReader(writer.content_type, stream_of(body, cuts))
     names = [(p.name, p.filename) async for p in reader2 if isinstance(p, BodyPartReader)]
     assert names == [(n, n + ".bin" if f else None) for n, _, f in parts]
+
+
+async def test_read_max_size_bounds_memory() -> None:
+    writer = MultipartWriter(boundary="b")
+    writer.append(b"x" * 100_000).set_content_disposition("form-data", name="big")
+    reader = MultipartReader(writer.content_type, stream_of(await collect(writer), [1000]))
+    part = await reader.next()
+    assert isinstance(part, BodyPartReader)
+    with pytest.raises(
+        MultipartLimitError, match=r"part 0 \('big'\) is larger than max_size=5000 bytes"
+    ):
+        await part.text(max_size=5000)
+    reader = MultipartReader(writer.content_type, stream_of(await collect(writer)))
+    part = await reader.next()
+    assert isinstance(part, BodyPartReader)
+    assert len(await part.read(max_size=100_000)) == 100_000

@@ -176,6 +176,12 @@ class MultipartParser:
         return max(self._base + self._pos, 0)
 
     @property
+    def buffered(self) -> int:
+        """Bytes held back, waiting for more input: never more than the longest header
+        line or delimiter line allowed (plus CRLF), whatever the input."""
+        return len(self._buf) - self._pos
+
+    @property
     def finished(self) -> bool:
         """True once the close delimiter was read."""
         return self._state == _EPILOGUE

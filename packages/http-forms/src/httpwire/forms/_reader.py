@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from multidict import CIMultiDictProxy
 
-from ._errors import BoundaryError, MultipartError
+from ._errors import BoundaryError, MultipartError, MultipartLimitError
 from ._headers import parse_header_params
 from ._parser import (
     DEFAULT_MAX_HEADERS,
@@ -284,20 +284,30 @@ class BodyPartReader:
             data = data[:size]
         return data
 
-    async def read(self, *, decode: bool = False) -> bytes:
+    async def read(self, *, decode: bool = False, max_size: int | None = None) -> bytes:
         """All of the part's (remaining) data.
 
         Args:
             decode: Undo a ``base64`` or ``quoted-printable`` Content-Transfer-Encoding.
+            max_size: The most bytes to hold (before decoding); a bigger part raises
+                instead of filling memory. None: no limit.
 
         Raises:
+            MultipartLimitError: When the part is bigger than *max_size*.
             MultipartError: When the transfer-encoded data is invalid.
         """
         pieces = []
+        size = 0
         while True:
             piece = await self.readany()
             if not piece:
                 break
+            size += len(piece)
+            if max_size is not None and size > max_size:
+                raise MultipartLimitError(
+                    f"part {self.index} ({self.name!r}) is larger than max_size={max_size} bytes",
+                    part=self.index,
+                )
             pieces.append(piece)
         data = b"".join(pieces)
         return self.decode(data) if decode else data
@@ -321,23 +331,43 @@ class BodyPartReader:
             part=self.index,
         )
 
-    async def text(self, *, encoding: str | None = None, errors: str = "strict") -> str:
-        """The part's data decoded as text (charset from its Content-Type, else UTF-8)."""
-        data = await self.read(decode=True)
+    async def text(
+        self, *, encoding: str | None = None, errors: str = "strict", max_size: int | None = None
+    ) -> str:
+        """The part's data decoded as text (charset from its Content-Type, else UTF-8).
+
+        Raises:
+            MultipartLimitError: When the part is bigger than *max_size* bytes.
+        """
+        data = await self.read(decode=True, max_size=max_size)
         return data.decode(encoding or self.charset or "utf-8", errors)
 
     async def json(
-        self, *, encoding: str | None = None, loads: Callable[[str], Any] = json.loads
+        self,
+        *,
+        encoding: str | None = None,
+        loads: Callable[[str], Any] = json.loads,
+        max_size: int | None = None,
     ) -> Any:
-        """The part's data parsed as JSON; None when the part is empty."""
-        data = await self.read(decode=True)
+        """The part's data parsed as JSON; None when the part is empty.
+
+        Raises:
+            MultipartLimitError: When the part is bigger than *max_size* bytes.
+        """
+        data = await self.read(decode=True, max_size=max_size)
         if not data:
             return None
         return loads(data.decode(encoding or self.charset or "utf-8"))
 
-    async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
-        """The part's data parsed as ``application/x-www-form-urlencoded`` pairs."""
-        data = await self.read(decode=True)
+    async def form(
+        self, *, encoding: str | None = None, max_size: int | None = None
+    ) -> list[tuple[str, str]]:
+        """The part's data parsed as ``application/x-www-form-urlencoded`` pairs.
+
+        Raises:
+            MultipartLimitError: When the part is bigger than *max_size* bytes.
+        """
+        data = await self.read(decode=True, max_size=max_size)
         charset = encoding or self.charset or "utf-8"
         return urllib.parse.parse_qsl(
             data.decode(charset), keep_blank_values=True, encoding=charset
