@@ -111,7 +111,9 @@ def _wait_gone(pgids: list[int], timeout: float = 15.0) -> list[int]:
     return alive
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize(
+    "signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=["SIGTERM", "SIGINT", "SIGKILL"]
+)
 def test_peers_die_with_the_process_that_started_them(signum: int) -> None:
     if signum == signal.SIGKILL and sys.platform != "linux":
         pytest.skip("only Linux lets a child ask to die with its parent")

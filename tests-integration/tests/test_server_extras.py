@@ -303,3 +303,13 @@ def _raw(server: LocalServer, data: bytes) -> bytes:
         while chunk := sock.recv(65536):
             received += chunk
     return bytes(received)
+
+
+def test_idle_keep_alive_connections_can_be_closed() -> None:
+    with (
+        LocalServer(unix_path="", ipv6=False, idle_timeout=0.2) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+    ):
+        sock.sendall(b"GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 204 No Content\r\n")
+        assert sock.recv(65536) == b""  # closed by the server once idle

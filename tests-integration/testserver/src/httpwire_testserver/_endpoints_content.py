@@ -155,12 +155,10 @@ def register(app: App) -> None:
     @app.route("/bytes/([0-9]+)", ["GET"])
     async def bytes_n(app: App, request: Request, match: re.Match[str]) -> Response:
         size = int(match.group(1))
-        return Response(
-            200,
-            [("Content-Type", "application/octet-stream")],
-            random_bytes(size, _seed(request)),
-            content_length=size,
-        )
+        fields = [("Content-Type", "application/octet-stream")]
+        if size <= _PIECE:  # the first piece of the stream below, made at once
+            return Response(200, fields, random.Random(_seed(request)).randbytes(size))
+        return Response(200, fields, random_bytes(size, _seed(request)), content_length=size)
 
     @app.route("/stream-bytes/([0-9]+)", ["GET"])
     async def stream_bytes(app: App, request: Request, match: re.Match[str]) -> Response:

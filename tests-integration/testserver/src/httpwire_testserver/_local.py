@@ -40,6 +40,8 @@ class LocalServer:
         unix_path: Path of the Unix socket; ``None`` makes one in a new private
             directory, ``""`` serves no Unix socket.
         ipv6: Also listen on ``::1`` (same port) where the machine allows it.
+        idle_timeout: Close keep-alive connections idle for this many seconds
+            (``None``: never), to test how clients handle a server that does.
 
     Attributes:
         host: ``"127.0.0.1"``.
@@ -60,7 +62,9 @@ class LocalServer:
         tls_port: int = 0,
         unix_path: str | None = None,
         ipv6: bool = True,
+        idle_timeout: float | None = None,
     ) -> None:
+        self.idle_timeout = idle_timeout
         self._want_port = port
         self._want_tls_port = tls_port
         self._want_unix = unix_path
@@ -180,7 +184,7 @@ class LocalServer:
     async def _main(self, sockets: list[tuple[socket.socket, ssl.SSLContext | None]]) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        server = HttpServer(make_app())
+        server = HttpServer(make_app(), idle_timeout=self.idle_timeout)
         try:
             for sock, context in sockets:
                 await server.serve(sock, tls=context)

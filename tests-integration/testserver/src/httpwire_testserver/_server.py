@@ -59,8 +59,10 @@ class _Connection:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         info: ConnectionInfo,
+        idle_timeout: float | None,
     ) -> None:
         self.app = app
+        self.idle_timeout = idle_timeout
         self.reader = reader
         self.writer = writer
         self.info = info
@@ -105,9 +107,12 @@ class _Connection:
         try:
             while True:
                 try:
-                    head = await self.next_event()
-                except _ClientGoneError:
-                    return
+                    if self.idle_timeout is not None and not self.events:
+                        head = await asyncio.wait_for(self.next_event(), self.idle_timeout)
+                    else:
+                        head = await self.next_event()
+                except (_ClientGoneError, asyncio.TimeoutError):
+                    return  # closed by the client, or idle too long between requests
                 assert isinstance(head, RequestHead), head
                 self.info.requests += 1
                 self.responded = False
@@ -273,10 +278,17 @@ def _http_date() -> str:
 
 
 class HttpServer:
-    """Serves one :class:`App` on listening sockets, inside the running event loop."""
+    """Serves one :class:`App` on listening sockets, inside the running event loop.
 
-    def __init__(self, app: App) -> None:
+    Args:
+        app: The application.
+        idle_timeout: Close a keep-alive connection after this many seconds
+            without a new request (``None``: keep it until the client closes).
+    """
+
+    def __init__(self, app: App, *, idle_timeout: float | None = None) -> None:
         self.app = app
+        self.idle_timeout = idle_timeout
         self._ids = itertools.count(1)
         self._servers: list[asyncio.Server] = []
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
@@ -298,7 +310,7 @@ class HttpServer:
                 sock_ = writer.get_extra_info("socket")
                 if transport == "tcp" and sock_ is not None:
                     sock_.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                await _Connection(self.app, reader, writer, info).run()
+                await _Connection(self.app, reader, writer, info, self.idle_timeout).run()
             except asyncio.CancelledError:
                 pass  # only close() cancels a connection: the server is going away
             finally:
