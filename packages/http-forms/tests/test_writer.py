@@ -270,3 +270,10 @@ def test_a_writer_cannot_contain_itself_through_a_nested_one() -> None:
     inner.append(outer)
     with pytest.raises(ValueError, match="cannot contain itself"):
         outer.append(inner)
+
+
+def test_a_content_type_changed_on_the_payload_is_still_checked() -> None:
+    payload = BytesPayload(b"x")
+    payload.content_type = "text/plain\r\nX-Injected: 1"
+    with pytest.raises(ValueError, match=r"part header 'Content-Type' value .* contains CR, LF"):
+        MultipartWriter().append(payload)

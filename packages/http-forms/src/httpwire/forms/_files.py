@@ -1,8 +1,10 @@
 """File payloads: a file read in pieces on the default executor, never whole.
 
-Reading a piece of a file may block on the disk, so each read runs on the loop's
-default executor: the event loop never waits for the disk, and memory holds a
-few pieces whatever the file's size. A file that can seek remembers the
+Reading a piece of a file may block on the disk, so reads run on the loop's
+default executor: the event loop never waits for the disk. Each executor call
+reads a few pieces (four of 256 KiB by default), since the hop to the executor
+costs as much as copying a few hundred KiB; memory holds about one such batch
+whatever the file's size. A file that can seek remembers the
 position it had when the payload was made and seeks back there before each
 iteration, so the payload is reusable (redirects, retries).
 """
@@ -40,6 +42,9 @@ class FilePayload(Payload):
     payload is reusable, and each iteration seeks back to that start. When it
     cannot seek (a pipe), the size is ``None`` and the payload can be sent once.
 
+    While the payload is being sent, the file belongs to it: reading or seeking it
+    elsewhere at the same time mixes up the body.
+
     A connection may send a regular file with ``loop.sendfile``: when
     :attr:`can_sendfile` is true, ``loop.sendfile(transport, payload.file,
     payload.offset, payload.size)`` sends exactly the body.
@@ -49,7 +54,7 @@ class FilePayload(Payload):
         content_type: Defaults to a guess from the filename, else
             ``application/octet-stream``.
         filename: Defaults to the base name of ``file.name``.
-        chunk_size: Bytes per read.
+        chunk_size: Bytes per read, and the most in one yielded piece.
 
     Raises:
         PayloadError: While iterating, when the file ends before the size it had,

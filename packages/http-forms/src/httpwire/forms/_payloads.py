@@ -35,8 +35,7 @@ __all__ = [
     "guess_type",
 ]
 
-#: Bytes read from a file per executor call: large enough that the hop to the
-#: executor costs nothing next to the copy, small enough to bound memory.
+#: Bytes per read of a file payload, and the most in one piece it yields.
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
 #: The media type of bytes of unknown kind (RFC 2046 §4.5.1).

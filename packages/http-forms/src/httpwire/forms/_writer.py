@@ -244,7 +244,10 @@ class MultipartWriter(Payload):
         return self.append_payload(payload, headers)
 
     def _add(self, payload: Payload, headers: CIMultiDict[str]) -> Part:
-        """Add a part with exactly these (already checked) headers."""
+        """Add a part with exactly these headers (checked here once more, since a
+        payload's content type is an attribute anyone may have changed)."""
+        for header, header_value in headers.items():
+            _check_part_header(header, header_value)
         if payload is self:
             raise ValueError("a MultipartWriter cannot contain itself")
         if isinstance(payload, MultipartWriter):
