@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import tracemalloc
 
 import pytest
 from tests.helpers import CountingProducer, feed_all, feed_task
@@ -474,3 +475,30 @@ async def test_data_fed_after_an_exception_is_dropped() -> None:
     assert (reader.buffered, reader.total_bytes) == (0, 0)
     with pytest.raises(ConnectionResetError, match=r"^reset$"):
         await reader.readchunk()
+
+
+async def test_chunk_marks_do_not_pile_up_under_a_reader_that_ignores_them() -> None:
+    # A chunked body read with readany(): each mark is made while the reader waits.
+    reader = StreamReader()
+
+    async def produce() -> None:
+        for _ in range(20000):
+            reader.feed_data(b"x" * 100)
+            reader.end_chunk()
+            await asyncio.sleep(0)
+        reader.feed_eof()
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        task = asyncio.create_task(produce())
+        received = 0
+        while data := await reader.readany():
+            received += len(data)
+        await task
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert received == 2_000_000
+    # 20000 marks kept would take over 500 KB.
+    assert grown < 50_000, grown

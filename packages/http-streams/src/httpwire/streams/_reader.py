@@ -73,6 +73,7 @@ class StreamReader(PieceBuffer):
 
     __slots__ = (
         "_chunk_ends",
+        "_draining",
         "_eof",
         "_eof_waiter",
         "_exception",
@@ -115,6 +116,7 @@ class StreamReader(PieceBuffer):
         self._eof_waiter: asyncio.Future[None] | None = None
         self._chunk_ends: deque[int] | None = None
         self._last_mark = 0
+        self._draining = False
 
     def __repr__(self) -> str:
         state = [f"{self._size} bytes buffered", f"{self._total_bytes} fed"]
@@ -247,10 +249,10 @@ class StreamReader(PieceBuffer):
         marks = self._chunk_ends
         if marks is None:
             marks = self._chunk_ends = deque()
-        elif self._waiter is None:
+        elif not self._draining:
             # Drop marks that reads other than readchunk() went past, so that the
-            # marks held never outnumber the buffered bytes. (Not while a read
-            # waits: read() of everything puts its bytes back if cancelled.)
+            # marks held never outnumber the buffered bytes. (Not while read() of
+            # everything holds drained bytes: it puts them back if cancelled.)
             cursor = total - self._size
             while marks and marks[0] < cursor:
                 marks.popleft()
@@ -379,6 +381,7 @@ class StreamReader(PieceBuffer):
         # once copied: the stream is held about once, never twice. BytesIO grows
         # its bytes object in place and getvalue() hands it over without a copy.
         out = io.BytesIO()
+        self._draining = True
         try:
             while True:
                 while buf:
@@ -391,6 +394,8 @@ class StreamReader(PieceBuffer):
                 # Cancelled (or interrupted) while waiting: put the bytes back in front.
                 self._put_back(out.getvalue())
             raise
+        finally:
+            self._draining = False
 
     async def readany(self) -> bytes:
         """Read the next fed piece (or what is left of it), waiting only while nothing is buffered.
