@@ -287,6 +287,8 @@ def parse_transfer_encoding(
         InvalidFramingError: Unknown coding, parameters, ``chunked`` not last or
             applied twice, or (in a request) a last coding other than ``chunked``.
     """
+    if len(values) == 1 and values[0].lower() == "chunked":
+        return True, ()  # the common case, decided without building a list
     codings = comma_tokens(values)
     shown = _brepr(", ".join(values))
     if not codings:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from multidict import CIMultiDict
 
-from ._chunked import HEX_DIGITS, MAX_HEX_DIGITS, parse_chunk_size_line
+from ._chunked import HEX_DIGITS, parse_chunk_size_line
 from ._errors import (
     FieldTooLargeError,
     HeadTooLargeError,
@@ -418,23 +418,25 @@ class _Parser:
             elif state == _CHUNK_SIZE:
                 mark = self._mark_chunks
                 limit = self._max_line_size + 2
+                find = buf.find
+                hex_digits = HEX_DIGITS
                 while True:
-                    i = buf.find(_CRLF, pos, pos + limit)
+                    i = find(b"\r\n", pos, pos + limit)
                     if i < 0:
-                        lf = buf.find(b"\n", pos, pos + limit)
+                        lf = find(b"\n", pos, pos + limit)
                         if lf >= 0:
                             parse_chunk_size_line(buf[pos : lf + 1])  # raises: bare LF
                         self._wait(buf[pos:])
                         return events
                     line = buf[pos:i]
-                    if 0 < i - pos <= MAX_HEX_DIGITS and not line.strip(HEX_DIGITS):
+                    # Up to 15 hex digits and nothing else: below 2**60, no sign, no
+                    # "0x", no "_" or spaces that int() would accept. Else the careful path.
+                    if 0 < i - pos < 16 and not line.strip(hex_digits):
                         size = int(line, 16)
-                        if size >= 0x8000000000000000:
-                            size = parse_chunk_size_line(line)
                     else:
                         size = parse_chunk_size_line(line)
                     start = i + 2
-                    if size == 0:
+                    if not size:
                         pos = start
                         state = self._state = _TRAILERS
                         break
@@ -449,10 +451,10 @@ class _Parser:
                         if mark:
                             append(END_OF_CHUNK)
                         pos = end + 2
-                        if pos == n:
-                            self._state = _CHUNK_SIZE
-                            return events
-                        continue
+                        if pos < n:
+                            continue
+                        self._state = _CHUNK_SIZE
+                        return events
                     # The chunk goes on in the next pieces.
                     if end <= n:
                         if start < end:
