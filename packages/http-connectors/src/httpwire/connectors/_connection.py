@@ -129,7 +129,7 @@ class _Exchange:
         self.response: RawResponse | None = None
         self.decoder: ContentDecoder | None = None
         self.end: EndOfMessage | None = None  # an end held back until decoding catches up
-        self.informational: list[InformationalResponse] = []
+        self.informational: tuple[InformationalResponse, ...] = ()
         self.received = False  # any byte of the response arrived
         self.upload_done = False  # the whole request was written
         self.sending = False  # the body is being written
@@ -320,7 +320,7 @@ class Connection(asyncio.Protocol):
                         self._pool.discard(self)
                 return
             elif type(event) is InformationalResponse:
-                exchange.informational.append(event)
+                exchange.informational += (event,)
                 drain = self._drain_waiter
                 if drain is not None and not drain.done():
                     drain.set_result(None)  # wakes a wait for 100 Continue
@@ -686,7 +686,7 @@ class Connection(asyncio.Protocol):
                 except HttpParserError as exc:
                     self._fail(exchange, self._payload_error(exchange, exc), head_ok=True)
         response = exchange.response = RawResponse(
-            self, exchange.method, head, reader, tuple(exchange.informational)
+            self, exchange.method, head, reader, exchange.informational
         )
         waiter = exchange.waiter
         if not waiter.done():

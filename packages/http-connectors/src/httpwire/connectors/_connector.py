@@ -27,6 +27,7 @@ from ._pool import ConnectionPool, PoolStats
 __all__ = ["BaseConnector", "ConnectionKey", "TCPConnector", "UnixConnector"]
 
 _Self = TypeVar("_Self", bound="BaseConnector")
+_new_key = tuple.__new__
 _SECURE = frozenset({"https", "wss"})
 _CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
 
@@ -177,7 +178,11 @@ class BaseConnector:
 
     def _key(self, url: URL) -> ConnectionKey:
         """The pool key of a URL's endpoint; subclasses add their settings."""
-        return ConnectionKey(url.raw_host or "", url.port or 0, url.scheme in _SECURE)
+        # tuple.__new__ skips the NamedTuple's Python-level __new__ (a per-request cost).
+        return _new_key(
+            ConnectionKey,
+            (url.raw_host or "", url.port or 0, url.scheme in _SECURE, None, None, None),
+        )
 
     async def acquire(
         self, method: str, url: URL, *, sock_connect: float | None = None
@@ -211,6 +216,9 @@ class BaseConnector:
             )
         key = self._key(url)
         pool = self._pool
+        conn = pool.take_idle(key)
+        if conn is not None:
+            return conn
         try:
             conn = await pool.acquire(key)
         except RuntimeError as exc:  # closed while waiting

@@ -128,6 +128,17 @@ class ConnectionPool(Generic[C]):
 
     # -- taking --------------------------------------------------------------------------
 
+    def take_idle(self, key: Hashable) -> C | None:
+        """Lend an idle connection to ``key`` at once, if there is one.
+
+        The synchronous fast path of :meth:`acquire`: no coroutine when a connection is
+        ready.
+        """
+        idle = self._idle.get(key)
+        if idle and not self._closed:
+            return self._take_idle(idle)
+        return None
+
     async def acquire(self, key: Hashable) -> C | None:
         """Take an idle connection to ``key``, or reserve a slot to open one.
 
