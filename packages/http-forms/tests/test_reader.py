@@ -322,3 +322,8 @@ async def test_read_max_size_bounds_memory() -> None:
     part = await reader.next()
     assert isinstance(part, BodyPartReader)
     assert len(await part.read(max_size=100_000)) == 100_000
+
+
+def test_over_long_boundary_is_rejected_rfc2046_5_1_1() -> None:
+    with pytest.raises(BoundaryError, match=r"must be 1 to 70 bytes long"):
+        MultipartReader(f"multipart/mixed; boundary={'x' * 71}", stream_of(b""))

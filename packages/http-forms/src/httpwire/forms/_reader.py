@@ -69,9 +69,14 @@ class MultipartReader:
         max_headers: Most headers accepted in one part.
         max_parts: Most parts accepted.
 
+    Attributes:
+        content_type: The Content-Type value the reader was given.
+        subtype: The multipart subtype, lowercased (``form-data``, ``mixed``...).
+        boundary: The boundary from the content type.
+
     Raises:
         BoundaryError: When the content type is not ``multipart/*`` or has no usable
-            boundary.
+            boundary (RFC 2046 §5.1.1: 1 to 70 characters).
 
     Example::
 
