@@ -11,7 +11,7 @@ from httpwire.streams._buffer import PieceBuffer, SeparatorSearch
 
 
 def filled(pieces: list[bytes]) -> PieceBuffer:
-    buffer = PieceBuffer(None, 0)
+    buffer = PieceBuffer(None, 0, 64)
     for piece in filter(None, pieces):  # StreamReader.feed_data() drops empty pieces
         buffer._buffer.append(piece)
         buffer._size += len(piece)

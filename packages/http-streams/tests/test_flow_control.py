@@ -37,6 +37,37 @@ async def test_pause_and_resume_are_called_once_per_transition() -> None:
     assert (producer.pauses, producer.resumes) == (3, 3)
 
 
+async def test_many_tiny_pieces_pause_the_producer_too() -> None:
+    # Each piece costs about 40 bytes beyond its data: past high_water // 64 pieces
+    # the producer is paused however few bytes they hold, and resumed at half as many.
+    producer = CountingProducer()
+    reader = StreamReader(producer)  # 256 KiB: at most 4096 pieces
+    for _ in range(4096):
+        reader.feed_data(b"x")
+    assert producer.pauses == 0
+    reader.feed_data(b"x")
+    assert producer.pauses == 1 and reader.buffered == 4097
+    for _ in range(2048):
+        assert await reader.readany() == b"x"
+    assert producer.resumes == 0
+    assert await reader.readany() == b"x"
+    assert producer.resumes == 1  # 2048 pieces left
+
+
+async def test_a_waiting_read_takes_tiny_pieces_without_pausing() -> None:
+    producer = CountingProducer()
+    reader = StreamReader(producer, high_water=1024)  # at most 64 pieces
+    for _ in range(50):
+        reader.feed_data(b"y")
+    task = asyncio.create_task(reader.readline())
+    await asyncio.sleep(0)
+    for _ in range(100):
+        reader.feed_data(b"y")
+    reader.feed_data(b"\n")
+    assert await task == b"y" * 150 + b"\n"
+    assert producer.pauses == 0
+
+
 async def test_no_producer_means_no_pause() -> None:
     reader = StreamReader(high_water=10)
     reader.feed_data(b"x" * 100)

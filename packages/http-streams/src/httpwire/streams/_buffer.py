@@ -27,18 +27,29 @@ class PieceBuffer:
     The base of :class:`~httpwire.streams.StreamReader`; it holds no public API.
     """
 
-    __slots__ = ("_buffer", "_low_water", "_offset", "_paused", "_producer", "_size")
+    __slots__ = (
+        "_buffer",
+        "_low_water",
+        "_max_pieces",
+        "_offset",
+        "_paused",
+        "_producer",
+        "_size",
+    )
 
-    def __init__(self, producer: Producer | None, low_water: int) -> None:
+    def __init__(self, producer: Producer | None, low_water: int, max_pieces: int) -> None:
         self._buffer: deque[bytes] = deque()
         self._offset = 0  # bytes of the first piece already read
         self._size = 0  # bytes fed and not read
         self._producer = producer
         self._low_water = low_water
+        # Each piece costs about 40 bytes beyond its data (the bytes object, its
+        # slot in the deque): so many tiny pieces pause the producer too.
+        self._max_pieces = max_pieces
         self._paused = False
 
     def _resume_if_drained(self) -> None:
-        if self._size <= self._low_water:
+        if self._size <= self._low_water and len(self._buffer) <= self._max_pieces >> 1:
             self._paused = False
             assert self._producer is not None
             self._producer.resume_reading()

@@ -81,6 +81,7 @@ class StreamReader(PieceBuffer):
         "_last_mark",
         "_limit",
         "_pause_at",
+        "_piece_cap",
         "_total_bytes",
         "_waiter",
         "_waiter_name",
@@ -104,8 +105,9 @@ class StreamReader(PieceBuffer):
             )
         if limit <= 0:
             raise ValueError(f"limit must be a positive number of bytes, got {limit!r}")
-        super().__init__(producer, low_water)
+        super().__init__(producer, low_water, max(64, high_water // 64))
         self._high_water = high_water
+        self._piece_cap = self._max_pieces
         self._limit = limit
         self._pause_at = high_water
         self._total_bytes = 0
@@ -218,10 +220,15 @@ class StreamReader(PieceBuffer):
         n = len(data)
         if not n or self._exception is not None:
             return
-        self._buffer.append(data)
+        buf = self._buffer
+        buf.append(data)
         self._total_bytes += n
         self._size = size = self._size + n
-        if size > self._pause_at and not self._paused and self._producer is not None:
+        if (
+            (size > self._pause_at or len(buf) > self._piece_cap)
+            and not self._paused
+            and self._producer is not None
+        ):
             self._paused = True
             self._producer.pause_reading()
         waiter = self._waiter
@@ -305,6 +312,9 @@ class StreamReader(PieceBuffer):
         """
         if need > self._high_water:
             self._pause_at = need - 1
+        # The piece count matters while the consumer is busy elsewhere; a waiting
+        # read takes the pieces as they come (and the bytes stay bounded).
+        self._piece_cap = sys.maxsize
         if self._paused and self._size < need and self._producer is not None:
             self._paused = False
             self._producer.resume_reading()
@@ -315,6 +325,7 @@ class StreamReader(PieceBuffer):
         finally:
             self._waiter = None
             self._pause_at = self._high_water
+            self._piece_cap = self._max_pieces
         if self._exception is not None:
             raise self._exception
 
