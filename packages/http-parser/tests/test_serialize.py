@@ -78,6 +78,29 @@ def test_pairs_may_come_from_a_generator_or_as_lists() -> None:
     assert serialize_request_head("GET", "/", pairs) == b"GET / HTTP/1.1\r\nA: 1\r\n\r\n"
 
 
+def test_extension_methods_and_non_ascii_targets() -> None:
+    assert serialize_request_head("PROPFIND", "/dav/", []) == b"PROPFIND /dav/ HTTP/1.1\r\n\r\n"
+    # A target the parser decoded from raw bytes goes back as those bytes.
+    target = b"/caf\xe9/\xc3\xa9".decode("utf-8", "surrogateescape")
+    assert serialize_request_head("GET", target, []) == b"GET /caf\xe9/\xc3\xa9 HTTP/1.1\r\n\r\n"
+
+
+def test_empty_name_among_others_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"header name is empty; it must be a token"):
+        serialize_request_head("GET", "/", [("A", "1"), ("", "2"), ("B", "3")])
+
+
+def test_strings_are_not_pairs() -> None:
+    with pytest.raises(TypeError, match=r"header 1 is not a \(name, value\) pair: 'ab'"):
+        serialize_request_head("GET", "/", [("A", "1"), "ab"])  # type: ignore[list-item]
+
+
+def test_caller_list_is_not_modified() -> None:
+    pairs: Any = [["A", "1"], ("B", "2")]
+    serialize_request_head("GET", "/", pairs)
+    assert pairs == [["A", "1"], ("B", "2")]
+
+
 def test_name_case_and_method_case_are_kept() -> None:
     head = serialize_request_head("patch", "/", [("x-LOWER-upper", "v")])
     assert head == b"patch / HTTP/1.1\r\nx-LOWER-upper: v\r\n\r\n"
