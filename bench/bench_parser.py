@@ -23,7 +23,15 @@ pieces), and does what a client does with it:
 
 Each round runs every contender once per buffer, in a rotating order; the
 figure is the median of the rounds, in messages per second. The ratio columns
-are httpwire's rate over each other's (above 1.0 means httpwire is faster).
+are httpwire's speed over each other's (above 1.0 means httpwire is faster),
+taken within each round and then the median over rounds, so that a change of
+load on the machine between rounds does not skew them.
+
+A second, smaller table times the other direction: serializing a head with
+``serialize_request_head``/``serialize_response_head`` against aiohttp's C
+``_serialize_headers`` (which refuses CR and LF; httpwire also checks NUL and
+the token syntax of the method and field names).
+
 Run with ``nox -s bench -- parser``.
 """
 
@@ -40,13 +48,20 @@ from importlib.metadata import version
 from typing import Any, cast
 
 import aiohttp.http_parser
+import aiohttp.http_writer
 import h11
 import httptools
 from aiohttp.base_protocol import BaseProtocol
+from multidict import CIMultiDict
 
-from httpwire.parser import ResponseHead, ResponseParser
+from httpwire.parser import (
+    ResponseHead,
+    ResponseParser,
+    serialize_request_head,
+    serialize_response_head,
+)
 
-ROUNDS = 5
+ROUNDS = 7
 PIECE = 64 * 1024
 
 Result = tuple[int, int]  # (messages, body bytes)
@@ -240,6 +255,69 @@ CONTENDERS: dict[str, Contender] = {
 }
 
 
+# --- serializing heads ------------------------------------------------------------------------
+
+SERIALIZE_ROUNDS = 20_000
+
+REQUEST_FIELDS = [
+    ("Host", "example.org"),
+    ("User-Agent", "httpwire/0.1"),
+    ("Accept", "*/*"),
+    ("Accept-Encoding", "gzip, deflate"),
+    ("Cookie", "sessionid=4f9c2d7a8b1e4c3f9a0b6d5e7c8f1a2b; csrftoken=Zq7TnV3xK9pLmR2sW8yB"),
+    ("Content-Type", "application/json"),
+    ("Content-Length", "85"),
+]
+RESPONSE_FIELDS = [
+    (name.decode(), value.decode())
+    for name, value in ResponseParser().feed(COOKIES)[0].raw_headers  # type: ignore[union-attr]
+]
+
+
+def serialize_contenders() -> dict[str, dict[str, Callable[[], bytes]]]:
+    """Per head, per contender: a call that serializes it once (from a list of pairs)."""
+    aiohttp_serialize = aiohttp.http_writer._serialize_headers
+    if getattr(aiohttp_serialize, "__module__", "") != "aiohttp._http_writer":
+        sys.exit("aiohttp's C header serializer is not available")
+    target = "/api/v1/items?page=2&sort=name"
+    return {
+        "request, 7 fields": {
+            "httpwire": lambda: serialize_request_head("POST", target, REQUEST_FIELDS),
+            "aiohttp": lambda: aiohttp_serialize(
+                f"POST {target} HTTP/1.1", CIMultiDict(REQUEST_FIELDS)
+            ),
+        },
+        "response, 22 fields": {
+            "httpwire": lambda: serialize_response_head(200, "OK", RESPONSE_FIELDS),
+            "aiohttp": lambda: aiohttp_serialize("HTTP/1.1 200 OK", CIMultiDict(RESPONSE_FIELDS)),
+        },
+    }
+
+
+def bench_serializers() -> None:
+    print(f"\nSerializing heads ({ROUNDS} rounds of {SERIALIZE_ROUNDS:,} heads, median)\n")
+    print("| head | httpwire heads/s | aiohttp (C) heads/s | vs aiohttp |")
+    print("|---|---:|---:|---:|")
+    for label, contenders in serialize_contenders().items():
+        results = {name: call() for name, call in contenders.items()}
+        if len(set(results.values())) != 1:
+            sys.exit(f"the serializers disagree on {label!r}: {results}")
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        for round_ in range(ROUNDS):
+            for name in sorted(contenders, reverse=bool(round_ % 2)):
+                call = contenders[name]
+                gc.collect()
+                start = time.perf_counter()
+                for _ in range(SERIALIZE_ROUNDS):
+                    call()
+                times[name].append(time.perf_counter() - start)
+        rate = {name: SERIALIZE_ROUNDS / statistics.median(times[name]) for name in contenders}
+        ratio = statistics.median(
+            theirs / ours for theirs, ours in zip(times["aiohttp"], times["httpwire"], strict=True)
+        )
+        print(f"| {label} | {rate['httpwire']:,.0f} | {rate['aiohttp']:,.0f} | {ratio:.2f}x |")
+
+
 # --- measuring --------------------------------------------------------------------------------
 
 
@@ -260,7 +338,9 @@ def main() -> None:
     print(f"{ROUNDS} rounds, median; pieces of {PIECE // 1024} KiB\n")
 
     names = list(CONTENDERS)
+    others = names[1:]
     rates: dict[str, dict[str, float]] = {}
+    ratios: dict[str, dict[str, float]] = {}
     for label, (response, count, body) in BUFFERS.items():
         pieces = pieces_of(response * count)
         # Every contender must see the same messages and body bytes before it is timed.
@@ -274,17 +354,23 @@ def main() -> None:
             for name in order:
                 times[name].append(timed(CONTENDERS[name], pieces))
         rates[label] = {name: count / statistics.median(times[name]) for name in names}
+        ratios[label] = {
+            name: statistics.median(
+                other / ours for other, ours in zip(times[name], times["httpwire"], strict=True)
+            )
+            for name in others
+        }
 
     # A Markdown table: readable here, and pasted as is into the package README.
-    others = names[1:]
     columns = [f"{name} msg/s" for name in names] + [f"vs {name}" for name in others]
     print("| buffer | " + " | ".join(columns) + " |")
     print("|---|" + "---:|" * len(columns))
     for label, rate in rates.items():
         cells = [f"{rate[name]:,.0f}" for name in names]
-        cells += [f"{rate['httpwire'] / rate[name]:.2f}x" for name in others]
+        cells += [f"{ratios[label][name]:.2f}x" for name in others]
         print(f"| {label} | " + " | ".join(cells) + " |")
     _LOOP.close()
+    bench_serializers()
 
 
 if __name__ == "__main__":
