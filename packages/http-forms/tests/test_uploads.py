@@ -6,16 +6,26 @@ same form must come back from each.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
 import http.client
 import io
 import json
+import tracemalloc
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from httpwire.forms import AsyncIterablePayload, FormData, Payload, payload_from
+from httpwire.forms import (
+    DEFAULT_CHUNK_SIZE,
+    AsyncIterablePayload,
+    FormData,
+    Payload,
+    payload_from,
+)
+from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import Peer
 
 from .helpers import collect
@@ -114,3 +124,57 @@ async def test_chunked_upload_of_a_streamed_part(server: Peer) -> None:
     result = await post(server, body)
     assert result["files"] == {"stream": "".join(f"{i:04d}," for i in range(50))}
     assert result["headers"]["Transfer-Encoding"] == "chunked"
+
+
+async def test_a_big_file_streams_to_a_real_server_in_bounded_memory(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The body is pulled piece by piece by http.client in a thread, as a socket drains it."""
+    path = tmp_path / "big.bin"
+    with path.open("wb") as out:
+        out.truncate(64 * 1024 * 1024)  # sparse: no disk used
+    loop = asyncio.get_running_loop()
+    digest = hashlib.sha256()
+    with path.open("rb") as fd:
+        form = FormData()
+        form.add_field("file", fd, filename="big.bin")
+        body = form.build()
+        assert body.size is not None
+        pieces = body.__aiter__()
+
+        async def next_piece() -> bytes:
+            return await pieces.__anext__()
+
+        def pull() -> Iterator[bytes]:
+            while True:
+                try:
+                    piece = asyncio.run_coroutine_threadsafe(next_piece(), loop).result()
+                except StopAsyncIteration:
+                    return
+                digest.update(piece)
+                yield piece
+
+        def send() -> dict[str, Any]:
+            conn = http.client.HTTPConnection("127.0.0.1", httpwire_server.port, timeout=60)
+            try:
+                headers = {"Content-Type": body.content_type, "Content-Length": str(body.size)}
+                conn.request("POST", "/upload-digest", body=pull(), headers=headers)
+                response = conn.getresponse()
+                assert response.status == 200
+                result: dict[str, Any] = json.loads(response.read())
+                return result
+            finally:
+                conn.close()
+
+        tracemalloc.start()
+        try:
+            result = await loop.run_in_executor(None, send)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert result["bytes"] == body.size
+    assert result["sha256"] == digest.hexdigest()
+    assert result["content_length"] == body.size
+    # The server runs in a thread of this process, so its buffers are traced too:
+    # still a few MiB for a 64 MiB upload, and the same for any size.
+    assert peak < 16 * DEFAULT_CHUNK_SIZE, peak
