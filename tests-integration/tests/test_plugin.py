@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from httpwire_testserver import HttpbinPeer, LocalServer
+from httpwire_testserver.plugin import Proxies
+
 
 def _run_python(code: str, timeout: float = 30.0) -> str:
     done = subprocess.run(
@@ -136,45 +139,68 @@ def test_peers_die_with_the_process_that_started_them(signum: int) -> None:
             holder.stdout.close()
 
 
-def test_peer_sockets_listen_on_loopback_only(
-    httpwire_server: object, httpbin_server: object, proxy: object
+def test_nothing_listens_beyond_loopback(
+    httpwire_server: LocalServer, httpbin_server: HttpbinPeer, proxy: Proxies
 ) -> None:
-    # Every listening TCP socket of this test run's peers is bound to 127.0.0.1 or ::1.
+    # Every listening TCP socket of the peers' process groups, and of this process
+    # (our server's thread), is bound to 127.0.0.1 or ::1.
     if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs /proc/net/tcp")
-    ports = _our_ports(httpwire_server, httpbin_server, proxy)
-    ours = _listening_on(ports)
-    assert ours, "no listening socket found for the fixtures' ports"
-    assert ours <= {"127.0.0.1", "::1"}, ours
+        pytest.skip("needs /proc")
+    groups = {httpbin_server.pid, proxy.open_peer.pid, proxy.auth_peer.pid}
+    assert None not in groups
+    pids = {os.getpid()} | {pid for pid in _all_pids() if _pgrp(pid) in groups}
+    inodes = set().union(*(_socket_inodes(pid) for pid in pids))
+    listening = _listening_sockets()
+    ours = {address for inode, address in listening if inode in inodes}
+
+    ports = {port for _, port in ours}
+    expected = {httpwire_server.port, httpwire_server.tls_port, httpbin_server.port}
+    assert expected | {proxy.open_peer.port, proxy.auth_peer.port} <= ports
+    assert {host for host, _ in ours} <= {"127.0.0.1", "::1"}, ours
 
 
-def _our_ports(*peers: object) -> set[int]:
-    ports: set[int] = set()
-    for peer in peers:
-        for name in ("port", "tls_port"):
-            value = getattr(peer, name, None)
-            if isinstance(value, int):
-                ports.add(value)
-        for inner in ("open_peer", "auth_peer"):
-            value = getattr(peer, inner, None)
-            if value is not None:
-                ports.add(value.port)
-    return ports
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
-def _listening_on(ports: set[int]) -> set[str]:
-    found: set[str] = set()
+def _pgrp(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces: fields after its ")" are safe to split.
+    return int(stat.rpartition(")")[2].split()[2])
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes: set[int] = set()
+    try:
+        entries = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return inodes
+    for entry in entries:
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def _listening_sockets() -> list[tuple[int, tuple[str, int]]]:
+    found = []
     for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
         path = Path(table)
         if not path.exists():
             continue
         for line in path.read_text().splitlines()[1:]:
             fields = line.split()
-            host_hex, port_hex = fields[1].split(":")
-            if fields[3] != "0A" or int(port_hex, 16) not in ports:
+            if fields[3] != "0A":  # LISTEN
                 continue
+            host_hex, port_hex = fields[1].split(":")
             raw = bytes.fromhex(host_hex)
-            # /proc shows addresses as host-order 32-bit words (little-endian here).
-            words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
-            found.add(socket.inet_ntop(family, b"".join(words)))
+            # /proc shows addresses as 32-bit words in host order (little-endian here).
+            words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.append((int(fields[9]), (socket.inet_ntop(family, words), int(port_hex, 16))))
     return found

@@ -9,6 +9,7 @@ known, and any bind error raised, as soon as :meth:`LocalServer.start` returns.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
@@ -172,6 +173,7 @@ class LocalServer:
         self._ready.wait()
         if self._error is not None:
             raise self._error
+        atexit.register(self.stop)  # the Unix socket's directory goes even without a finalizer
         return self
 
     def _run(self, sockets: list[tuple[socket.socket, ssl.SSLContext | None]]) -> None:
@@ -206,6 +208,7 @@ class LocalServer:
                 loop.call_soon_threadsafe(stop.set)
             thread.join(10.0)
         self._thread = None
+        atexit.unregister(self.stop)
         self._cleanup_files()
 
     def _cleanup_files(self) -> None:

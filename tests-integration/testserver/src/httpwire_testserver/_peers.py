@@ -1,13 +1,15 @@
 """Real peers in their own processes: httpbin on gunicorn, and proxy.py.
 
-Each peer runs in a new session (``start_new_session=True``), so it leads its
-own process group and :meth:`PeerProcess.stop` ends it together with its
-children (gunicorn's workers, proxy.py's acceptors) with one ``killpg``:
-SIGTERM, then SIGKILL after a grace period. Every running peer is also
+Each peer runs in a new session (``start_new_session=True``) under a small
+keeper (``_supervise.py``) that leads its process group, so
+:meth:`PeerProcess.stop` ends it together with its children (gunicorn's
+workers, proxy.py's acceptors) with one ``killpg``: SIGTERM, then SIGKILL after
+a grace period. Every running peer is also
 registered for :func:`stop_all_peers`, called at interpreter exit (``atexit``)
 and on SIGTERM/SIGHUP, so an interrupted test run leaves nothing behind.
-On Linux each peer also asks the kernel for SIGTERM when the process that
-started it dies (``PR_SET_PDEATHSIG``), which covers even a SIGKILLed test run.
+On Linux the keeper also asks the kernel for SIGTERM when the process that
+started it dies (``PR_SET_PDEATHSIG``), and then kills its whole group, which
+covers even a SIGKILLed test run.
 Peers listen on loopback only; a peer is ready once it answers.
 """
 
@@ -108,9 +110,12 @@ class PeerProcess:
         """Start the program in a new session (its own process group)."""
         install_signal_handlers()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env["HTTPWIRE_PASS_FDS"] = ",".join(str(fd) for fd in self.pass_fds)
+        # The keeper leads the group and kills it whole, whatever the program leaves behind.
+        argv = [sys.executable, "-m", "httpwire_testserver._supervise", *self.argv]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                self.argv,
+                argv,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -121,6 +126,11 @@ class PeerProcess:
             )
         with _LOCK:
             _RUNNING.add(self)
+
+    @property
+    def pid(self) -> int | None:
+        """The process id (and process group id), while it runs."""
+        return self.process.pid if self.process is not None else None
 
     def exit_reason(self) -> str | None:
         """Why the process is gone, with the end of its log; ``None`` while it runs."""
@@ -209,6 +219,11 @@ class HttpbinPeer:
     def http_url(self) -> str:
         """``http://127.0.0.1:PORT``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The gunicorn master's pid, which is also its process group id (``None``: stopped)."""
+        return self._process.pid if self._process is not None else None
 
     def start(self, timeout: float = 60.0) -> HttpbinPeer:
         """Start gunicorn and wait until both its sockets accept connections.
@@ -339,6 +354,11 @@ class ProxyPeer:
     def url(self) -> str:
         """``http://127.0.0.1:PORT``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """proxy.py's pid, which is also its process group id (``None``: stopped)."""
+        return self._process.pid if self._process is not None else None
 
     @property
     def auth_url(self) -> str:
