@@ -53,10 +53,13 @@ TOKEN_RE = re.compile(TOKEN)
 _BTOKEN_RE = re.compile(TOKEN.encode())
 
 # A field line of the bulk path: a token, a colon, optional whitespace, then a value
-# of VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5) up to CRLF. "^" (MULTILINE) pins
+# of VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5) not ending in whitespace, up to
+# CRLF (a value with trailing whitespace is left to the careful path). "^" (MULTILINE) pins
 # every match to a line start, so a bad line can never be skipped by a match that
 # begins in its middle. Code points from U+0080 up are obs-text after decoding.
-FIELD_RE = re.compile("^(" + TOKEN + "):[ \t]*([\t \x21-\x7e\x80-\U0010ffff]*)\r\n", re.MULTILINE)
+FIELD_RE = re.compile(
+    "^(" + TOKEN + "):[ \t]*([\t \x21-\x7e\x80-\U0010ffff]*)(?<![ \t])\r\n", re.MULTILINE
+)
 _BFIELD_RE = re.compile(
     b"^(" + TOKEN.encode() + rb"):[ \t]*([\t \x21-\x7e\x80-\xff]*)\r\n", re.MULTILINE
 )
