@@ -92,6 +92,15 @@ def test_watermarks_are_validated() -> None:
     assert (reader.high_water, reader.low_water) == (256 * KiB, 64 * KiB)
 
 
+async def until_paused(producer: CountingProducer) -> None:
+    """Let the producer task run (loop turns, not wall-clock time) until it is paused."""
+    for _ in range(1000):
+        if producer.paused:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the producer was never paused")
+
+
 async def _download(
     size: int, piece_size: int, high_water: int
 ) -> tuple[CountingProducer, StreamReader, int]:
@@ -182,8 +191,7 @@ async def test_read_needing_more_than_high_water_resumes_the_producer() -> None:
         reader.feed_eof()
 
     task = asyncio.create_task(produce())
-    await asyncio.sleep(0.01)
-    assert producer.paused
+    await until_paused(producer)
     # 500 bytes can only come if the producer runs past high_water.
     assert await reader.readexactly(500) == b"y" * 500
     assert await reader.read() == b"y" * 100
@@ -204,8 +212,7 @@ async def test_long_line_within_limit_above_high_water_is_read() -> None:
         reader.feed_eof()
 
     task = asyncio.create_task(produce())
-    await asyncio.sleep(0.01)
-    assert producer.paused
+    await until_paused(producer)
     assert await reader.readline() == line
     await task
 
