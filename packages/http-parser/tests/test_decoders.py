@@ -586,3 +586,44 @@ def test_truncation_error_is_kept_too() -> None:
     with pytest.raises(DecodingError) as again:
         dec.flush()
     assert again.value is first.value
+
+
+@given(
+    coding=st.sampled_from(["gzip", "deflate", "br", "zstd", "gzip,br", "zstd,deflate"]),
+    data=st.binary(max_size=2000),
+    flips=st.lists(st.tuples(st.integers(min_value=0), st.integers(1, 255)), max_size=4),
+    cut=st.integers(min_value=0),
+    step=st.integers(min_value=1, max_value=600),
+)
+def test_damaged_input_raises_only_decoding_error(
+    coding: str, data: bytes, flips: list[tuple[int, int]], cut: int, step: int
+) -> None:
+    codings = coding.split(",")
+    if ("br" in codings and "br" not in supported_codings()) or (
+        "zstd" in codings and not HAVE_ZSTD
+    ):
+        return
+    body = bytearray(encode(codings, data))
+    for where, xor in flips if body else ():
+        body[where % len(body)] ^= xor
+    trim = cut % (len(body) + 1) // 2
+    body = body[: len(body) - trim]
+    dec = decoder(codings, max_output=512)
+    out = []
+    calls = 0
+    try:
+        for start in range(0, len(body), step):
+            out.append(dec.feed(bytes(body[start : start + step])))
+            while dec.pending:
+                calls += 1
+                assert calls < 10_000, "pending never cleared"
+                out.append(dec.feed(b""))
+        while True:
+            out.append(dec.flush())
+            if not dec.pending:
+                break
+    except DecodingError:
+        return
+    assert all(len(piece) <= 512 for piece in out)
+    if not flips and not trim:
+        assert b"".join(out) == data
