@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http_server import BODY, start_server
 
 CONCURRENCY = 100
+_CPU = [0.0, 0.0]  # process CPU time at the start and the end of the measured window
 WARMUP = 0.3
 CONTENDERS = ["floor", "httpwire", "aiohttp", "httpx"]
 WORKLOADS = ["sequential", "concurrent"]
@@ -48,6 +49,7 @@ LABELS = {
 }
 
 Runner = Callable[[str, int, float], Awaitable[int]]
+Result = tuple[float, float]  # requests per second, CPU seconds of this process per request
 
 
 def _request_bytes(host: str, port: int) -> bytes:
@@ -122,7 +124,9 @@ async def _run_floor(url: str, concurrency: int, duration: float) -> int:
         protocols.append(protocol)
     await asyncio.sleep(WARMUP)
     start = sum(p.count for p in protocols)
+    _CPU[0] = time.process_time()
     await asyncio.sleep(duration)
+    _CPU[1] = time.process_time()
     done = sum(p.count for p in protocols) - start
     for p in protocols:
         p.running = False
@@ -147,7 +151,9 @@ async def _drive(concurrency: int, duration: float, one: Callable[[], Awaitable[
     tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
     await asyncio.sleep(WARMUP)
     measuring = True
+    _CPU[0] = time.process_time()
     await asyncio.sleep(duration)
+    _CPU[1] = time.process_time()
     measuring = False
     stop = True
     await asyncio.gather(*tasks)
@@ -214,15 +220,17 @@ RUNNERS: dict[str, Runner] = {
 def _worker(contender: str, workload: str, url: str, duration: float) -> None:
     concurrency = 1 if workload == "sequential" else CONCURRENCY
     done = asyncio.run(RUNNERS[contender](url, concurrency, duration))
-    print(json.dumps({"rate": done / duration}))
+    cpu = (_CPU[1] - _CPU[0]) / max(done, 1)
+    print(json.dumps({"rate": done / duration, "cpu": cpu}))
 
 
-def _measure(contender: str, workload: str, url: str, duration: float) -> float:
+def _measure(contender: str, workload: str, url: str, duration: float) -> Result:
     cmd = [sys.executable, __file__, "--worker", contender, workload, url, str(duration)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 10 + 60)
     if out.returncode != 0:
         raise RuntimeError(f"{contender} {workload} failed:\n{out.stderr[-3000:]}")
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["rate"])
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(result["rate"]), float(result["cpu"])
 
 
 def _profile(spec: str, url: str, duration: float) -> None:
@@ -264,15 +272,15 @@ def main() -> None:
             f"python {sys.version.split()[0]}, {args.runs} rounds of {args.duration:g} s each, "
             f"concurrent = {CONCURRENCY} connections; contenders alternate within each round"
         )
-        rates: dict[tuple[str, str], list[float]] = {}
+        rates: dict[tuple[str, str], list[Result]] = {}
         for round_no in range(args.runs):
             order = (
                 contenders[round_no % len(contenders) :] + contenders[: round_no % len(contenders)]
             )
             for workload in workloads:
                 for contender in order:
-                    rate = _measure(contender, workload, server.url, args.duration)
-                    rates.setdefault((contender, workload), []).append(rate)
+                    result = _measure(contender, workload, server.url, args.duration)
+                    rates.setdefault((contender, workload), []).append(result)
             print(f"  round {round_no + 1}/{args.runs} done", file=sys.stderr)
         _report(rates, contenders, workloads)
     finally:
@@ -280,29 +288,31 @@ def main() -> None:
 
 
 def _report(
-    rates: dict[tuple[str, str], list[float]], contenders: list[str], workloads: list[str]
+    rates: dict[tuple[str, str], list[Result]], contenders: list[str], workloads: list[str]
 ) -> None:
-    medians = {key: statistics.median(values) for key, values in rates.items()}
-    header = "| contender | " + " | ".join(f"{w} req/s | {w} vs floor" for w in workloads) + " |"
+    """Print the medians as a Markdown table, with shares of the floor and CPU per request."""
+    medians = {key: statistics.median(r for r, _ in values) for key, values in rates.items()}
+    cpus = {key: statistics.median(c for _, c in values) for key, values in rates.items()}
+    columns = " | ".join(f"{w} req/s | vs floor | CPU µs/req" for w in workloads)
     print()
-    print(header)
-    print("|" + "---|" * (1 + 2 * len(workloads)))
+    print(f"| contender | {columns} |")
+    print("|" + "---|" * (1 + 3 * len(workloads)))
     for contender in contenders:
         cells = []
         for workload in workloads:
-            median = medians[(contender, workload)]
+            key = (contender, workload)
             floor = medians.get(("floor", workload))
-            share = f"{100 * median / floor:.0f} %" if floor else "n/a"
-            spread = rates[(contender, workload)]
-            cells.append(f"{median:,.0f} (±{(max(spread) - min(spread)) / 2:,.0f})")
-            cells.append(share)
+            spread = [r for r, _ in rates[key]]
+            cells.append(f"{medians[key]:,.0f} (±{(max(spread) - min(spread)) / 2:,.0f})")
+            cells.append(f"{100 * medians[key] / floor:.0f} %" if floor else "n/a")
+            cells.append(f"{cpus[key] * 1e6:.1f}")
         print(f"| {LABELS.get(contender, contender)} | " + " | ".join(cells) + " |")
     if "aiohttp" in contenders and "httpwire" in contenders:
         for workload in workloads:
             ratio = medians[("httpwire", workload)] / medians[("aiohttp", workload)]
             print(f"httpwire / aiohttp, {workload}: {ratio:.2f}x")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"(measured {started})")
+    print(f"(measured {started}; ± is half the range over the rounds)")
 
 
 if __name__ == "__main__":

@@ -28,10 +28,9 @@ arrived is flagged ``is_stale_connection`` so the client can retry once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable, Mapping
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
-from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from httpwire.parser import (
@@ -46,7 +45,6 @@ from httpwire.parser import (
     ResponseHead,
     ResponseParser,
     make_decoder,
-    serialize_request_head,
 )
 from httpwire.streams import Body, StreamReader
 
@@ -58,6 +56,8 @@ from ._errors import (
     ReadTimeoutError,
     ServerDisconnectedError,
 )
+from ._exchange import Exchange, disconnected, doing, payload_error
+from ._request import Headers, build_request_head
 from ._response import RawResponse
 
 if TYPE_CHECKING:
@@ -65,86 +65,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Connection", "ParserOptions"]
 
-# Methods whose request content has a defined meaning: an empty body is sent with
-# "Content-Length: 0" (RFC 9110 §8.6).
-_CONTENT_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # A body up to this size is joined to the head and sent in one write.
 _JOIN_LIMIT = 16384
-_CI_TYPES = (CIMultiDict, CIMultiDictProxy)
 # Parser errors that only a body can cause, even when its head came in the same piece.
 _BODY_ERRORS = (InvalidChunkError, DecodingError)
 
 ParserOptions = tuple[int, int, int, int]
 """max_line_size, max_field_size, max_headers, max_head_size for the response parser."""
-
-Headers = Mapping[str, str]
-
-
-def _find(headers: Headers, name: str) -> str | None:
-    """A header's value, case-insensitively, from a CIMultiDict or a plain mapping."""
-    if isinstance(headers, _CI_TYPES):
-        return headers.get(name)
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
-
-
-class _Exchange:
-    """The state of the one request/response in progress on a connection.
-
-    It is also the producer of the response's reader, so that a reader outliving its
-    response (the body was read after the connection went back to the pool) can never
-    pause or resume the connection's next exchange.
-    """
-
-    __slots__ = (
-        "conn",
-        "decoder",
-        "end",
-        "head",
-        "informational",
-        "method",
-        "reader",
-        "received",
-        "response",
-        "reusable",
-        "sending",
-        "stale",
-        "upload_done",
-        "url",
-        "waiter",
-    )
-
-    def __init__(
-        self, conn: Connection, method: str, url: URL, waiter: asyncio.Future[RawResponse]
-    ) -> None:
-        self.conn = conn
-        self.method = method
-        self.url = url
-        self.waiter = waiter
-        self.head: ResponseHead | None = None
-        self.reader: StreamReader | None = None
-        self.response: RawResponse | None = None
-        self.decoder: ContentDecoder | None = None
-        self.end: EndOfMessage | None = None  # an end held back until decoding catches up
-        self.informational: tuple[InformationalResponse, ...] = ()
-        self.received = False  # any byte of the response arrived
-        self.upload_done = False  # the whole request was written
-        self.sending = False  # the body is being written
-        self.reusable = True
-        self.stale = False
-
-    def pause_reading(self) -> None:
-        conn = self.conn
-        if conn._exchange is self:
-            conn.pause_reading()
-
-    def resume_reading(self) -> None:
-        conn = self.conn
-        if conn._exchange is self:
-            conn.resume_reading()
 
 
 class Connection(asyncio.Protocol):
@@ -208,7 +135,7 @@ class Connection(asyncio.Protocol):
         self._parser = self._new_parser()
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
-        self._exchange: _Exchange | None = None
+        self._exchange: Exchange | None = None
         self._closed = False
         self._closed_waiter: asyncio.Future[None] | None = None
         self._lost = False
@@ -298,7 +225,7 @@ class Connection(asyncio.Protocol):
             return
         self._dispatch(exchange, events)
 
-    def _dispatch(self, exchange: _Exchange, events: list[object]) -> None:
+    def _dispatch(self, exchange: Exchange, events: list[object]) -> None:
         for event in events:
             if type(event) is bytes:
                 if exchange.decoder is None:
@@ -339,7 +266,7 @@ class Connection(asyncio.Protocol):
             try:
                 events = self._parser.feed_eof()
             except IncompleteMessageError as exc:
-                self._fail(exchange, self._disconnected(exchange, exc))
+                self._fail(exchange, disconnected(exchange, exc, self._host, self._port))
                 return None
             except HttpParserError as exc:
                 self._parse_failed(exchange, exc)
@@ -357,11 +284,11 @@ class Connection(asyncio.Protocol):
         exchange = self._exchange
         if exchange is not None:
             if exc is None:
-                error: BaseException = self._disconnected(exchange, None)
+                error: BaseException = disconnected(exchange, None, self._host, self._port)
             else:
                 error = ClientOSError(
                     exc,
-                    during=self._doing(exchange),
+                    during=doing(exchange),
                     method=exchange.method,
                     url=exchange.url,
                     host=self._host,
@@ -472,14 +399,14 @@ class Connection(asyncio.Protocol):
                 is_stale_connection=self._served > 0,
             )
         try:
-            head, payload, encoder, length = self._build_head(
+            head, payload, encoder, length = build_request_head(
                 method, url, headers, body, target, chunked, expect_continue
             )
         except BaseException:
             self._pool.release(self)
             raise
         waiter: asyncio.Future[RawResponse] = self._loop.create_future()
-        exchange = self._exchange = _Exchange(self, method, url, waiter)
+        exchange = self._exchange = Exchange(self, method, url, waiter)
         exchange.stale = self._served > 0
         self._parser.expect_response(method)
         self._read_timeout = sock_read
@@ -527,78 +454,7 @@ class Connection(asyncio.Protocol):
                 ) from exc
             raise
 
-    def _build_head(
-        self,
-        method: str,
-        url: URL,
-        headers: Headers,
-        body: Body | bytes | None,
-        target: str | None,
-        chunked: bool | None,
-        expect_continue: bool,
-    ) -> tuple[bytes, Body | bytes | None, ChunkedEncoder | None, int | None]:
-        """Serialize the head with the framing fields the body needs."""
-        if target is None:
-            target = url.raw_path_qs
-        if body is None and not expect_continue and method not in _CONTENT_METHODS:
-            # The common case (GET, HEAD, DELETE...): no framing to decide.
-            if _find(headers, "Host") is None:
-                headers = [*headers.items(), ("Host", _host_header(url))]  # type: ignore[assignment]  # pairs serialize like a mapping
-            return serialize_request_head(method, target, headers), None, None, None
-        extra: list[tuple[str, str]] = []
-        if _find(headers, "Host") is None:
-            extra.append(("Host", _host_header(url)))
-        encoder: ChunkedEncoder | None = None
-        length: int | None = None
-        given_length = _find(headers, "Content-Length")
-        given_te = _find(headers, "Transfer-Encoding")
-        if given_length is not None and given_te is not None:
-            raise ValueError(
-                "a request cannot carry both Content-Length and Transfer-Encoding (RFC 9112 §6.2)"
-            )
-        if body is not None and not isinstance(body, bytes):
-            size = body.size
-        else:
-            size = None if body is None else len(body)
-        if given_te is not None:
-            if given_te.rpartition(",")[2].strip().lower() != "chunked":
-                raise ValueError(
-                    f"Transfer-Encoding {given_te!r} does not end with chunked; a request body "
-                    "must be chunked last (RFC 9112 §6.1)"
-                )
-            encoder = ChunkedEncoder()
-        elif given_length is not None:
-            if not given_length.isdigit():
-                raise ValueError(f"Content-Length {given_length!r} is not a decimal number")
-            length = int(given_length)
-            if size is not None and size != length:
-                raise ValueError(
-                    f"Content-Length {length} disagrees with the body's size of {size} bytes"
-                )
-        elif body is None:
-            if method in _CONTENT_METHODS:
-                extra.append(("Content-Length", "0"))
-        elif chunked or (size is None and chunked is not False):
-            extra.append(("Transfer-Encoding", "chunked"))
-            encoder = ChunkedEncoder()
-        elif size is None:
-            raise ValueError("chunked=False needs a body of known size or a Content-Length")
-        else:
-            extra.append(("Content-Length", str(size)))
-            length = size
-        if expect_continue and _find(headers, "Expect") is None:
-            extra.append(("Expect", "100-continue"))
-        if extra:
-            fields: Headers | list[tuple[str, str]] = [*headers.items(), *extra]
-        else:
-            fields = headers
-        head = serialize_request_head(method, target, fields)
-        if encoder is not None and isinstance(body, bytes):
-            body = (encoder.encode(body) if body else b"") + encoder.finish()
-            encoder = None
-        return head, body, encoder, length
-
-    async def _continue_wanted(self, exchange: _Exchange) -> bool:
+    async def _continue_wanted(self, exchange: Exchange) -> bool:
         """Wait for ``100 Continue`` (True) or a final response (False)."""
         self._arm_timer()
         while exchange.head is None:
@@ -615,7 +471,7 @@ class Connection(asyncio.Protocol):
 
     async def _upload(
         self,
-        exchange: _Exchange,
+        exchange: Exchange,
         head: bytes,
         body: Body,
         encoder: ChunkedEncoder | None,
@@ -665,7 +521,7 @@ class Connection(asyncio.Protocol):
         exchange.sending = False
         exchange.upload_done = True
 
-    async def _drain(self, exchange: _Exchange) -> None:
+    async def _drain(self, exchange: Exchange) -> None:
         while self._write_paused and self._exchange is exchange and not self._closed:
             waiter = self._drain_waiter = self._loop.create_future()
             try:
@@ -675,7 +531,7 @@ class Connection(asyncio.Protocol):
 
     # -- receiving -----------------------------------------------------------------------
 
-    def _head_received(self, exchange: _Exchange, head: ResponseHead) -> None:
+    def _head_received(self, exchange: Exchange, head: ResponseHead) -> None:
         exchange.head = head
         reader = exchange.reader = StreamReader(exchange)
         if exchange.decoder is not None:
@@ -683,8 +539,9 @@ class Connection(asyncio.Protocol):
             if head.content_coding:
                 try:
                     exchange.decoder = make_decoder(head.content_coding)
-                except HttpParserError as exc:
-                    self._fail(exchange, self._payload_error(exchange, exc), head_ok=True)
+                except HttpParserError as exc:  # an unsupported coding
+                    self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
+                    return
         response = exchange.response = RawResponse(
             self, exchange.method, head, reader, exchange.informational
         )
@@ -695,7 +552,7 @@ class Connection(asyncio.Protocol):
         if drain is not None and not drain.done():
             drain.set_result(None)  # an early answer ends a wait for 100 Continue
 
-    def _decode(self, exchange: _Exchange, data: bytes) -> None:
+    def _decode(self, exchange: Exchange, data: bytes) -> None:
         decoder = exchange.decoder
         reader = exchange.reader
         assert decoder is not None and reader is not None
@@ -713,9 +570,9 @@ class Connection(asyncio.Protocol):
                     reader.feed_data(out)
                 self._finish(exchange)
         except HttpParserError as exc:
-            self._fail(exchange, self._payload_error(exchange, exc))
+            self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
 
-    def _finish(self, exchange: _Exchange, reusable: bool = True) -> None:
+    def _finish(self, exchange: Exchange, reusable: bool = True) -> None:
         """The response ended: complete the reader, and pool or close the connection."""
         self._exchange = None
         self._served += 1
@@ -749,7 +606,7 @@ class Connection(asyncio.Protocol):
 
     # -- failures ------------------------------------------------------------------------
 
-    def _fail(self, exchange: _Exchange, error: BaseException, head_ok: bool = False) -> None:
+    def _fail(self, exchange: Exchange, error: BaseException) -> None:
         """Deliver ``error`` to whoever waits on the exchange and close the connection."""
         if self._exchange is exchange:
             self._exchange = None
@@ -765,57 +622,7 @@ class Connection(asyncio.Protocol):
             drain.set_result(None)
         self._pool.discard(self)
 
-    def _doing(self, exchange: _Exchange) -> str:
-        if not exchange.upload_done:
-            return "sending the request"
-        if exchange.head is None:
-            return "waiting for the response head"
-        return "receiving the response body"
-
-    def _disconnected(
-        self, exchange: _Exchange, exc: IncompleteMessageError | None
-    ) -> ServerDisconnectedError:
-        stage: Literal["response", "head", "body"]
-        if not exchange.received:
-            stage = "response"
-        elif exchange.head is None:
-            stage = "head"
-        else:
-            stage = "body"
-        received = expected = None
-        if stage == "body":
-            reader = exchange.reader
-            received = reader.total_bytes if reader is not None else 0
-            head = exchange.head
-            if head is not None and head.content_length is not None:
-                expected = head.content_length
-                if exc is not None and exc.received is not None and exchange.decoder is not None:
-                    received = exc.received  # the reader counts decoded bytes
-        error = ServerDisconnectedError(
-            stage,
-            received=received,
-            expected=expected,
-            method=exchange.method,
-            url=exchange.url,
-            host=self._host,
-            port=self._port,
-            is_stale_connection=exchange.stale and not exchange.received,
-        )
-        if exc is not None:
-            error.__cause__ = exc
-        return error
-
-    def _payload_error(self, exchange: _Exchange, exc: BaseException) -> ClientPayloadError:
-        error = ClientPayloadError(
-            f"invalid response body from {_where(self._host, self._port)} for "
-            f"{exchange.method} {exchange.url.with_user(None)}: {exc}",
-            method=exchange.method,
-            url=exchange.url,
-        )
-        error.__cause__ = exc
-        return error
-
-    def _parse_failed(self, exchange: _Exchange, exc: HttpParserError) -> None:
+    def _parse_failed(self, exchange: Exchange, exc: HttpParserError) -> None:
         error: ClientConnectionError | ClientPayloadError
         if exchange.head is None and not isinstance(exc, _BODY_ERRORS):
             error = BadResponseError(
@@ -827,7 +634,7 @@ class Connection(asyncio.Protocol):
             )
             error.__cause__ = exc
         else:
-            error = self._payload_error(exchange, exc)
+            error = payload_error(exchange, exc, self._host, self._port)
         self._fail(exchange, error)
 
     # -- the idle timer ------------------------------------------------------------------
@@ -870,20 +677,3 @@ class Connection(asyncio.Protocol):
 
 # Marks an exchange whose caller asked for decoding, until the head says which coding.
 _DECODE_ASKED: ContentDecoder = object()  # type: ignore[assignment]  # a sentinel
-
-
-def _where(host: str | None, port: int | None) -> str:
-    if host is None:
-        return "the server"
-    if ":" in host and not host.startswith("/"):
-        host = f"[{host}]"
-    return host if port is None else f"{host}:{port}"
-
-
-def _host_header(url: URL) -> str:
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
-    if url.is_default_port():
-        return host
-    return f"{host}:{url.port}"
