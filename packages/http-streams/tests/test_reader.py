@@ -502,3 +502,16 @@ async def test_chunk_marks_do_not_pile_up_under_a_reader_that_ignores_them() -> 
     assert received == 2_000_000
     # 20000 marks kept would take over 500 KB.
     assert grown < 50_000, grown
+
+
+async def test_feed_data_copies_mutable_buffers_and_rejects_text() -> None:
+    reader = StreamReader()
+    data = bytearray(b"abc")
+    reader.feed_data(data)
+    data[0] = ord("z")  # changing it afterwards changes nothing in the stream
+    reader.feed_data(memoryview(b"def"))
+    with pytest.raises(TypeError) as info:
+        reader.feed_data("text")  # type: ignore[arg-type]  # the mistake under test
+    assert str(info.value) == "feed_data() takes bytes, got str: 'text'"
+    reader.feed_eof()
+    assert await reader.read() == b"abcdef"

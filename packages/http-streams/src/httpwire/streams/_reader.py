@@ -43,6 +43,13 @@ DEFAULT_HIGH_WATER = 2**18
 DEFAULT_LIMIT = 2**16
 
 
+def _as_bytes(data: object) -> bytes:
+    """Copy a bytes-like object into ``bytes``, or explain why it cannot be fed."""
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"feed_data() takes bytes, got {type(data).__name__}: {repr(data)[:40]}")
+
+
 class StreamReader(PieceBuffer):
     """An asyncio stream of bytes fed by a producer, with bounded buffering.
 
@@ -201,7 +208,7 @@ class StreamReader(PieceBuffer):
 
     # -- the producer's side ------------------------------------------------------------------
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes | bytearray | memoryview) -> None:
         """Append ``data`` to the stream and wake the waiting reader.
 
         The reader keeps a reference to ``data`` and may hand it out as it is,
@@ -210,13 +217,17 @@ class StreamReader(PieceBuffer):
         When the buffer passes the high-water mark the producer is paused.
 
         Args:
-            data: The next bytes of the stream.
+            data: The next bytes of the stream. A ``bytearray`` or ``memoryview``
+                is copied into ``bytes`` first (they may change after the call).
 
         Raises:
             FeedAfterEofError: :meth:`feed_eof` was called before.
+            TypeError: ``data`` is not a bytes-like object.
         """
         if self._eof:
             raise FeedAfterEofError("feed_data", len(data))
+        if type(data) is not bytes:
+            data = _as_bytes(data)
         n = len(data)
         if not n or self._exception is not None:
             return
