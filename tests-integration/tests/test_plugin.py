@@ -204,3 +204,41 @@ def _listening_sockets() -> list[tuple[int, tuple[str, int]]]:
             words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
             found.append((int(fields[9]), (socket.inet_ntop(family, words), int(port_hex, 16))))
     return found
+
+
+_INTERRUPTED_SUITE = """
+import os, time
+
+def test_hold(httpbin_server, proxy):
+    print("GROUPS", httpbin_server.pid, proxy.open_peer.pid, proxy.auth_peer.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_an_interrupted_pytest_run_stops_its_peers(tmp_path: Path) -> None:
+    pytest.importorskip("gunicorn")
+    pytest.importorskip("proxy")
+    (tmp_path / "test_hold.py").write_text(_INTERRUPTED_SUITE)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "--rootdir",
+         str(tmp_path), "-c", os.devnull, str(tmp_path / "test_hold.py")],
+        stdout=subprocess.PIPE, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    try:
+        assert run.stdout is not None
+        line = ""
+        while not line.startswith("GROUPS"):
+            line = run.stdout.readline()
+            assert line, "the inner run ended before its fixtures started"
+        pgids = [int(pid) for pid in line.split()[1:]]
+        assert all(_group_alive(pgid) for pgid in pgids)
+        run.send_signal(signal.SIGINT)  # what Ctrl-C does
+        run.wait(30)
+        assert _wait_gone(pgids) == []
+        assert run.returncode == 2  # pytest's code for an interrupted run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        if run.stdout is not None:
+            run.stdout.close()
