@@ -121,6 +121,8 @@ def types(session: nox.Session) -> None:
         reqs += _requirements(LOCAL[f"httpwire-{package}"], "test")
     reqs += _requirements(LOCAL["httpwire-testserver"], "test")
     _install(session, reqs)
+    # The benchmarks import their contenders, so mypy needs them too.
+    session.install("-r", str(ROOT / "bench" / "requirements.txt"))
     config = str(ROOT / "pyproject.toml")
     for package in PACKAGES:
         session.chdir(LOCAL[f"httpwire-{package}"])
@@ -129,6 +131,8 @@ def types(session: nox.Session) -> None:
     session.run("mypy", "--config-file", config, "testserver/src", "tests")
     session.chdir(ROOT)
     session.run("mypy", "--config-file", config, "noxfile.py", "examples")
+    session.chdir(ROOT / "bench")  # the benchmarks import their helper modules by bare name
+    session.run("mypy", "--config-file", config, ".")
 
 
 @nox.session(python=None)
