@@ -98,7 +98,6 @@ class ConnectionPool(Generic[C]):
         "_closed",
         "_connecting",
         "_idle",
-        "_in_use",
         "_keepalive",
         "_limit",
         "_loop",
@@ -118,7 +117,6 @@ class ConnectionPool(Generic[C]):
         self._idle: dict[Hashable, deque[C]] = {}
         self._open: dict[Hashable, int] = {}  # slots per endpoint
         self._connecting: dict[Hashable, int] = {}
-        self._in_use: dict[Hashable, int] = {}
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -205,8 +203,6 @@ class ConnectionPool(Generic[C]):
         now = self._loop.time() if (keepalive is not None and self._loop is not None) else 0.0
         while idle:
             conn = idle.pop()  # most recently used first: the likeliest to be alive
-            key = conn.pool_key
-            self._in_use[key] = self._in_use.get(key, 0) + 1
             conn.pool_state = ACTIVE
             if conn.is_closed or (keepalive is not None and now - conn.idle_since > keepalive):
                 self.discard(conn)
@@ -238,7 +234,6 @@ class ConnectionPool(Generic[C]):
         """Record that a connection was opened in a slot reserved for its ``pool_key``."""
         key = conn.pool_key
         self._decrement(self._connecting, key)
-        self._in_use[key] = self._in_use.get(key, 0) + 1
         conn.pool_state = ACTIVE
 
     def unreserve(self, key: Hashable) -> None:
@@ -263,7 +258,6 @@ class ConnectionPool(Generic[C]):
                 self._waiters.remove(waiter)
                 waiter.future.set_result(conn)
                 return
-        self._decrement(self._in_use, key)
         conn.pool_state = IDLE
         loop = self._loop
         if loop is None:
@@ -285,9 +279,7 @@ class ConnectionPool(Generic[C]):
             return
         conn.pool_state = GONE
         key = conn.pool_key
-        if state == ACTIVE:
-            self._decrement(self._in_use, key)
-        elif state == IDLE:
+        if state == IDLE:
             idle = self._idle.get(key)
             if idle is not None:
                 try:
@@ -389,17 +381,23 @@ class ConnectionPool(Generic[C]):
 
     def stats(self, key: Hashable | None = None) -> PoolStats:
         """Counts for one endpoint, or for the whole pool when ``key`` is ``None``."""
+        # Lent-out connections are not counted as they come and go (a per-request cost):
+        # they are the slots that are neither being opened nor idle.
         if key is None:
+            connecting = sum(self._connecting.values())
+            idle = sum(len(idle) for idle in self._idle.values())
             return PoolStats(
-                connecting=sum(self._connecting.values()),
-                in_use=sum(self._in_use.values()),
-                idle=sum(len(idle) for idle in self._idle.values()),
+                connecting=connecting,
+                in_use=self._total - connecting - idle,
+                idle=idle,
                 waiting=sum(1 for w in self._waiters if not w.future.done()),
             )
+        connecting = self._connecting.get(key, 0)
+        idle = len(self._idle.get(key, ()))
         return PoolStats(
-            connecting=self._connecting.get(key, 0),
-            in_use=self._in_use.get(key, 0),
-            idle=len(self._idle.get(key, ())),
+            connecting=connecting,
+            in_use=self._open.get(key, 0) - connecting - idle,
+            idle=idle,
             waiting=sum(1 for w in self._waiters if w.key == key and not w.future.done()),
         )
 
