@@ -22,6 +22,7 @@ from httpwire.parser import (
     HTTP11,
     ChunkedEncoder,
     EndOfMessage,
+    HttpParserError,
     HttpVersion,
     RequestHead,
     RequestParser,
@@ -78,11 +79,21 @@ def test_pairs_may_come_from_a_generator_or_as_lists() -> None:
     assert serialize_request_head("GET", "/", pairs) == b"GET / HTTP/1.1\r\nA: 1\r\n\r\n"
 
 
-def test_extension_methods_and_non_ascii_targets() -> None:
+def test_extension_methods() -> None:
     assert serialize_request_head("PROPFIND", "/dav/", []) == b"PROPFIND /dav/ HTTP/1.1\r\n\r\n"
-    # A target the parser decoded from raw bytes goes back as those bytes.
-    target = b"/caf\xe9/\xc3\xa9".decode("utf-8", "surrogateescape")
-    assert serialize_request_head("GET", target, []) == b"GET /caf\xe9/\xc3\xa9 HTTP/1.1\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "label"), [("/café", "U+00E9"), ("/caf\udce9", "U+DCE9"), ("/\u2028", "U+2028")]
+)
+def test_non_ascii_target_must_be_percent_encoded(target: str, label: str) -> None:
+    # RFC 9112 §3.2: the request-target is a URI (RFC 3986: ASCII, percent-encoded).
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", target, [])
+    assert str(info.value) == (
+        f"target {target!r} contains {label} at index {len(target) - 1}; "
+        "non-ASCII characters must be percent-encoded (RFC 3986 §2.1, RFC 9112 §3.2)"
+    )
 
 
 def test_empty_name_among_others_is_refused() -> None:
@@ -164,6 +175,18 @@ def test_cr_lf_nul_in_header_value_is_refused(char: str, label: str) -> None:
     message = str(info.value)
     assert f"header 'X-Test' value {value!r} contains {label} at index 1" in message
     assert "RFC 9110 §5.5" in message
+
+
+@pytest.mark.parametrize(("char", "label"), [("\x01", "U+0001"), ("\x1b", "U+001B"),
+                                             ("\x7f", "U+007F"), ("\x0b", "U+000B")])  # fmt: skip
+def test_other_control_characters_in_values_are_refused(char: str, label: str) -> None:
+    # RFC 9110 §5.5: field-vchar = VCHAR / obs-text; other CTLs are invalid as well.
+    with pytest.raises(ValueError) as info:
+        serialize_request_head("GET", "/", [("X-Term", f"red{char}[0m")])
+    assert str(info.value) == (
+        f"header 'X-Term' value {f'red{char}[0m'!r} contains {label} at index 3; control "
+        "characters other than HTAB are invalid in field values (RFC 9110 §5.5)"
+    )
 
 
 @pytest.mark.parametrize(("char", "label"), _CONTROL)
@@ -498,3 +521,32 @@ def test_chunked_encoder_round_trips_through_the_parser(
     end = events[-1]
     assert isinstance(end, EndOfMessage)
     assert list(end.trailers.items()) == trailers
+
+
+@given(
+    method=st.sampled_from(["GET", "POST"]) | st.text(max_size=8),
+    target=st.text(max_size=20).map(lambda t: "/" + t),
+    headers=st.lists(
+        st.tuples(tokens | st.text(max_size=8), st.text(max_size=20) | values), max_size=5
+    ),
+)
+def test_no_input_can_inject_a_field_or_a_message(
+    method: str, target: str, headers: list[tuple[str, str]]
+) -> None:
+    # Whatever text comes in, the serializer refuses it, or the bytes parse back as exactly
+    # one head with exactly these fields (a parser may still refuse a value it finds odd).
+    sent = [("Host", "h"), *((name, value.strip(" \t")) for name, value in headers)]
+    try:
+        wire = serialize_request_head(method, target, sent)
+    except ValueError:
+        return
+    parser = RequestParser()
+    try:
+        events = parser.feed(wire)
+    except HttpParserError:
+        return
+    head = events[0]
+    assert isinstance(head, RequestHead)
+    assert (head.method, head.target) == (method, target)
+    assert list(head.headers.items()) == sent
+    assert len(events) == 2 or head.upgrade

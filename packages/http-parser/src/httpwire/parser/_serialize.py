@@ -45,10 +45,12 @@ _TCHAR_BYTES: Final = (
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
                              "TRACE", "PATCH"})  # fmt: skip
 _ONLY_TUPLES: Final = frozenset({tuple})
-# RFC 9110 §5.5: CR, LF and NUL in a field value are invalid and dangerous.
-_BAD_VALUE: Final = re.compile(r"[\r\n\x00]")
-# RFC 9112 §3.2: the request-target holds no whitespace and no control characters.
-_BAD_TARGET: Final = re.compile(r"[\x00-\x20\x7f]")
+# RFC 9110 §5.5: field-value = *( VCHAR / obs-text, with inner SP / HTAB ). CR, LF and NUL
+# are invalid and dangerous; the other control characters are invalid too, and this
+# package's own parsers refuse them.
+_BAD_VALUE: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# RFC 9112 §3.2: the request-target is a URI form: visible ASCII, no whitespace.
+_BAD_TARGET: Final = re.compile(r"[^\x21-\x7e]")
 # RFC 9112 §4: reason-phrase = *( HTAB / SP / VCHAR / obs-text ).
 _BAD_REASON: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -124,7 +126,7 @@ def _fields(headers: Headers, what: str) -> tuple[list[tuple[str, str]], str]:
         and all(names)
     ):
         _raise_field(pairs, what)
-    if "\r" in values or "\n" in values or "\x00" in values:
+    if not (values.isascii() and values.isprintable()) and _BAD_VALUE.search(values):
         _raise_field(pairs, what)
     return pairs, "\r\n".join(map(": ".join, pairs))
 
@@ -150,10 +152,15 @@ def _raise_field(pairs: list[tuple[str, str]], what: str) -> NoReturn:
             raise ValueError(_token_message(f"{what} name", name))
         match = _BAD_VALUE.search(value)
         if match is not None:
+            char = match.group()
+            rule = (
+                "CR, LF and NUL are forbidden in field values"
+                if char in "\r\n\x00"
+                else "control characters other than HTAB are invalid in field values"
+            )
             raise ValueError(
                 f"{what} {_bounded(name)} value {_bounded(value)} contains "
-                f"{_char_name(match.group())} at index {match.start()}; CR, LF and NUL "
-                "are forbidden in field values (RFC 9110 §5.5)"
+                f"{_char_name(char)} at index {match.start()}; {rule} (RFC 9110 §5.5)"
             )
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -186,7 +193,8 @@ def serialize_request_head(
         method: The method, a token (``GET``, ``POST``...); sent as given (methods
             are case-sensitive).
         target: The request target in any form (origin ``/path?q``, absolute
-            ``http://host/path``, authority ``host:443``, or ``*``).
+            ``http://host/path``, authority ``host:443``, or ``*``), percent-encoded:
+            visible ASCII only.
         headers: The fields in order, as ``(name, value)`` pairs or a mapping.
             Values decoded by the parser (UTF-8 with ``surrogateescape``) are
             encoded back to their exact wire bytes.
@@ -197,14 +205,20 @@ def serialize_request_head(
 
     Raises:
         ValueError: The method or a field name is not a token (RFC 9110 §5.6.2),
-            the target holds whitespace or a control character (RFC 9112 §3.2),
-            a field value holds CR, LF or NUL (RFC 9110 §5.5), or the version is
-            not two digits. The message names the field and quotes the value.
+            the target holds anything but visible ASCII (RFC 9112 §3.2), a field
+            value holds CR, LF, NUL or another control character but HTAB
+            (RFC 9110 §5.5), or the version is not two digits. The message names
+            the field and quotes the value.
         TypeError: A name or value is not a ``str``.
     """
     if type(method) is not str or (method not in _METHODS and _TOKEN.fullmatch(method) is None):
         _check_token("method", method)
-    if type(target) is not str or not target.isprintable() or " " in target or not target:
+    if (
+        type(target) is not str
+        or not (target.isascii() and target.isprintable())
+        or " " in target
+        or not target
+    ):
         _check_target(target)
     pairs, lines = _fields(headers, "header")
     if lines:
@@ -221,10 +235,16 @@ def _check_target(target: str) -> None:
         raise ValueError("target is empty (RFC 9112 §3.2)")
     match = _BAD_TARGET.search(target)
     if match is not None:
+        char = match.group()
+        rule = (
+            "non-ASCII characters must be percent-encoded (RFC 3986 §2.1, RFC 9112 §3.2)"
+            if char > "\x7f"
+            else "whitespace and control characters are forbidden in a request-target "
+            "(RFC 9112 §3.2)"
+        )
         raise ValueError(
-            f"target {_bounded(target)} contains {_char_name(match.group())} at index "
-            f"{match.start()}; whitespace and control characters are forbidden in a "
-            "request-target (RFC 9112 §3.2)"
+            f"target {_bounded(target)} contains {_char_name(char)} at index "
+            f"{match.start()}; {rule}"
         )
 
 
@@ -248,9 +268,9 @@ def serialize_response_head(
 
     Raises:
         ValueError: The status is not three digits, the reason holds a control
-            character, a field name is not a token, a field value holds CR, LF
-            or NUL, or the version is not two digits. The message names the
-            field and quotes the value.
+            character, a field name is not a token, a field value holds CR, LF,
+            NUL or another control character but HTAB, or the version is not two
+            digits. The message names the field and quotes the value.
         TypeError: The status is not an ``int``, or a name, value or the reason
             is not a ``str``.
     """
@@ -342,8 +362,8 @@ class ChunkedEncoder:
             ``0`` CRLF, the trailer field lines, and the final CRLF.
 
         Raises:
-            ValueError: A trailer name is not a token, a value holds CR, LF or
-                NUL, or a trailer is a framing field (``Content-Length``,
+            ValueError: A trailer name is not a token, a value holds CR, LF, NUL
+                or another control character, or a trailer is a framing field (``Content-Length``,
                 ``Transfer-Encoding``, ``Trailer``; RFC 9110 §6.5.1).
             RuntimeError: The body was already finished.
         """
