@@ -283,11 +283,13 @@ class EndOfMessage(_Event):
 
     @property
     def trailers(self) -> CIMultiDict[str]:
-        """Trailer fields of a chunked body (empty when none)."""
+        """Trailer fields of a chunked body (a new empty ``CIMultiDict`` when there were none).
+
+        Without trailers, nothing is stored: the parsers can then hand out one shared
+        ``EndOfMessage`` instead of building one per message.
+        """
         trailers = self._trailers
-        if trailers is None:
-            trailers = self._trailers = CIMultiDict()
-        return trailers
+        return CIMultiDict() if trailers is None else trailers
 
 
 class _EndOfChunk:

@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._events import (
     END_OF_CHUNK,
+    HTTP11,
     EndOfMessage,
     InformationalResponse,
     RawHeaders,
@@ -80,6 +81,7 @@ _CLOSED = 8  # feed_eof() was called
 _FAILED = 9  # an error was raised
 
 _CRLF = b"\r\n"
+_END = EndOfMessage()  # the end of every message without trailers: it holds no state
 
 # _FAST_PATH_PROOF: why "one FIELD_RE pair per LF" validates a whole block at once.
 # The start-line pattern and FIELD_RE both end in CRLF and allow no CR or LF inside;
@@ -247,7 +249,7 @@ class _Parser:
                 f"{bounded_repr(self._buf)} (RFC 9112 §7.1.2, §8)"
             )
         if state == _UNTIL_CLOSE:
-            return [EndOfMessage()]
+            return [_END]
         return []
 
     def trailing_data(self) -> bytes:
@@ -405,7 +407,7 @@ class _Parser:
                 if n - pos >= remaining:
                     end = pos + remaining
                     append(buf[pos:end])
-                    append(EndOfMessage())
+                    append(_END)
                     pos = end
                     state = self._state = self._next_state
                     if state == _UPGRADED:
@@ -499,7 +501,7 @@ class _Parser:
                 state = self._state = _CHUNK_SIZE
             elif state == _TRAILERS:
                 if buf.startswith(_CRLF, pos):
-                    append(EndOfMessage())
+                    append(_END)
                     pos += 2
                 else:
                     pos = self._trailers(buf, pos, append)
@@ -521,7 +523,7 @@ class _Parser:
         """Parse the trailer section at ``pos``; -1 when it is not complete yet."""
         stop = pos + self._max_head_size
         if not self._is_request and buf.startswith(b"\n", pos):
-            append(EndOfMessage())
+            append(_END)
             return pos + 1
         end = buf.find(b"\r\n\r\n", pos, stop)
         if end >= 0:
@@ -634,7 +636,7 @@ class ResponseParser(_Parser):
         if fast:
             assert match is not None
             minor, code, reason = match.groups()
-            version = version_of(minor)
+            version = HTTP11 if minor == "1" else version_of(minor)
             status = int(code)
             raw = block
         else:
@@ -693,7 +695,7 @@ class ResponseParser(_Parser):
                     version, status, reason, headers, raw, close, upgrade, False, None, coding
                 )
             )
-            append(EndOfMessage())
+            append(_END)
             if upgrade:
                 self._state = _UPGRADED
                 self.upgraded = True
@@ -727,7 +729,7 @@ class ResponseParser(_Parser):
                 self._next_state = _HEAD
                 self._state = _LENGTH
             else:
-                append(EndOfMessage())
+                append(_END)
                 self._state = _HEAD
             return after
         append(
@@ -782,7 +784,7 @@ class RequestParser(_Parser):
         if fast:
             assert match is not None
             method, target, minor = match.groups()
-            version = version_of(minor)
+            version = HTTP11 if minor == "1" else version_of(minor)
             raw = block
         else:
             method, target, version, pairs, raw = parse_request_head_slow(
@@ -853,7 +855,7 @@ class RequestParser(_Parser):
             self._remaining = self._expected = length
             self._state = _LENGTH
         else:
-            append(EndOfMessage())
+            append(_END)
             self._state = self._next_state
             if upgrade:
                 self.upgraded = True
