@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from httpwire_testserver import HttpbinPeer, LocalServer
-from httpwire_testserver.plugin import Peer, Proxies
+from httpwire_testserver.plugin import Peer, Proxies, TlsPeer
 
 if TYPE_CHECKING:
     from tests.conftest import Clients
@@ -127,28 +127,33 @@ def test_urllib_without_credentials_gets_407(httpbin_server: HttpbinPeer, proxy:
         opener.open(httpbin_server.http_url + "/get", timeout=10)
 
 
-@pytest.mark.parametrize("with_auth", [False, True])
+@pytest.mark.parametrize("with_auth", [False, True], ids=["open", "auth"])
 def test_https_through_a_connect_tunnel(
-    httpwire_server: LocalServer, proxy: Proxies, with_auth: bool
+    https_server: TlsPeer, proxy: Proxies, with_auth: bool
 ) -> None:
     proxy_url = proxy.auth_proxy_url if with_auth else proxy.url
     split = urlsplit(proxy_url)
+    target = urlsplit(https_server.https_url)
     assert split.hostname is not None
-    assert httpwire_server.tls_port is not None
+    assert target.hostname is not None
+    assert target.port is not None
     conn = http.client.HTTPSConnection(
-        split.hostname, split.port, timeout=10, context=httpwire_server.ssl_context()
+        split.hostname, split.port, timeout=10, context=https_server.ssl_context()
     )
     headers = {"Proxy-Authorization": _basic(*proxy.auth)} if with_auth else None
-    conn.set_tunnel("localhost", httpwire_server.tls_port, headers=headers)
+    conn.set_tunnel(target.hostname, target.port, headers=headers)
     try:
-        for _ in range(2):  # the tunnel stays open for a second request
-            conn.request("GET", "/connection-id")
-            data = json.loads(conn.getresponse().read())
+        replies = []
+        for number in range(2):  # the tunnel stays open for a second request
+            conn.request("GET", f"/get?n={number}")
+            replies.append(json.loads(conn.getresponse().read()))
     finally:
         conn.close()
 
-    assert data["scheme"] == "https"
-    assert data["requests"] == 2
+    assert [reply["args"] for reply in replies] == [{"n": "0"}, {"n": "1"}]
+    assert replies[1]["url"] == https_server.url("/get?n=1")
+    # Inside the tunnel the proxy sees nothing: no credentials reach the target.
+    assert "Proxy-Authorization" not in replies[1]["headers"]
 
 
 def test_connect_without_credentials_is_refused(

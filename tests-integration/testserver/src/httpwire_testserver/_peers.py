@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -32,6 +33,7 @@ from types import FrameType
 from urllib.parse import quote
 
 from ._net import bind_loopback, bind_unix, short_tempdir, wait_listening
+from ._tls import TlsFiles, client_context
 
 __all__ = [
     "HttpbinPeer",
@@ -197,19 +199,33 @@ def _require(module: str, distribution: str, what: str) -> None:
 class HttpbinPeer:
     """httpbin served by gunicorn with the gthread worker, on loopback TCP and a Unix socket.
 
+    Args:
+        workers: gunicorn worker processes.
+        threads: Threads per worker (requests served at once by each).
+        keepalive: Seconds an idle keep-alive connection is kept.
+        tls: Serve HTTPS with these files instead of plain HTTP (on TCP only).
+
     Attributes:
         host: ``"127.0.0.1"``.
         port: The TCP port.
-        unix_path: The Unix socket path.
-        http_url: ``http://127.0.0.1:PORT``.
+        unix_path: The Unix socket path (``""`` with TLS).
+        tls: The certificate files, when serving HTTPS.
     """
 
     host = "127.0.0.1"
 
-    def __init__(self, *, workers: int = 1, threads: int = 8, keepalive: int = 30) -> None:
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        threads: int = 8,
+        keepalive: int = 30,
+        tls: TlsFiles | None = None,
+    ) -> None:
         self.workers = workers
         self.threads = threads
         self.keepalive = keepalive
+        self.tls = tls
         self.port = 0
         self.unix_path = ""
         self._dir: str | None = None
@@ -217,16 +233,38 @@ class HttpbinPeer:
 
     @property
     def http_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self.host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` when serving TLS)."""
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def https_url(self) -> str:
+        """``https://127.0.0.1:PORT``; the certificate is valid for that address.
+
+        Raises:
+            RuntimeError: This instance serves plain HTTP.
+        """
+        if self.tls is None:
+            raise RuntimeError("this httpbin serves plain HTTP; start one with tls=...")
+        return self.http_url
 
     @property
     def pid(self) -> int | None:
-        """The gunicorn master's pid, which is also its process group id (``None``: stopped)."""
+        """The pid of the keeper of gunicorn's process group, which is the group id."""
         return self._process.pid if self._process is not None else None
 
+    def ssl_context(self) -> ssl.SSLContext:
+        """A new client context trusting only the CA of this instance's certificate.
+
+        Raises:
+            RuntimeError: No TLS, or its CA is unknown.
+        """
+        if self.tls is None or self.tls.ca_pem is None:
+            raise RuntimeError("this httpbin has no TLS CA to trust")
+        return client_context(self.tls.ca_pem)
+
     def start(self, timeout: float = 60.0) -> HttpbinPeer:
-        """Start gunicorn and wait until both its sockets accept connections.
+        """Start gunicorn and wait until each of its sockets answers a request.
 
         Raises:
             PeerUnavailableError: gunicorn or httpbin is not installed.
@@ -234,12 +272,13 @@ class HttpbinPeer:
         _require("gunicorn", "gunicorn", "httpbin_server")
         _require("httpbin", "httpbin", "httpbin_server")
         self._dir = short_tempdir("httpbin-")
-        self.unix_path = os.path.join(self._dir, "httpbin.sock")
-        # Both sockets are bound here and handed over (gunicorn's fd://), so no
+        # The sockets are bound here and handed over (gunicorn's fd://), so no
         # other process can take the port between choosing and binding it.
         (tcp,) = bind_loopback(0, ipv6=False)
-        unix = bind_unix(self.unix_path)
-        listeners = (tcp, unix)
+        listeners = [tcp]
+        if self.tls is None:
+            self.unix_path = os.path.join(self._dir, "httpbin.sock")
+            listeners.append(bind_unix(self.unix_path))
         for listener in listeners:
             listener.setblocking(True)
         self.port = tcp.getsockname()[1]
@@ -249,21 +288,21 @@ class HttpbinPeer:
             "--workers", str(self.workers),
             "--threads", str(self.threads),
             "--keep-alive", str(self.keepalive),
-            "--bind", f"fd://{tcp.fileno()}",
-            "--bind", f"fd://{unix.fileno()}",
             "--graceful-timeout", "2",
             "--log-level", "warning",
             "--worker-tmp-dir", self._dir,
         ]  # fmt: skip
+        for listener in listeners:
+            argv += ["--bind", f"fd://{listener.fileno()}"]
+        if self.tls is not None:
+            argv += ["--certfile", str(self.tls.cert_pem), "--keyfile", str(self.tls.key_pem)]
         if _gunicorn_has_control_socket():
-            argv.append(
-                "--no-control-socket"
-            )  # else every instance shares ~/.gunicorn/gunicorn.ctl
+            # Else every instance shares one socket at ~/.gunicorn/gunicorn.ctl.
+            argv.append("--no-control-socket")
         argv.append("httpbin:app")
         fds = tuple(listener.fileno() for listener in listeners)
-        self._process = PeerProcess(
-            "gunicorn (httpbin)", argv, Path(self._dir) / "gunicorn.log", fds
-        )
+        name = "gunicorn (httpbin" + (", TLS)" if self.tls else ")")
+        self._process = PeerProcess(name, argv, Path(self._dir) / "gunicorn.log", fds)
         try:
             self._process.start()
         finally:
@@ -271,8 +310,10 @@ class HttpbinPeer:
                 listener.close()
         try:
             # The sockets listen already, so a connection proves nothing: wait for an answer.
-            _wait_http(self._process, (self.host, self.port), timeout)
-            _wait_http(self._process, self.unix_path, timeout)
+            tls = self.ssl_context() if self.tls is not None else None
+            _wait_http(self._process, (self.host, self.port), timeout, tls)
+            if self.unix_path:
+                _wait_http(self._process, self.unix_path, timeout)
         except BaseException:
             self.stop()
             raise
@@ -288,33 +329,38 @@ class HttpbinPeer:
             self._dir = None
 
     def __repr__(self) -> str:
-        return f"<HttpbinPeer http={self.http_url} unix={self.unix_path}>"
+        unix = f" unix={self.unix_path}" if self.unix_path else ""
+        return f"<HttpbinPeer {self.http_url}{unix}>"
 
 
-def _wait_http(process: PeerProcess, address: tuple[str, int] | str, timeout: float) -> None:
+def _wait_http(
+    process: PeerProcess,
+    address: tuple[str, int] | str,
+    timeout: float,
+    tls: ssl.SSLContext | None = None,
+) -> None:
     """Wait until ``GET /status/204`` at ``address`` is answered."""
     deadline = time.monotonic() + timeout
+    request = b"GET /status/204 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
     while True:
         family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
         try:
-            with socket.socket(family, socket.SOCK_STREAM) as sock:
-                sock.settimeout(1.0)
-                sock.connect(address)
-                sock.sendall(
-                    b"GET /status/204 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-                )
-                if sock.recv(12).startswith(b"HTTP/1.1 204"):
-                    return
+            with socket.socket(family, socket.SOCK_STREAM) as raw:
+                raw.settimeout(1.0)
+                raw.connect(address)
+                sock = raw if tls is None else tls.wrap_socket(raw, server_hostname="127.0.0.1")
+                with sock:
+                    sock.sendall(request)
+                    if sock.recv(12).startswith(b"HTTP/1.1 204"):
+                        return
         except OSError:
             pass
         reason = process.exit_reason()
         if reason is not None:
             raise RuntimeError(reason)
         if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"{process.name} did not answer at {address!r} in {timeout} s\n"
-                f"{process.log_tail()}"
-            )
+            where = f"{process.name} did not answer at {address!r} in {timeout} s"
+            raise TimeoutError(f"{where}\n{process.log_tail()}")
         time.sleep(0.05)
 
 
@@ -357,7 +403,7 @@ class ProxyPeer:
 
     @property
     def pid(self) -> int | None:
-        """proxy.py's pid, which is also its process group id (``None``: stopped)."""
+        """The pid of the keeper of proxy.py's process group, which is the group id."""
         return self._process.pid if self._process is not None else None
 
     @property

@@ -156,6 +156,7 @@ class _Connection:
         with contextlib.suppress(ConnectionError):
             self.writer.write(head + body)
             await self.writer.drain()
+            await self.linger()  # the rest of the bad request must not turn our answer into a RST
 
     async def raw(self, request: Request, answer: RawResponse) -> None:
         if answer.read_body:

@@ -11,8 +11,11 @@ Fixtures:
 - ``httpbin_server``: httpbin on gunicorn's gthread worker (:class:`HttpbinPeer`),
   TCP and Unix socket.
 - ``proxy``: proxy.py, open and with Basic auth (:class:`Proxies`).
+- ``httpbin_tls_server``: a second httpbin on gunicorn, serving HTTPS.
+- ``tls_certificates``: the trustme CA and server certificate both TLS servers use.
 - ``server``: parametrized over ``httpwire_server`` and ``httpbin_server``
   (a :class:`Peer`), for tests of endpoints both offer.
+- ``https_server``: the same over TLS (a :class:`TlsPeer`).
 
 A peer whose packages are missing skips the tests that need it, unless
 ``--httpwire-require-peers`` is given (the integration session gives it), in
@@ -24,24 +27,32 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
 if TYPE_CHECKING:
+    import ssl
+
     from ._local import LocalServer
     from ._peers import HttpbinPeer, ProxyPeer
+    from ._tls import TlsFiles
 
 __all__ = [
     "PROXY_PASSWORD",
     "PROXY_USER",
     "Peer",
     "Proxies",
+    "TlsPeer",
     "httpbin_server",
+    "httpbin_tls_server",
+    "https_server",
     "httpwire_server",
     "proxy",
     "pytest_addoption",
     "server",
+    "tls_certificates",
 ]
 
 PROXY_USER = "tester"
@@ -67,6 +78,31 @@ class Peer:
     def url(self, path: str = "/") -> str:
         """The URL of ``path`` on this peer."""
         return self.http_url + (path if path.startswith("/") else "/" + path)
+
+
+@dataclass(frozen=True)
+class TlsPeer:
+    """A TLS server a test can run against, whichever program it is.
+
+    Attributes:
+        name: ``"httpwire"`` (ours) or ``"httpbin"`` (httpbin on gunicorn).
+        https_url: ``https://localhost:PORT`` (ours) or ``https://127.0.0.1:PORT``.
+        ca_pem: The PEM file of the CA both servers' certificates come from.
+    """
+
+    name: str
+    https_url: str
+    ca_pem: Path
+
+    def url(self, path: str = "/") -> str:
+        """The URL of ``path`` on this peer."""
+        return self.https_url + (path if path.startswith("/") else "/" + path)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A new client context trusting only the test CA."""
+        from ._tls import client_context
+
+        return client_context(self.ca_pem)
 
 
 @dataclass(frozen=True)
@@ -109,38 +145,65 @@ def _unavailable(config: pytest.Config, reason: str) -> NoReturn:
 
 
 @pytest.fixture(scope="session")
-def httpwire_server(
+def tls_certificates(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[LocalServer]:
-    """The local httpbin-like server: HTTP on 127.0.0.1 and ::1, HTTPS, and a Unix socket.
+) -> TlsFiles:
+    """A new trustme CA and a server certificate for localhost, 127.0.0.1 and ::1.
 
-    The HTTPS certificate comes from a new trustme CA (``.ca``, ``.ca_pem``,
-    ``.ssl_context()``) and is valid for ``localhost``, ``127.0.0.1`` and ``::1``.
+    Both TLS servers (``httpwire_server``, ``httpbin_tls_server``) use it, so one
+    client context trusts them all.
     """
-    from ._local import LocalServer
     from ._tls import make_certificates
 
     try:
-        tls = make_certificates(tmp_path_factory.mktemp("httpwire-tls"))
+        return make_certificates(tmp_path_factory.mktemp("httpwire-tls"))
     except ModuleNotFoundError as exc:
         _unavailable(request.config, str(exc))
-    local = LocalServer(tls=tls).start()
+
+
+@pytest.fixture(scope="session")
+def httpwire_server(tls_certificates: TlsFiles) -> Iterator[LocalServer]:
+    """The local httpbin-like server: HTTP on 127.0.0.1 and ::1, HTTPS, and a Unix socket.
+
+    The HTTPS certificate comes from ``tls_certificates`` (``.ca``, ``.ca_pem``,
+    ``.ssl_context()``) and is valid for ``localhost``, ``127.0.0.1`` and ``::1``.
+    """
+    from ._local import LocalServer
+
+    local = LocalServer(tls=tls_certificates).start()
     try:
         yield local
     finally:
         local.stop()
 
 
-@pytest.fixture(scope="session")
-def httpbin_server(request: pytest.FixtureRequest) -> Iterator[HttpbinPeer]:
-    """httpbin on gunicorn (gthread worker, keep-alive on), on loopback TCP and a Unix socket."""
+def _start_httpbin(request: pytest.FixtureRequest, tls: TlsFiles | None) -> HttpbinPeer:
     from ._peers import HttpbinPeer, PeerUnavailableError
 
-    peer = HttpbinPeer()
+    peer = HttpbinPeer(tls=tls)
     try:
         peer.start()
     except PeerUnavailableError as exc:
         _unavailable(request.config, str(exc))
+    return peer
+
+
+@pytest.fixture(scope="session")
+def httpbin_server(request: pytest.FixtureRequest) -> Iterator[HttpbinPeer]:
+    """httpbin on gunicorn (gthread worker, keep-alive on), on loopback TCP and a Unix socket."""
+    peer = _start_httpbin(request, None)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+@pytest.fixture(scope="session")
+def httpbin_tls_server(
+    request: pytest.FixtureRequest, tls_certificates: TlsFiles
+) -> Iterator[HttpbinPeer]:
+    """httpbin on gunicorn serving HTTPS (``.https_url``, ``.ssl_context()``) on loopback TCP."""
+    peer = _start_httpbin(request, tls_certificates)
     try:
         yield peer
     finally:
@@ -186,3 +249,14 @@ def server(request: pytest.FixtureRequest) -> Peer:
         return Peer("httpwire", local.http_url, local.unix_path)
     peer: HttpbinPeer = request.getfixturevalue("httpbin_server")
     return Peer("httpbin", peer.http_url, peer.unix_path)
+
+
+@pytest.fixture(scope="session", params=["httpwire", "httpbin"])
+def https_server(request: pytest.FixtureRequest, tls_certificates: TlsFiles) -> TlsPeer:
+    """Each test using it runs over TLS against our server and against httpbin on gunicorn."""
+    assert tls_certificates.ca_pem is not None
+    if request.param == "httpwire":
+        local: LocalServer = request.getfixturevalue("httpwire_server")
+        return TlsPeer("httpwire", local.https_url, tls_certificates.ca_pem)
+    peer: HttpbinPeer = request.getfixturevalue("httpbin_tls_server")
+    return TlsPeer("httpbin", peer.https_url, tls_certificates.ca_pem)
