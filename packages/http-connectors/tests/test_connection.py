@@ -531,3 +531,34 @@ async def test_wait_for_timeout_around_a_request_leaves_the_pool_balanced(
                 response.release()
             stats = connector.stats()
             assert stats.in_use == 0 and stats.connecting == 0 and stats.waiting == 0, stats
+
+
+async def test_shorter_sock_read_on_a_reused_connection_fires_in_time(
+    httpwire_server: Any,
+) -> None:
+    async with TCPConnector() as connector:
+        await read_json(await send(connector, httpwire_server.url("/get"), sock_read=60))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(ReadTimeoutError):
+            await send(connector, httpwire_server.url("/fault/stall"), sock_read=0.2)
+        assert loop.time() - started < 5
+
+
+async def test_early_answer_stops_an_upload_the_server_does_not_read(
+    raw_server: StartServer,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 3\r\n\r\nbig")
+        await writer.drain()
+        await asyncio.sleep(1)  # reads nothing more while the client would be uploading
+
+    base = await raw_server(handler)
+    body = GeneratedBody(256 * MIB, known_size=True)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/", "POST", body=body)
+        assert response.status == 413
+        assert await response.content.read() == b"big"
+        response.release()
+        assert connector.stats() == EMPTY  # the request was cut short: not reusable

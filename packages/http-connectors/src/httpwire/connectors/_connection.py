@@ -522,7 +522,12 @@ class Connection(asyncio.Protocol):
         exchange.upload_done = True
 
     async def _drain(self, exchange: Exchange) -> None:
-        while self._write_paused and self._exchange is exchange and not self._closed:
+        while (
+            self._write_paused
+            and self._exchange is exchange
+            and exchange.head is None  # an early answer ends the upload
+            and not self._closed
+        ):
             waiter = self._drain_waiter = self._loop.create_future()
             try:
                 await waiter
@@ -644,8 +649,12 @@ class Connection(asyncio.Protocol):
         if timeout is None:
             return
         now = self._last_data = self._loop.time()
-        if self._timer is None:
-            self._timer = self._loop.call_at(now + timeout, self._on_timer)
+        timer = self._timer
+        if timer is not None:
+            if timer.when() <= now + timeout:
+                return  # it fires in time and re-arms itself if it is early
+            timer.cancel()  # armed for a longer timeout of an earlier request
+        self._timer = self._loop.call_at(now + timeout, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
