@@ -235,8 +235,10 @@ class StreamReader(PieceBuffer):
         buf.append(data)
         self._total_bytes += n
         self._size = size = self._size + n
+        # The piece count can pass its cap before the bytes pass high_water only
+        # if pieces are small (the cap is high_water // 64): count only those.
         if (
-            (size > self._pause_at or len(buf) > self._piece_cap)
+            (size > self._pause_at or (n < 64 and len(buf) > self._piece_cap))
             and not self._paused
             and self._producer is not None
         ):
