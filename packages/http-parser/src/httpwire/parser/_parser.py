@@ -38,6 +38,7 @@ from ._events import (
     END_OF_CHUNK,
     HTTP11,
     EndOfMessage,
+    HttpVersion,
     InformationalResponse,
     RawHeaders,
     RequestHead,
@@ -81,6 +82,13 @@ _CLOSED = 8  # feed_eof() was called
 _FAILED = 9  # an error was raised
 
 _CRLF = b"\r\n"
+# Servers repeat a few status lines and chunk sizes: once a line passed the strict
+# check, its parsed form is remembered (only valid, short lines enter, and the caches
+# are bounded in entries), so the next one costs a dict lookup instead of a regex and
+# an int().
+_CACHE_SIZE = 512
+_STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
+_CHUNK_SIZES: dict[bytes, int] = {}
 _END = EndOfMessage()  # the end of every message without trailers: it holds no state
 
 # _FAST_PATH_PROOF: why "one FIELD_RE pair per LF" validates a whole block at once.
@@ -421,6 +429,7 @@ class _Parser:
                 limit = self._max_line_size + 2
                 find = buf.find
                 hex_digits = HEX_DIGITS
+                sizes = _CHUNK_SIZES
                 while True:
                     i = find(b"\r\n", pos, pos + limit)
                     if i < 0:
@@ -430,12 +439,16 @@ class _Parser:
                         self._wait(buf[pos:])
                         return events
                     line = buf[pos:i]
-                    # Up to 15 hex digits and nothing else: below 2**60, no sign, no
-                    # "0x", no "_" or spaces that int() would accept. Else the careful path.
-                    if 0 < i - pos < 16 and not line.strip(hex_digits):
-                        size = int(line, 16)
-                    else:
-                        size = parse_chunk_size_line(line)
+                    size = sizes.get(line)
+                    if size is None:
+                        # Up to 15 hex digits and nothing else: below 2**60, no sign, no
+                        # "0x", no "_" or spaces that int() would accept. Else the careful path.
+                        if 0 < i - pos < 16 and not line.strip(hex_digits):
+                            size = int(line, 16)
+                            if len(sizes) < _CACHE_SIZE:
+                                sizes[line] = size
+                        else:
+                            size = parse_chunk_size_line(line)
                     start = i + 2
                     if not size:
                         pos = start
@@ -620,9 +633,17 @@ class ResponseParser(_Parser):
     def _head(self, buf: bytes, pos: int, block_end: int, after: int, append: _Append) -> int:
         block = buf[pos:block_end]
         text = block.decode("utf-8", "surrogateescape")
-        match = STATUS_RE.match(text)
-        if match is not None:
-            fields_at = match.end()
+        fields_at = text.find("\r\n") + 2
+        line = text[:fields_at]
+        start_line = _STATUS_LINES.get(line)
+        if start_line is None:
+            match = STATUS_RE.fullmatch(line)
+            if match is not None:
+                minor, code, reason = match.groups()
+                start_line = (version_of(minor), int(code), reason)
+                if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
+                    _STATUS_LINES[line] = start_line
+        if start_line is not None:
             pairs = FIELD_RE.findall(text, fields_at)
             # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
             fast = (
@@ -634,10 +655,8 @@ class ResponseParser(_Parser):
             fast = False
         raw: RawHeaders | bytes
         if fast:
-            assert match is not None
-            minor, code, reason = match.groups()
-            version = HTTP11 if minor == "1" else version_of(minor)
-            status = int(code)
+            assert start_line is not None
+            version, status, reason = start_line
             raw = block
         else:
             # Bare LF line ends may hide an earlier end of head than the CRLFCRLF found.
