@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
@@ -9,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,8 +65,12 @@ def test_server_runs_by_hand(tmp_path: Path) -> None:
         lines = [process.stdout.readline().strip() for _ in range(3)]
         url = lines[0].removeprefix("serving ")
         assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "/status/204", timeout=5) as response:
-            assert response.status == 204
+        conn = http.client.HTTPConnection("127.0.0.1", int(url.rpartition(":")[2]), timeout=5)
+        try:
+            conn.request("GET", "/status/204")
+            assert conn.getresponse().status == 204
+        finally:
+            conn.close()
         assert (tmp_path / "certs" / "ca.pem").exists()
         assert os.path.exists(unix_path)
     finally:

@@ -313,3 +313,44 @@ def test_idle_keep_alive_connections_can_be_closed() -> None:
         sock.sendall(b"GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 204 No Content\r\n")
         assert sock.recv(65536) == b""  # closed by the server once idle
+
+
+def test_status_picks_among_weighted_codes(
+    httpwire_server: LocalServer, stdlib: type[Clients]
+) -> None:
+    codes = {stdlib.request(httpwire_server.url("/status/201:1,202:0")).status for _ in range(5)}
+
+    assert codes == {201}
+
+
+def test_status_rejects_a_non_number(httpwire_server: LocalServer, stdlib: type[Clients]) -> None:
+    reply = stdlib.request(httpwire_server.url("/status/abc"))
+
+    assert reply.status == 400
+    assert reply.body == b"invalid status code 'abc'\n"
+
+
+def test_absolute_redirect_chain(httpwire_server: LocalServer, stdlib: type[Clients]) -> None:
+    reply = stdlib.request(httpwire_server.url("/redirect/2?absolute=true"))
+
+    assert reply.headers["Location"] == httpwire_server.url("/absolute-redirect/1")
+
+
+def test_unknown_path_is_404_naming_it(
+    httpwire_server: LocalServer, stdlib: type[Clients]
+) -> None:
+    reply = stdlib.request(httpwire_server.url("/no/such/thing"))
+
+    assert reply.status == 404
+    assert reply.body == b"no endpoint at '/no/such/thing'\n"
+
+
+def test_echo_endpoints_refuse_bodies_over_64_mib(
+    httpwire_server: LocalServer, stdlib: type[Clients]
+) -> None:
+    headers = {"Content-Length": str(64 * 2**20 + 1)}
+    reply = stdlib.request(httpwire_server.url("/post"), "POST", body=iter([b""]), headers=headers)
+
+    assert reply.status == 413
+    assert reply.body == b"request body exceeds 67108864 bytes; stream it to /upload-digest\n"
+    assert reply.headers["Connection"] == "close"

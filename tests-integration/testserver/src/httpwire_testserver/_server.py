@@ -170,8 +170,14 @@ class _Connection:
         close = response.close or request.head.should_close or request.head.upgrade
         linger = False
         if not request.body_complete:
-            if request.head.expect_continue and not request.continued:
-                close = linger = True  # the client may or may not send the body now
+            head = request.head
+            left = None if head.content_length is None else head.content_length - request.body_size
+            if (
+                close
+                or (head.expect_continue and not request.continued)  # the body may never come
+                or (left is not None and left > _DRAIN_LIMIT)
+            ):
+                close = linger = True
             else:
                 drained = 0
                 async for piece in request.iter_body():
