@@ -317,11 +317,12 @@ class StreamReader(PieceBuffer):
         if self._exception is not None:
             raise self._exception
 
-    async def _wait(self, name: str, need: int = 1) -> None:
-        """Wait for the producer's next call; ``need`` is the buffer size the read requires.
+    def _arm(self, name: str, need: int) -> asyncio.Future[None]:
+        """Make the future a read waits on; ``need`` is the buffer size the read requires.
 
         A read needing more than ``high_water`` lifts the pause threshold to what it
-        needs (and resumes a paused producer), else it could never finish.
+        needs (and resumes a paused producer), else it could never finish. The
+        caller awaits the future, then calls :meth:`_disarm` whatever happens.
         """
         if need > self._high_water:
             self._pause_at = need - 1
@@ -333,12 +334,20 @@ class StreamReader(PieceBuffer):
             self._producer.resume_reading()
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         self._waiter_name = name
+        return waiter
+
+    def _disarm(self) -> None:
+        self._waiter = None
+        self._pause_at = self._high_water
+        self._piece_cap = self._max_pieces
+
+    async def _wait(self, name: str, need: int = 1) -> None:
+        """Wait for the producer's next call (see :meth:`_arm`), then raise its exception."""
+        waiter = self._arm(name, need)
         try:
             await waiter
         finally:
-            self._waiter = None
-            self._pause_at = self._high_water
-            self._piece_cap = self._max_pieces
+            self._disarm()
         if self._exception is not None:
             raise self._exception
 
@@ -391,7 +400,14 @@ class StreamReader(PieceBuffer):
         while not self._size:
             if self._eof or not n:
                 return b""
-            await self._wait("read")
+            # Inline rather than through _wait(): one coroutine less per wait.
+            waiter = self._arm("read", 1)
+            try:
+                await waiter
+            finally:
+                self._disarm()
+            if self._exception is not None:
+                raise self._exception
         return self._take(n if n < self._size else self._size)
 
     async def _read_all(self) -> bytes:
@@ -437,7 +453,14 @@ class StreamReader(PieceBuffer):
         while not self._size:
             if self._eof:
                 return b""
-            await self._wait("readany")
+            # Inline rather than through _wait(): one coroutine less per wait.
+            waiter = self._arm("readany", 1)
+            try:
+                await waiter
+            finally:
+                self._disarm()
+            if self._exception is not None:
+                raise self._exception
         return self._take_first()
 
     async def readexactly(self, n: int) -> bytes:
