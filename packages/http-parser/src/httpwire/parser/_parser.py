@@ -679,20 +679,21 @@ class ResponseParser(_Parser):
         conn = headers.getall("Connection", None)
         ce = headers.getall("Content-Encoding", None)
         coding = content_codings(ce) if ce else ()
+        http10 = version.minor == 0
         if conn is None:
-            close = version < (1, 1)
+            close = http10
         else:
             # One plain value ("keep-alive", "close") is the common case: no list to split.
             value = conn[0]
             tokens = comma_tokens(conn) if len(conn) > 1 or "," in value else [value.lower()]
-            close = "close" in tokens or (version < (1, 1) and "keep-alive" not in tokens)
+            close = "close" in tokens or (http10 and "keep-alive" not in tokens)
         if te is not None:
             if cl is not None:
                 raise InvalidFramingError(
                     f"response has both Transfer-Encoding {bounded_repr(te[0].encode())} and "
                     f"Content-Length {bounded_repr(cl[0].encode())} (RFC 9112 §6.3)"
                 )
-            if version < (1, 1):
+            if http10:
                 raise InvalidFramingError(
                     f"Transfer-Encoding {bounded_repr(te[0].encode())} in an HTTP/1.0 message:"
                     " its framing is faulty (RFC 9112 §6.1)"
@@ -744,6 +745,13 @@ class ResponseParser(_Parser):
                 )
             )
             if length:
+                end = after + length
+                if end <= len(buf):
+                    # The whole body is here (the common case): no trip through _LENGTH.
+                    append(buf[after:end])
+                    append(_END)
+                    self._state = _HEAD
+                    return end
                 self._remaining = self._expected = length
                 self._next_state = _HEAD
                 self._state = _LENGTH
