@@ -26,9 +26,11 @@ __all__ = [
     "Handler",
     "InflightStats",
     "Route",
+    "echo",
     "error_response",
     "headers_dict",
     "json_safe",
+    "origin",
     "request_dict",
     "semiflatten",
 ]
