@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import json
 import random
+import resource
 import socket
 import threading
 import uuid
@@ -99,6 +100,7 @@ def test_upload_digest_reports_trailers(
 @pytest.mark.slow
 def test_upload_digest_of_three_gib(httpwire_server: LocalServer, stdlib: type[Clients]) -> None:
     total = 3 * 2**30 + 1
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     reply = stdlib.request(
         httpwire_server.url("/upload-digest"),
         "PUT",
@@ -110,6 +112,9 @@ def test_upload_digest_of_three_gib(httpwire_server: LocalServer, stdlib: type[C
     data = reply.json()
     assert data["bytes"] == total
     assert data["sha256"] == _digest(total)
+    # The server (a thread of this process) streamed it: the peak memory barely moved.
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown < 256 * 1024, f"peak memory grew by {grown} KiB"
 
 
 def test_expect_100_continue_is_answered_before_the_body(httpwire_server: LocalServer) -> None:
