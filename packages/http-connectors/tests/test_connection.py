@@ -262,6 +262,20 @@ async def test_expect_continue_sends_the_body_after_100(httpwire_server: Any) ->
         assert connector.stats() == IDLE_ONLY
 
 
+async def test_expect_continue_with_a_bytes_body(httpwire_server: Any) -> None:
+    async with TCPConnector() as connector:
+        response = await send(
+            connector,
+            httpwire_server.url("/upload-digest"),
+            "POST",
+            body=b"x" * 1000,
+            expect_continue=True,
+        )
+        assert [i.status for i in response.informational] == [100]
+        got = await read_json(response)
+        assert (got["expect_continue"], got["bytes"]) == (True, 1000)
+
+
 async def test_expect_continue_answered_early_sends_no_body(raw_server: StartServer) -> None:
     received: list[bytes] = []
 

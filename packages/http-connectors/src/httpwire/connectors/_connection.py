@@ -418,6 +418,15 @@ class Connection(asyncio.Protocol):
             if payload is None:
                 transport.write(head)
                 exchange.upload_done = True
+            elif expect_continue:
+                transport.write(head)
+                if not await self._continue_wanted(exchange):
+                    return await waiter
+                if isinstance(payload, bytes):
+                    transport.write(payload)
+                    exchange.upload_done = True
+                else:
+                    await self._upload(exchange, b"", payload, encoder, length)
             elif isinstance(payload, bytes):
                 if len(payload) <= _JOIN_LIMIT:
                     transport.write(head + payload)
@@ -425,11 +434,6 @@ class Connection(asyncio.Protocol):
                     transport.writelines((head, payload))
                 exchange.upload_done = True
             else:
-                if expect_continue:
-                    transport.write(head)
-                    head = b""
-                    if not await self._continue_wanted(exchange):
-                        return await waiter
                 await self._upload(exchange, head, payload, encoder, length)
             self._arm_timer()
             return await waiter
