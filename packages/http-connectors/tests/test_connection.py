@@ -200,12 +200,35 @@ async def test_body_shorter_than_its_content_length_is_an_error(httpwire_server:
 # -- streaming with bounded memory -----------------------------------------------------------
 
 
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak resident size (Linux), so VmHWM measures from now."""
+    try:
+        with open("/proc/self/clear_refs", "w") as file:
+            file.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss() -> int:
+    with open("/proc/self/status") as file:
+        for line in file:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
 async def _upload_bounded(httpwire_server: Any, size: int) -> None:
     body = GeneratedBody(size, piece=256 * 1024)
+    measured = _reset_peak_rss()
+    before = _peak_rss() if measured else 0
     async with TCPConnector() as connector:
         got = await read_json(
             await send(connector, httpwire_server.url("/upload-digest"), "POST", body=body)
         )
+    if measured:
+        # The whole process (the in-process server included) grew by far less than the body.
+        assert _peak_rss() - before < 64 * MIB, _peak_rss() - before
     assert got["bytes"] == size
     assert got["sha256"] == body.digest.hexdigest()
     # The transport's buffer never held much more than its high-water mark plus a piece.
