@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 
 from ._chunked import HEX_DIGITS, parse_chunk_size_line
 from ._errors import (
@@ -89,7 +89,16 @@ _CRLF = b"\r\n"
 _CACHE_SIZE = 512
 _STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
 _CHUNK_SIZES: dict[bytes, int] = {}
-_END = EndOfMessage()  # the end of every message without trailers: it holds no state
+_END = EndOfMessage()
+
+# Field names as istr: their lowercase form is computed once, not at every lookup.
+_CONNECTION = istr("Connection")
+_CONTENT_ENCODING = istr("Content-Encoding")
+_CONTENT_LENGTH = istr("Content-Length")
+_EXPECT = istr("Expect")
+_HOST = istr("Host")
+_TRANSFER_ENCODING = istr("Transfer-Encoding")
+_UPGRADE = istr("Upgrade")  # the end of every message without trailers: it holds no state
 
 # _FAST_PATH_PROOF: why "one FIELD_RE pair per LF" validates a whole block at once.
 # The start-line pattern and FIELD_RE both end in CRLF and allow no CR or LF inside;
@@ -674,10 +683,10 @@ class ResponseParser(_Parser):
             return after
         method = self._methods.popleft() if self._methods else "GET"
 
-        te = headers.getall("Transfer-Encoding", None)
-        cl = headers.getall("Content-Length", None)
-        conn = headers.getall("Connection", None)
-        ce = headers.getall("Content-Encoding", None)
+        te = headers.getall(_TRANSFER_ENCODING, None)
+        cl = headers.getall(_CONTENT_LENGTH, None)
+        conn = headers.getall(_CONNECTION, None)
+        ce = headers.getall(_CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
         http10 = version.minor == 0
         if conn is None:
@@ -821,20 +830,20 @@ class RequestParser(_Parser):
                 max_headers=self._max_headers,
             )
         headers: CIMultiDict[str] = CIMultiDict(pairs)
-        validate_host(headers.getall("Host", []), http11=version >= (1, 1))
+        validate_host(headers.getall(_HOST, []), http11=version >= (1, 1))
 
-        te = headers.getall("Transfer-Encoding", None)
-        cl = headers.getall("Content-Length", None)
-        conn = headers.getall("Connection", None)
-        ce = headers.getall("Content-Encoding", None)
+        te = headers.getall(_TRANSFER_ENCODING, None)
+        cl = headers.getall(_CONTENT_LENGTH, None)
+        conn = headers.getall(_CONNECTION, None)
+        ce = headers.getall(_CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
         tokens = comma_tokens(conn) if conn is not None else []
         if version < (1, 1):
             close = "keep-alive" not in tokens
         else:
             close = "close" in tokens
-        upgrade = method == "CONNECT" or ("upgrade" in tokens and "Upgrade" in headers)
-        expect = headers.getall("Expect", None)
+        upgrade = method == "CONNECT" or ("upgrade" in tokens and _UPGRADE in headers)
+        expect = headers.getall(_EXPECT, None)
         expect_continue = (
             expect is not None and version >= (1, 1) and "100-continue" in comma_tokens(expect)
         )
