@@ -521,6 +521,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             for part in (b"hello ", b"chunked ", b"world"):
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
             self.wfile.write(b"0\r\n\r\n")
+        elif self.path == "/unframed":
+            # No length and no chunking: the body ends when the server closes.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"until the server closes")
+            self.close_connection = True
         elif self.path == "/continue":
             self.send_response_only(100)
             self.end_headers()
@@ -614,3 +621,17 @@ def test_http10_response_read_until_close_from_http_server(server: tuple[str, in
     assert head.version == HTTP11  # http.server answers with its own protocol version
     assert head.content_length == len(b"body of /old")
     assert _merge(events)[1:] == [b"body of /old", EndOfMessage()]
+
+
+def test_read_until_close_body_from_http_server(server: tuple[str, int]) -> None:
+    data = _exchange(server, b"GET /unframed HTTP/1.1\r\nHost: x\r\n\r\n", close_after=False)
+    for size in (1, 3, len(data)):
+        parser = ResponseParser()
+        events: list[object] = []
+        for i in range(0, len(data), size):
+            events += parser.feed(data[i : i + size])
+        head = head_of(events)
+        assert (head.should_close, head.content_length, head.chunked) == (True, None, False)
+        assert EndOfMessage() not in events  # only the close ends this body
+        events += parser.feed_eof()
+        assert _merge(events)[1:] == [b"until the server closes", EndOfMessage()]
