@@ -248,8 +248,9 @@ async def test_refused_connection_names_host_port_and_os_error() -> None:
             assert connector.stats() == EMPTY
     assert info.value.errno == errno.ECONNREFUSED
     assert (info.value.host, info.value.port) == ("127.0.0.1", port)
-    assert str(info.value).startswith(
+    assert str(info.value) == (
         f"cannot connect to 127.0.0.1:{port} for GET http://127.0.0.1:{port}/x: "
+        "Connection refused (errno 111)"
     )
 
 

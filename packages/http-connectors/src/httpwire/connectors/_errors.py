@@ -31,6 +31,7 @@ The tree::
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, Literal
 
 from yarl import URL
@@ -86,10 +87,12 @@ def _request(method: str | None, url: URL | None) -> str:
 def _os_reason(os_error: BaseException | None) -> str:
     if os_error is None:
         return "unknown error"
-    if isinstance(os_error, OSError) and os_error.strerror:
-        text = os_error.strerror
+    if isinstance(os_error, OSError) and (os_error.strerror or os_error.errno):
+        text = os_error.strerror or ""
         if os_error.errno is not None:
-            text = f"{text} (errno {os_error.errno})"
+            # asyncio words connect errors as "Connect call failed (addr)"; the errno's own
+            # text says what happened.
+            text = f"{os.strerror(os_error.errno)} (errno {os_error.errno})"
         return text
     return str(os_error) or type(os_error).__name__
 
