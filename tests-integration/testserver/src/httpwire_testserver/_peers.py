@@ -97,15 +97,23 @@ class PeerProcess:
         argv: The command line.
         log_path: Where stdout and stderr go.
         pass_fds: Descriptors the child inherits (pre-bound listening sockets).
+        workdir: A private directory of this peer, removed when it stops (by
+            :meth:`stop`, or by the keeper when the test process died first).
     """
 
     def __init__(
-        self, name: str, argv: list[str], log_path: Path, pass_fds: tuple[int, ...] = ()
+        self,
+        name: str,
+        argv: list[str],
+        log_path: Path,
+        pass_fds: tuple[int, ...] = (),
+        workdir: Path | None = None,
     ) -> None:
         self.name = name
         self.argv = argv
         self.log_path = log_path
         self.pass_fds = pass_fds
+        self.workdir = workdir
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -113,6 +121,7 @@ class PeerProcess:
         install_signal_handlers()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env["HTTPWIRE_PASS_FDS"] = ",".join(str(fd) for fd in self.pass_fds)
+        env["HTTPWIRE_WORKDIR"] = str(self.workdir or "")
         # The keeper leads the group and kills it whole, whatever the program leaves behind.
         argv = [sys.executable, "-m", "httpwire_testserver._supervise", *self.argv]
         with self.log_path.open("wb") as log:
@@ -169,6 +178,14 @@ class PeerProcess:
         if process is None:
             return
         self.process = None
+        try:
+            self._end(process)
+        finally:
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @staticmethod
+    def _end(process: subprocess.Popen[bytes]) -> None:
         for signum, wait in ((signal.SIGTERM, _STOP_GRACE), (signal.SIGKILL, _STOP_GRACE)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signum)
@@ -302,7 +319,8 @@ class HttpbinPeer:
         argv.append("httpbin:app")
         fds = tuple(listener.fileno() for listener in listeners)
         name = "gunicorn (httpbin" + (", TLS)" if self.tls else ")")
-        self._process = PeerProcess(name, argv, Path(self._dir) / "gunicorn.log", fds)
+        workdir = Path(self._dir)
+        self._process = PeerProcess(name, argv, workdir / "gunicorn.log", fds, workdir)
         try:
             self._process.start()
         finally:
@@ -436,6 +454,7 @@ class ProxyPeer:
             "--num-acceptors", "1",
             "--num-workers", "2",
             "--data-dir", self._dir,
+            "--cache-dir", os.path.join(self._dir, "cache"),  # else made under ~/.proxy
             "--log-level", "WARNING",
             "--timeout", "30",
         ]  # fmt: skip
@@ -443,7 +462,8 @@ class ProxyPeer:
             # proxy.py compares the Proxy-Authorization token with base64("user:password").
             argv += ["--basic-auth", f"{self.auth[0]}:{self.auth[1]}"]
         name = "proxy.py" + (" (auth)" if self.auth else "")
-        self._process = PeerProcess(name, argv, Path(self._dir) / "proxy.log")
+        workdir = Path(self._dir)
+        self._process = PeerProcess(name, argv, workdir / "proxy.log", workdir=workdir)
         self._process.start()
         try:
             self.port = _read_port_file(port_file, self._process, timeout)

@@ -6,12 +6,15 @@ even by SIGKILL) it asks the program to stop, waits a grace period, then SIGKILL
 the whole group, itself included. Programs such as proxy.py may leave worker
 processes behind when their main process ends; the group kill takes them too.
 It also ends the group when the program exits on its own. Descriptors named in
-``HTTPWIRE_PASS_FDS`` (comma-separated) are handed to the program.
+``HTTPWIRE_PASS_FDS`` (comma-separated) are handed to the program; the peer's
+private directory named in ``HTTPWIRE_WORKDIR`` is removed when told to stop
+(the test process may be gone and unable to do it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +32,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m httpwire_testserver._supervise PROGRAM [ARGS...]", file=sys.stderr)
         return 2
     fds = tuple(int(fd) for fd in os.environ.pop("HTTPWIRE_PASS_FDS", "").split(",") if fd)
+    workdir = os.environ.pop("HTTPWIRE_WORKDIR", "")
     child = subprocess.Popen(argv, pass_fds=fds)
     deadline: list[float] = []
 
@@ -42,7 +46,10 @@ def main(argv: list[str]) -> int:
     while child.poll() is None and not (deadline and time.monotonic() > deadline[0]):
         time.sleep(0.05)
     if child.returncode is not None and not deadline:
+        # The program died on its own: keep the work directory, whose log says why.
         print(f"{argv[0]} exited with status {child.returncode}", file=sys.stderr, flush=True)
+    elif workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
     os.killpg(os.getpgrp(), signal.SIGKILL)
     return 1  # not reached: the group kill ends this process too
 
