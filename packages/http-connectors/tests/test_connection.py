@@ -183,6 +183,16 @@ async def test_invalid_request_is_refused_before_sending_and_the_connection_kept
         assert got["requests"] == 2
 
 
+async def test_a_connection_serves_one_request_per_loan(httpwire_server: Any) -> None:
+    url = URL(httpwire_server.url("/get"))
+    async with TCPConnector() as connector:
+        conn = await connector.acquire("GET", url)
+        await read_json(await conn.send("GET", url, NO_HEADERS))
+        with pytest.raises(RuntimeError, match="not lent out: acquire"):
+            await conn.send("GET", url, NO_HEADERS)
+        assert connector.stats() == IDLE_ONLY
+
+
 async def test_body_shorter_than_its_content_length_is_an_error(httpwire_server: Any) -> None:
     body = GeneratedBody(1000, known_size=False)
     async with TCPConnector() as connector:

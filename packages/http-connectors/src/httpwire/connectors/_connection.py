@@ -57,6 +57,7 @@ from ._errors import (
     ServerDisconnectedError,
 )
 from ._exchange import Exchange, disconnected, doing, payload_error
+from ._pool import ACTIVE
 from ._request import Headers, build_request_head
 from ._response import RawResponse
 
@@ -388,6 +389,11 @@ class Connection(asyncio.Protocol):
         """
         if self._exchange is not None:
             raise RuntimeError("a request is already in progress on this connection")
+        if self.pool_state != ACTIVE:
+            raise RuntimeError(
+                "send() on a connection that is not lent out: acquire() a connection for "
+                "each request"
+            )
         if self._closed:
             self._pool.discard(self)
             raise ServerDisconnectedError(
