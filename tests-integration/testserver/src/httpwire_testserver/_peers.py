@@ -4,13 +4,13 @@ Each peer runs in a new session (``start_new_session=True``) under a small
 keeper (``_supervise.py``) that leads its process group, so
 :meth:`PeerProcess.stop` ends it together with its children (gunicorn's
 workers, proxy.py's acceptors) with one ``killpg``: SIGTERM, then SIGKILL after
-a grace period. Every running peer is also
-registered for :func:`stop_all_peers`, called at interpreter exit (``atexit``)
-and on SIGTERM/SIGHUP, so an interrupted test run leaves nothing behind.
-On Linux the keeper also asks the kernel for SIGTERM when the process that
-started it dies (``PR_SET_PDEATHSIG``), and then kills its whole group, which
-covers even a SIGKILLed test run.
-Peers listen on loopback only; a peer is ready once it answers.
+a grace period. Every running peer is also registered for
+:func:`stop_all_peers`, called at interpreter exit (``atexit``) and on
+SIGTERM/SIGHUP, so an interrupted test run leaves nothing behind. On Linux the
+keeper also asks the kernel for SIGTERM when the process that started it dies
+(``PR_SET_PDEATHSIG``), and then kills its whole group, which covers even a
+SIGKILLed test run. Peers listen on loopback only; a peer is ready once it
+answers.
 """
 
 from __future__ import annotations
