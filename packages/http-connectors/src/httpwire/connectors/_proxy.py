@@ -1,0 +1,238 @@
+"""HTTP proxies: the proxy settings, absolute-form requests, and CONNECT tunnels.
+
+Strategy (RFC 9110 §9.3.6, RFC 9112 §3.2.2):
+
+* A plain-http target goes to the proxy as an ordinary request whose target is the
+  absolute URI, with ``Proxy-Authorization`` when the proxy needs credentials. The
+  connection is to the proxy, so it is pooled under the proxy *and* its credentials.
+* An https target gets a tunnel: ``CONNECT host:port`` (authenticated the same way), and
+  once the proxy answers 2xx, TLS to the target inside it, verified against the
+  **target's** name, trust and pin. ``Proxy-Authorization`` goes only in the CONNECT
+  request, so the target never sees it.
+* Credentials come from ``proxy_auth`` or from the proxy URL's userinfo (percent-decoded),
+  never both. The proxy URL is kept without them, so they never show in errors or reprs.
+* A refusal (407, 403, 502...) of the tunnel is a :class:`ClientProxyError` carrying the
+  status and reason; the connection to the proxy is closed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import NamedTuple
+
+from yarl import URL
+
+from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
+
+from ._auth import BasicAuth
+from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
+
+__all__ = [
+    "ProxyConfig",
+    "TunnelProtocol",
+    "absolute_target",
+    "connect_head",
+    "open_tunnel",
+    "resolve_proxy",
+]
+
+
+class ProxyConfig(NamedTuple):
+    """A proxy and the credentials sent to it: hashable, part of the pool key.
+
+    Attributes:
+        url: The proxy's URL without credentials (``http://host:port``).
+        auth: The credentials for ``Proxy-Authorization``, if any.
+    """
+
+    url: URL
+    auth: BasicAuth | None = None
+
+    @property
+    def authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` value, if credentials were given."""
+        return None if self.auth is None else self.auth.encode()
+
+
+def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> ProxyConfig:
+    """Check a proxy URL and its credentials.
+
+    Args:
+        proxy: The proxy's URL, ``http://[user:password@]host[:port]``; the credentials,
+            when present, are percent-decoded.
+        proxy_auth: The credentials, when not in the URL.
+
+    Returns:
+        The proxy without credentials in its URL, and the credentials.
+
+    Raises:
+        ValueError: The URL is not an absolute ``http`` URL with a host, or credentials
+            were given both in the URL and in ``proxy_auth``.
+        TypeError: ``proxy_auth`` is not a :class:`BasicAuth`.
+    """
+    url = proxy if isinstance(proxy, URL) else URL(proxy)
+    shown = url.with_user(None) if url.user is not None else url
+    if url.scheme != "http" or not url.raw_host:
+        raise ValueError(
+            f"proxy {str(shown)!r} is not an http://host[:port] URL: only HTTP proxies are "
+            "supported (https targets go through them with CONNECT)"
+        )
+    if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
+        raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
+    from_url = BasicAuth.from_url(url)
+    if from_url is not None:
+        if proxy_auth is not None:
+            raise ValueError(
+                f"proxy credentials given twice: in the proxy URL {str(shown)!r} and in "
+                "proxy_auth; pass them one way only"
+            )
+        proxy_auth = from_url
+    bare = URL.build(scheme="http", host=url.raw_host, port=url.port, encoded=True)
+    return ProxyConfig(bare, proxy_auth)
+
+
+def absolute_target(url: URL) -> str:
+    """The absolute-form request-target of a URL for a proxy (RFC 9112 §3.2.2).
+
+    Args:
+        url: The request URL.
+
+    Returns:
+        Scheme, authority, path and query as sent on the wire (the path and query exactly
+        as in the origin form), without userinfo and fragment.
+    """
+    host = url.raw_host or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = "" if url.is_default_port() else f":{url.port}"
+    return f"{url.scheme}://{host}{port}{url.raw_path_qs}"
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def connect_head(host: str, port: int, proxy: ProxyConfig) -> bytes:
+    """The bytes of a CONNECT request for a tunnel to ``host:port`` (RFC 9110 §9.3.6).
+
+    Args:
+        host: The target's host.
+        port: The target's port.
+        proxy: The proxy (its credentials go in ``Proxy-Authorization``).
+
+    Returns:
+        The serialized request head.
+    """
+    authority = _authority(host, port)
+    fields = [("Host", authority)]
+    authorization = proxy.authorization
+    if authorization is not None:
+        fields.append(("Proxy-Authorization", authorization))
+    return serialize_request_head("CONNECT", authority, fields)
+
+
+class TunnelProtocol(asyncio.Protocol):
+    """Reads the proxy's answer to CONNECT; TLS to the target takes over after a 2xx."""
+
+    def __init__(self, max_head_size: int = 65536) -> None:
+        self._parser = ResponseParser(max_head_size=max_head_size)
+        self._parser.expect_response("CONNECT")
+        self.head: asyncio.Future[ResponseHead] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.head.done():
+            return
+        try:
+            events = self._parser.feed(data)
+        except HttpParserError as exc:
+            self.head.set_exception(exc)
+            return
+        for event in events:
+            if isinstance(event, ResponseHead):
+                if self._parser.upgraded and self._parser.trailing_data():
+                    # The target speaks first only after our ClientHello: a proxy sending
+                    # more is out of step.
+                    self.head.set_exception(
+                        HttpParserError("the proxy sent bytes after its 2xx answer to CONNECT")
+                    )
+                else:
+                    self.head.set_result(event)
+                return
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.head.done():
+            self.head.set_exception(exc or ConnectionResetError("the proxy closed the connection"))
+
+
+async def open_tunnel(
+    sock: socket.socket,
+    proxy: ProxyConfig,
+    host: str,
+    port: int,
+    *,
+    timeout: float | None = None,
+    method: str | None = None,
+    url: URL | None = None,
+) -> tuple[asyncio.Transport, TunnelProtocol]:
+    """Ask the proxy on ``sock`` for a tunnel to ``host:port``.
+
+    Args:
+        sock: A socket connected to the proxy; the transport owns it (closed on failure).
+        proxy: The proxy and its credentials.
+        host: The target's host.
+        port: The target's port.
+        timeout: Seconds to wait for the proxy's answer (``None``: no limit).
+        method: The request method, for errors.
+        url: The request URL, for errors.
+
+    Returns:
+        The transport to the proxy, now a tunnel to the target, and its protocol; start
+        TLS on it with :func:`~httpwire.connectors._tls.upgrade_tls`.
+
+    Raises:
+        ClientProxyError: The proxy refused (any status but 2xx), with its status.
+        ServerDisconnectedError: The proxy closed before answering.
+        ReadTimeoutError: The proxy did not answer within ``timeout``.
+        OSError: The connection to the proxy failed.
+    """
+    loop = asyncio.get_running_loop()
+    transport, tunnel = await loop.create_connection(TunnelProtocol, sock=sock)
+    assert isinstance(transport, asyncio.Transport)
+    proxy_host, proxy_port = proxy.url.raw_host, proxy.url.port
+    try:
+        transport.write(connect_head(host, port, proxy))
+        try:
+            head = await asyncio.wait_for(asyncio.shield(tunnel.head), timeout)
+        except asyncio.TimeoutError as exc:
+            if getattr(exc, "errno", None) is not None:
+                raise
+            raise ReadTimeoutError(
+                timeout,
+                waiting_for="the proxy's answer to CONNECT",
+                method=method,
+                url=url,
+                host=proxy_host,
+                port=proxy_port,
+            ) from None
+        except HttpParserError as exc:
+            raise ClientProxyError(
+                proxy.url, None, f"invalid answer to CONNECT: {exc}", method=method, url=url
+            ) from exc
+        except ConnectionResetError as exc:
+            if exc.errno is not None:
+                raise
+            raise ServerDisconnectedError(
+                "response", method=method, url=url, host=proxy_host, port=proxy_port
+            ) from exc
+        if not 200 <= head.status < 300:
+            raise ClientProxyError(proxy.url, head.status, head.reason, method=method, url=url)
+    except BaseException:
+        transport.abort()
+        raise
+    return transport, tunnel

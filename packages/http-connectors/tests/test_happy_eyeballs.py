@@ -1,0 +1,244 @@
+"""Happy Eyeballs (RFC 8305) with real sockets on loopback.
+
+An unreachable address is a real one: a listening socket whose accept queue is full, so
+the kernel drops further SYNs and a connect() neither succeeds nor fails (on ``::1`` or
+``127.0.0.1``). Refused addresses are ports nobody listens on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from httpwire.connectors import ClientConnectorError, ConnectTimeoutError
+from httpwire.connectors._happy_eyeballs import connect_happy_eyeballs, interleave
+from httpwire.connectors._resolver import AddrInfo
+
+from .conftest import client_sockets
+
+V4, V6 = socket.AF_INET, socket.AF_INET6
+
+
+def _info(host: str, port: int) -> AddrInfo:
+    if ":" in host:
+        return (V6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port, 0, 0))
+    return (V4, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (host, port))
+
+
+def _has_ipv6() -> bool:
+    try:
+        with socket.socket(V6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _has_ipv6(), reason="no IPv6 loopback")
+
+
+def _unaccepting(host: str) -> tuple[int, list[socket.socket]]:
+    family = V6 if ":" in host else V4
+    listener = socket.socket(family)
+    if family == V6:
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    listener.bind((host, 0))
+    listener.listen(0)
+    port: int = listener.getsockname()[1]
+    held = [listener]
+    for _ in range(8):
+        filler = socket.socket(family)
+        filler.setblocking(False)
+        try:
+            filler.connect((host, port))
+        except BlockingIOError:
+            pass
+        held.append(filler)
+    return port, held
+
+
+@pytest.fixture
+def hanging() -> Iterator[dict[str, int]]:
+    """Unreachable ports: {'v4': port on 127.0.0.1, 'v6': port on ::1 (when available)}."""
+    ports: dict[str, int] = {}
+    held: list[socket.socket] = []
+    for name, host in (("v4", "127.0.0.1"), ("v6", "::1")):
+        if name == "v6" and not _has_ipv6():
+            continue
+        ports[name], socks = _unaccepting(host)
+        held += socks
+    yield ports
+    for sock in held:
+        sock.close()
+
+
+@pytest.fixture
+def refused_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed without listen(): connecting is refused
+
+
+@pytest.fixture
+async def listening() -> AsyncIterator[list[int]]:
+    """Two accepting servers on 127.0.0.1; yields their ports."""
+    servers: list[asyncio.Server] = []
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    for _ in range(2):
+        servers.append(await asyncio.start_server(handle, "127.0.0.1", 0))
+    yield [server.sockets[0].getsockname()[1] for server in servers]
+    for writer in writers:
+        writer.close()
+    for server in servers:
+        server.close()
+        await server.wait_closed()
+
+
+# -- ordering (RFC 8305 §4) ----------------------------------------------------------------
+
+
+def test_families_alternate_starting_with_the_first() -> None:
+    a6, b6, c6 = _info("::1", 1), _info("::1", 2), _info("::1", 3)
+    a4, b4 = _info("127.0.0.1", 1), _info("127.0.0.1", 2)
+    assert interleave([a6, b6, c6, a4, b4]) == [a6, a4, b6, b4, c6]
+    assert interleave([a4, b4, a6]) == [a4, a6, b4]
+    assert interleave([a4, b4]) == [a4, b4]
+    assert interleave([a6]) == [a6]
+
+
+# -- racing (RFC 8305 §5) ------------------------------------------------------------------
+
+
+@needs_ipv6
+async def test_an_unreachable_ipv6_address_costs_the_delay_not_a_timeout(
+    hanging: dict[str, int], listening: list[int]
+) -> None:
+    before = client_sockets(hanging["v6"])
+    infos = [_info("::1", hanging["v6"]), _info("127.0.0.1", listening[0])]
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    # No per-attempt timeout: without racing, the first attempt would never end.
+    sock = await asyncio.wait_for(
+        connect_happy_eyeballs(infos, "example.test", 80, delay=0.25), 10
+    )
+    elapsed = loop.time() - started
+    with sock:
+        assert sock.getpeername() == ("127.0.0.1", listening[0])
+        assert elapsed >= 0.25  # the second attempt waited for the delay, not longer
+    # The losing attempt's socket was closed.
+    assert client_sockets(hanging["v6"]) == before
+
+
+async def test_a_failed_attempt_starts_the_next_at_once(
+    refused_port: int, listening: list[int]
+) -> None:
+    infos = [_info("127.0.0.1", refused_port), _info("127.0.0.1", listening[0])]
+    # A delay of an hour: only the failure can start the second attempt.
+    sock = await asyncio.wait_for(connect_happy_eyeballs(infos, "h", 80, delay=3600), 10)
+    with sock:
+        assert sock.getpeername()[1] == listening[0]
+
+
+async def test_the_first_to_connect_wins_and_the_others_are_closed(
+    listening: list[int],
+) -> None:
+    infos = [_info("127.0.0.1", listening[0]), _info("127.0.0.1", listening[1])]
+    sock = await connect_happy_eyeballs(infos, "h", 80, delay=0)
+    with sock:
+        won = sock.getpeername()[1]
+        lost = listening[1] if won == listening[0] else listening[0]
+        await asyncio.sleep(0)
+        assert client_sockets(won) == 1
+        assert client_sockets(lost) == 0
+
+
+async def test_every_error_is_reported_with_host_and_port(refused_port: int) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        other: int = probe.getsockname()[1]
+    infos = [_info("127.0.0.1", refused_port), _info("127.0.0.1", other)]
+    with pytest.raises(ClientConnectorError) as caught:
+        await connect_happy_eyeballs(infos, "example.test", 8080, delay=0.25)
+    error = caught.value
+    assert (error.host, error.port) == ("example.test", 8080)
+    assert str(error) == (
+        "cannot connect to example.test:8080: every address failed "
+        f"(127.0.0.1:{refused_port}: Connection refused (errno 111); "
+        f"127.0.0.1:{other}: Connection refused (errno 111))"
+    )
+    assert isinstance(error.os_error, ConnectionRefusedError)
+
+
+async def test_one_address_error_is_the_os_error(refused_port: int) -> None:
+    with pytest.raises(ClientConnectorError) as caught:
+        await connect_happy_eyeballs([_info("127.0.0.1", refused_port)], "localhost", 81)
+    assert str(caught.value) == ("cannot connect to localhost:81: Connection refused (errno 111)")
+
+
+async def test_every_attempt_timing_out_is_a_connect_timeout(hanging: dict[str, int]) -> None:
+    infos = [_info("127.0.0.1", hanging["v4"])] * 2
+    with pytest.raises(ConnectTimeoutError) as caught:
+        await connect_happy_eyeballs(infos, "example.test", 443, delay=0.05, timeout=0.2)
+    assert str(caught.value) == (
+        "timed out after 0.2 s connecting to example.test:443 (sock_connect timeout)"
+    )
+
+
+async def test_a_timeout_and_a_refusal_are_both_named(
+    hanging: dict[str, int], refused_port: int
+) -> None:
+    infos = [_info("127.0.0.1", hanging["v4"]), _info("127.0.0.1", refused_port)]
+    with pytest.raises(ClientConnectorError) as caught:
+        await connect_happy_eyeballs(infos, "h", 1, delay=0.05, timeout=0.3)
+    assert str(caught.value) == (
+        f"cannot connect to h:1: every address failed (127.0.0.1:{refused_port}: "
+        f"Connection refused (errno 111); 127.0.0.1:{hanging['v4']}: timed out after 0.3 s)"
+    )
+
+
+async def test_cancelling_closes_every_attempt(hanging: dict[str, int]) -> None:
+    before = client_sockets(hanging["v4"])
+    infos = [_info("127.0.0.1", hanging["v4"])] * 3
+    task = asyncio.ensure_future(connect_happy_eyeballs(infos, "h", 1, delay=0.01))
+    await asyncio.sleep(0.1)
+    assert client_sockets(hanging["v4"]) == before + 3
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert client_sockets(hanging["v4"]) == before
+
+
+async def test_without_a_delay_attempts_run_one_at_a_time(
+    refused_port: int, listening: list[int]
+) -> None:
+    infos = [_info("127.0.0.1", refused_port), _info("127.0.0.1", listening[0])]
+    sock = await connect_happy_eyeballs(infos, "h", 1, delay=None)
+    with sock:
+        assert sock.getpeername()[1] == listening[0]
+
+
+async def test_local_addr_is_bound(listening: list[int]) -> None:
+    infos = [_info("127.0.0.1", listening[0])]
+    sock = await connect_happy_eyeballs(infos, "h", 1, local_addr=("127.0.0.1", 0))
+    with sock:
+        assert sock.getsockname()[0] == "127.0.0.1"
+
+
+@needs_ipv6
+async def test_local_addr_of_another_family_is_named(listening: list[int]) -> None:
+    with pytest.raises(ClientConnectorError) as caught:
+        await connect_happy_eyeballs(
+            [_info("::1", listening[0])], "h", 1, local_addr=("127.0.0.1", 0)
+        )
+    assert str(caught.value) == (
+        f"cannot connect to h:1: local_addr has no address of the family of "
+        f"[::1]:{listening[0]} to bind to"
+    )

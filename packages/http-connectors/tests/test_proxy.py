@@ -1,0 +1,261 @@
+"""Proxy settings and CONNECT tunnels, through the real proxy.py (open and with Basic auth).
+
+The targets are the test server's HTTP and TLS listeners on loopback; the TLS one is
+verified with the test CA, by the **target's** name, through the tunnel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import socket
+import ssl
+
+import pytest
+from yarl import URL
+
+from httpwire.connectors import (
+    BasicAuth,
+    ClientConnectorCertificateError,
+    ClientProxyError,
+    FingerprintMismatch,
+)
+from httpwire.connectors._proxy import (
+    ProxyConfig,
+    absolute_target,
+    connect_head,
+    open_tunnel,
+    resolve_proxy,
+)
+from httpwire.connectors._tls import Fingerprint, TLSConfig, default_ssl_context, upgrade_tls
+from httpwire_testserver import LocalServer
+from httpwire_testserver.plugin import Proxies
+
+from .conftest import client_sockets
+
+PASSWORD = "p@ss:w/rd %#?&"
+
+
+class _Client(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.lost = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.data += data
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(exc)
+
+
+async def _sock_to(url: URL) -> socket.socket:
+    sock = socket.socket()
+    sock.setblocking(False)
+    assert url.raw_host is not None and url.port is not None
+    await asyncio.get_running_loop().sock_connect(sock, (url.raw_host, url.port))
+    return sock
+
+
+async def _tunnel_get(
+    proxy: ProxyConfig, server: LocalServer, path: str, tls: TLSConfig | None = None
+) -> tuple[bytes, _Client]:
+    """GET ``path`` from the server's TLS listener through a CONNECT tunnel."""
+    port = server.tls_port
+    assert port is not None
+    sock = await _sock_to(proxy.url)
+    transport, _ = await open_tunnel(sock, proxy, "localhost", port, timeout=10)
+    client = _Client()
+    tls = tls or TLSConfig(server.ssl_context())
+    tls_transport = await upgrade_tls(transport, client, tls, "localhost", port)
+    tls_transport.write(
+        f"GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n".encode()
+    )
+    await asyncio.wait_for(client.lost, 10)
+    return bytes(client.data), client
+
+
+def _body(answer: bytes) -> object:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    if b"transfer-encoding: chunked" in head.lower():
+        pieces = []
+        while body:
+            size_line, _, body = body.partition(b"\r\n")
+            size = int(size_line, 16)
+            if not size:
+                break
+            pieces.append(body[:size])
+            body = body[size + 2 :]
+        body = b"".join(pieces)
+    return json.loads(body)
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_credentials_in_the_url_are_percent_decoded(proxy: Proxies) -> None:
+    config = resolve_proxy(proxy.auth_url)
+    assert config.auth == BasicAuth("tester", PASSWORD)
+    assert config.url == URL(proxy.auth_proxy_url)
+    assert config.url.user is None
+    assert config.authorization == BasicAuth("tester", PASSWORD).encode()
+
+
+def test_credentials_in_the_url_and_in_proxy_auth_are_an_error() -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"proxy credentials given twice: in the proxy URL 'http://127.0.0.1:3128' and",
+    ):
+        resolve_proxy("http://u:p@127.0.0.1:3128", BasicAuth("u", "p"))
+
+
+def test_proxy_auth_is_kept() -> None:
+    config = resolve_proxy(URL("http://127.0.0.1:3128"), BasicAuth("u", "p"))
+    assert config == ProxyConfig(URL("http://127.0.0.1:3128"), BasicAuth("u", "p"))
+    assert resolve_proxy("http://127.0.0.1:3128").auth is None
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:3128", "socks5://127.0.0.1:1080", "/path"])
+def test_only_http_proxies_are_accepted(url: str) -> None:
+    with pytest.raises(ValueError, match=r"is not an http://host\[:port\] URL"):
+        resolve_proxy(url)
+
+
+def test_proxy_auth_must_be_basic_auth() -> None:
+    with pytest.raises(TypeError, match="proxy_auth must be a BasicAuth, got tuple"):
+        resolve_proxy("http://127.0.0.1:3128", ("u", "p"))  # type: ignore[arg-type]  # on purpose
+
+
+def test_configs_differ_by_proxy_and_by_credentials() -> None:
+    keys = {
+        resolve_proxy("http://127.0.0.1:3128"),
+        resolve_proxy("http://127.0.0.1:3129"),
+        resolve_proxy("http://a:b@127.0.0.1:3128"),
+        resolve_proxy("http://a:c@127.0.0.1:3128"),
+        resolve_proxy("http://127.0.0.1:3128", BasicAuth("a", "b")),
+    }
+    assert len(keys) == 4
+
+
+def test_absolute_form_drops_userinfo_and_fragment() -> None:
+    url = URL("http://user:pw@example.test:8080/a%20b?q=1&r=%2F#frag")
+    assert absolute_target(url) == "http://example.test:8080" + url.raw_path_qs
+    assert absolute_target(URL("http://example.test:80/")) == "http://example.test/"
+    assert absolute_target(URL("http://[::1]:81/x")) == "http://[::1]:81/x"
+
+
+def test_connect_request_head() -> None:
+    config = resolve_proxy("http://u:p@127.0.0.1:3128")
+    assert connect_head("example.test", 443, config) == (
+        b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n"
+        b"Proxy-Authorization: Basic dTpw\r\n\r\n"
+    )
+    assert connect_head("::1", 8443, resolve_proxy("http://127.0.0.1:1")) == (
+        b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"
+    )
+
+
+# -- tunnels through proxy.py --------------------------------------------------------------
+
+
+async def test_tunnel_through_the_open_proxy(proxy: Proxies, httpwire_server: LocalServer) -> None:
+    answer, _ = await _tunnel_get(resolve_proxy(proxy.url), httpwire_server, "/connection-id")
+    assert _body(answer)["scheme"] == "https"  # type: ignore[index]  # JSON object
+
+
+async def test_tunnel_through_the_authenticating_proxy_hides_the_credentials(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    answer, _ = await _tunnel_get(resolve_proxy(proxy.auth_url), httpwire_server, "/headers")
+    headers = _body(answer)["headers"]  # type: ignore[index]  # JSON object
+    assert "Host" in headers
+    assert not [name for name in headers if name.lower() == "proxy-authorization"]
+
+
+async def test_proxy_auth_works_like_credentials_in_the_url(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    config = resolve_proxy(proxy.auth_proxy_url, BasicAuth(*proxy.auth))
+    answer, _ = await _tunnel_get(config, httpwire_server, "/get")
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+
+
+@pytest.mark.parametrize("credentials", [None, ("tester", "wrong")], ids=["none", "wrong"])
+async def test_407_is_a_proxy_error_with_the_status(
+    proxy: Proxies, httpwire_server: LocalServer, credentials: tuple[str, str] | None
+) -> None:
+    config = resolve_proxy(
+        proxy.auth_proxy_url, BasicAuth(*credentials) if credentials is not None else None
+    )
+    sock = await _sock_to(config.url)
+    url = URL(f"https://localhost:{httpwire_server.tls_port}/get")
+    with pytest.raises(ClientProxyError) as caught:
+        await open_tunnel(sock, config, "localhost", 443, timeout=10, method="GET", url=url)
+    error = caught.value
+    assert error.status == 407
+    assert error.proxy == config.url
+    assert str(error) == (
+        f"proxy {proxy.auth_proxy_url} refused for GET {url}: 407 {error.reason}"
+    )
+    assert "Proxy Authentication Required" in error.reason
+    await asyncio.sleep(0)
+    assert client_sockets(proxy.auth_peer.port) == 0
+
+
+async def test_a_refused_connect_carries_the_status(proxy: Proxies) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port: int = probe.getsockname()[1]
+    config = resolve_proxy(proxy.url)
+    sock = await _sock_to(config.url)
+    with pytest.raises(ClientProxyError) as caught:
+        await open_tunnel(sock, config, "127.0.0.1", closed_port, timeout=10)
+    assert caught.value.status is not None and caught.value.status >= 400
+    assert str(caught.value).startswith(f"proxy {proxy.url} refused: {caught.value.status} ")
+    await asyncio.sleep(0)
+    assert client_sockets(proxy.open_peer.port) == 0
+
+
+async def test_the_target_certificate_is_verified_inside_the_tunnel(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    port = httpwire_server.tls_port
+    assert port is not None
+    config = resolve_proxy(proxy.url)
+    sock = await _sock_to(config.url)
+    transport, _ = await open_tunnel(sock, config, "localhost", port, timeout=10)
+    with pytest.raises(ClientConnectorCertificateError) as caught:
+        await upgrade_tls(
+            transport, _Client(), TLSConfig(default_ssl_context()), "localhost", port
+        )
+    assert (caught.value.host, caught.value.port) == ("localhost", port)
+    assert caught.value.reason == "unable to get local issuer certificate"
+    await asyncio.sleep(0)
+    assert client_sockets(proxy.open_peer.port) == 0
+
+
+@pytest.mark.parametrize("right", [True, False])
+async def test_the_target_pin_is_checked_inside_the_tunnel(
+    proxy: Proxies, httpwire_server: LocalServer, right: bool
+) -> None:
+    assert httpwire_server.tls is not None
+    der = ssl.PEM_cert_to_DER_cert(httpwire_server.tls.cert_pem.read_text())
+    digest = hashlib.sha256(der if right else b"another").digest()
+    tls = TLSConfig(httpwire_server.ssl_context(), Fingerprint(digest))
+    if right:
+        answer, _ = await _tunnel_get(resolve_proxy(proxy.url), httpwire_server, "/get", tls)
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+        return
+    with pytest.raises(FingerprintMismatch) as caught:
+        await _tunnel_get(resolve_proxy(proxy.url), httpwire_server, "/get", tls)
+    error = caught.value
+    assert (error.host, error.port) == ("localhost", httpwire_server.tls_port)
+    assert error.got == hashlib.sha256(der).digest()
+    await asyncio.sleep(0)
+    assert client_sockets(proxy.open_peer.port) == 0
