@@ -161,7 +161,6 @@ def test_connect_without_credentials_is_refused(
 ) -> None:
     split = urlsplit(proxy.auth_proxy_url)
     assert split.hostname is not None
-    assert httpwire_server.tls_port is not None
     conn = http.client.HTTPSConnection(
         split.hostname, split.port, timeout=10, context=httpwire_server.ssl_context()
     )

@@ -66,7 +66,6 @@ def test_chunked_upload(httpwire_server: LocalServer) -> None:
 
 
 def test_https_with_the_ca(httpwire_server: LocalServer) -> None:
-    assert httpwire_server.ca_pem is not None
     done = curl("--cacert", str(httpwire_server.ca_pem), httpwire_server.https_url + "/get")
 
     assert done.returncode == 0, done.stderr
@@ -80,7 +79,6 @@ def test_https_without_the_ca_fails_verification(httpwire_server: LocalServer) -
 
 
 def test_unix_socket(httpwire_server: LocalServer) -> None:
-    assert httpwire_server.unix_path is not None
     done = curl("--unix-socket", httpwire_server.unix_path, "http://localhost/connection-id")
 
     assert done.returncode == 0, done.stderr

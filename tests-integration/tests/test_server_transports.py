@@ -48,7 +48,6 @@ def test_https_with_the_trustme_ca(
 def test_https_negotiates_http11_by_alpn(httpwire_server: LocalServer) -> None:
     context = httpwire_server.ssl_context()
     context.set_alpn_protocols(["h2", "http/1.1"])
-    assert httpwire_server.tls_port is not None
     address = ("127.0.0.1", httpwire_server.tls_port)
     with (
         socket.create_connection(address, timeout=5) as raw,
@@ -65,13 +64,10 @@ def test_https_is_refused_without_the_ca(
 
 
 def test_ca_pem_is_the_trustme_ca(httpwire_server: LocalServer) -> None:
-    assert httpwire_server.ca is not None
-    assert httpwire_server.ca_pem is not None
     assert httpwire_server.ca_pem.read_bytes() == httpwire_server.ca.cert_pem.bytes()
 
 
 def test_https_reports_the_https_scheme(httpwire_server: LocalServer) -> None:
-    assert httpwire_server.tls_port is not None
     conn = http.client.HTTPSConnection(
         "localhost", httpwire_server.tls_port, timeout=5, context=httpwire_server.ssl_context()
     )
@@ -84,7 +80,6 @@ def test_https_reports_the_https_scheme(httpwire_server: LocalServer) -> None:
 
 
 def test_unix_socket(httpwire_server: LocalServer, stdlib: type[Clients]) -> None:
-    assert httpwire_server.unix_path is not None
     reply = stdlib.unix_request(httpwire_server.unix_path, "/connection-id")
 
     data = reply.json()
@@ -95,7 +90,6 @@ def test_unix_socket(httpwire_server: LocalServer, stdlib: type[Clients]) -> Non
 def test_unix_socket_streams_a_chunked_upload(
     httpwire_server: LocalServer, stdlib: type[Clients]
 ) -> None:
-    assert httpwire_server.unix_path is not None
     reply = stdlib.unix_request(
         httpwire_server.unix_path, "/upload-digest", "POST", body=iter([b"a" * 70000, b"b"])
     )
@@ -108,8 +102,10 @@ def test_a_second_server_gets_other_ports(
 ) -> None:
     with LocalServer(unix_path="") as other:
         assert other.port != httpwire_server.port
-        assert other.unix_path is None
-        assert other.tls_port is None
+        assert not other.has_unix
+        assert not other.has_tls
+        with pytest.raises(RuntimeError, match="started without TLS"):
+            _ = other.https_url
         assert stdlib.request(other.url("/status/204")).status == 204
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", other.port), timeout=2).close()

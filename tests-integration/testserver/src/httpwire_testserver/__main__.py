@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serving {server.https_url}", flush=True)
         if files.ca_pem is not None:
             print(f"trust the CA in {files.ca_pem}", flush=True)
-    if server.unix_path:
+    if server.has_unix:
         print(f"serving unix:{server.unix_path}", flush=True)
     try:
         while not done.wait(0.5):

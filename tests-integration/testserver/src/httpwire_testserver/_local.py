@@ -47,9 +47,7 @@ class LocalServer:
     Attributes:
         host: ``"127.0.0.1"``.
         port: The plain HTTP port.
-        tls_port: The TLS port (``None`` without TLS).
         ipv6: Whether ``::1`` is served too.
-        unix_path: The Unix socket path (``None`` without one).
         tls: The certificate files (``None`` without TLS).
     """
 
@@ -72,9 +70,9 @@ class LocalServer:
         self._want_ipv6 = ipv6
         self.tls = tls
         self.port = 0
-        self.tls_port: int | None = None
+        self._tls_port: int | None = None
         self.ipv6 = False
-        self.unix_path: str | None = None
+        self._unix_path: str | None = None
         self._tempdir: str | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,19 +104,61 @@ class LocalServer:
         Raises:
             RuntimeError: The server was started without TLS.
         """
-        if self.tls_port is None:
-            raise RuntimeError("this server was started without TLS")
         return f"https://localhost:{self.tls_port}"
 
     @property
-    def ca_pem(self) -> Path | None:
-        """The PEM file of the CA that issued the server certificate."""
-        return self.tls.ca_pem if self.tls else None
+    def has_unix(self) -> bool:
+        """Whether the server serves a Unix socket."""
+        return self._unix_path is not None
 
     @property
-    def ca(self) -> trustme.CA | None:
-        """The ``trustme.CA`` behind the certificate, when it was made with trustme."""
-        return self.tls.ca if self.tls else None
+    def unix_path(self) -> str:
+        """The Unix socket's path.
+
+        Raises:
+            RuntimeError: The server was started without a Unix socket.
+        """
+        if self._unix_path is None:
+            raise RuntimeError("this server was started without a Unix socket")
+        return self._unix_path
+
+    @property
+    def has_tls(self) -> bool:
+        """Whether the server serves TLS."""
+        return self._tls_port is not None
+
+    @property
+    def tls_port(self) -> int:
+        """The TLS port.
+
+        Raises:
+            RuntimeError: The server was started without TLS.
+        """
+        if self._tls_port is None:
+            raise RuntimeError("this server was started without TLS")
+        return self._tls_port
+
+    @property
+    def ca_pem(self) -> Path:
+        """The PEM file of the CA that issued the server certificate.
+
+        Raises:
+            RuntimeError: No TLS, or certificate files given without their CA.
+        """
+        if self.tls is None or self.tls.ca_pem is None:
+            raise RuntimeError("this server has no TLS CA to trust")
+        return self.tls.ca_pem
+
+    @property
+    def ca(self) -> trustme.CA:
+        """The ``trustme.CA`` behind the certificate.
+
+        Raises:
+            RuntimeError: No TLS, or the certificate was not made with trustme here.
+        """
+        if self.tls is None or self.tls.ca is None:
+            raise RuntimeError("this server's certificate does not come from a trustme CA")
+        return self.tls.ca
 
     def url(self, path: str = "/", *, scheme: str = "http") -> str:
         """The URL of ``path`` over ``scheme`` (``"http"`` or ``"https"``)."""
@@ -131,8 +171,6 @@ class LocalServer:
         Raises:
             RuntimeError: The server has no TLS, or its CA is unknown.
         """
-        if self.ca_pem is None:
-            raise RuntimeError("this server has no TLS CA to trust")
         return client_context(self.ca_pem)
 
     # -- life cycle ------------------------------------------------------------
@@ -152,15 +190,15 @@ class LocalServer:
             if self.tls is not None:
                 context = server_context(self.tls)
                 secure = bind_loopback(self._want_tls_port, ipv6=self._want_ipv6)
-                self.tls_port = secure[0].getsockname()[1]
+                self._tls_port = secure[0].getsockname()[1]
                 sockets += [(sock, context) for sock in secure]
             if self._want_unix != "":
                 if self._want_unix is None:
                     self._tempdir = short_tempdir("httpwire-")
-                    self.unix_path = os.path.join(self._tempdir, "server.sock")
+                    self._unix_path = os.path.join(self._tempdir, "server.sock")
                 else:
-                    self.unix_path = self._want_unix
-                sockets.append((bind_unix(self.unix_path), None))
+                    self._unix_path = self._want_unix
+                sockets.append((bind_unix(self._unix_path), None))
         except BaseException:
             for sock, _ in sockets:
                 sock.close()
@@ -212,9 +250,9 @@ class LocalServer:
         self._cleanup_files()
 
     def _cleanup_files(self) -> None:
-        if self.unix_path is not None and self._want_unix is not None:
+        if self._unix_path is not None and self._want_unix is not None:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.unix_path)
+                os.unlink(self._unix_path)
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
@@ -232,8 +270,8 @@ class LocalServer:
 
     def __repr__(self) -> str:
         parts = [f"http={self.http_url}"]
-        if self.tls_port is not None:
+        if self.has_tls:
             parts.append(f"https={self.https_url}")
-        if self.unix_path:
-            parts.append(f"unix={self.unix_path}")
+        if self._unix_path:
+            parts.append(f"unix={self._unix_path}")
         return f"<LocalServer {' '.join(parts)}>"

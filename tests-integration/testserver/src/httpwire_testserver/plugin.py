@@ -245,7 +245,6 @@ def server(request: pytest.FixtureRequest) -> Peer:
     """Each test using it runs against our server and against httpbin on gunicorn."""
     if request.param == "httpwire":
         local: LocalServer = request.getfixturevalue("httpwire_server")
-        assert local.unix_path is not None
         return Peer("httpwire", local.http_url, local.unix_path)
     peer: HttpbinPeer = request.getfixturevalue("httpbin_server")
     return Peer("httpbin", peer.http_url, peer.unix_path)
