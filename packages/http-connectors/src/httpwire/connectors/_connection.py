@@ -263,7 +263,12 @@ class Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         exchange = self._exchange
-        if exchange is not None and exchange.head is not None:
+        if exchange is None:
+            # Closed by the server while idle: never lend it again, even before
+            # connection_lost arrives.
+            self._closed = True
+            return None
+        if exchange.head is not None:
             try:
                 events = self._parser.feed_eof()
             except IncompleteMessageError as exc:
@@ -612,7 +617,7 @@ class Connection(asyncio.Protocol):
         else:
             self._pool.discard(self)
 
-    def abort_exchange(self, response: RawResponse) -> None:
+    def _abort_exchange(self, response: RawResponse) -> None:
         """The caller let go of a response before its body arrived: close the connection."""
         exchange = self._exchange
         if exchange is not None and exchange.response is response:

@@ -66,7 +66,7 @@ class RawResponse:
         if conn is not None:
             self._conn = None
             if not self._done:
-                conn.abort_exchange(self)
+                conn._abort_exchange(self)
 
     close = release
 
