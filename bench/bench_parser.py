@@ -29,8 +29,8 @@ load on the machine between rounds does not skew them.
 
 A second, smaller table times the other direction: serializing a head with
 ``serialize_request_head``/``serialize_response_head`` against aiohttp's C
-``_serialize_headers`` (which refuses CR and LF; httpwire also checks NUL and
-the token syntax of the method and field names).
+``_serialize_headers`` (which refuses the same control characters, but does not
+check that the method and the field names are tokens).
 
 Run with ``nox -s bench -- parser``.
 """
