@@ -95,6 +95,8 @@ def test_gzip_decoded_by_curl(httpwire_server: LocalServer) -> None:
 @pytest.mark.parametrize(
     ("path", "code", "message"),
     [
+        ("/fault/close-before-response", 52, b"Empty reply from server"),
+        ("/fault/close-mid-headers?at=status", 52, b"Empty reply from server"),
         ("/fault/close-mid-body", 18, b"transfer closed with 900 bytes remaining to read"),
         ("/fault/close-mid-chunked", 18, b"transfer closed with outstanding read data remaining"),
         ("/fault/reset", 56, b"Connection reset by peer"),

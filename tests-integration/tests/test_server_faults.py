@@ -35,12 +35,46 @@ def _raw_get(server: LocalServer, path: str, stdlib: type[Clients]) -> bytes:
     return stdlib.raw_exchange("127.0.0.1", server.port, request)
 
 
-def test_close_mid_headers_ends_before_the_blank_line(
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("status", b"HTTP/1.1 20"),
+        ("fields", b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len"),
+        ("blank-line", b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"),
+    ],
+)
+def test_close_mid_headers_sends_exactly_the_cut_head(
+    httpwire_server: LocalServer, stdlib: type[Clients], at: str, expected: bytes
+) -> None:
+    answer = _raw_get(httpwire_server, f"/fault/close-mid-headers?at={at}", stdlib)
+
+    assert answer == expected
+
+
+def test_close_mid_status_line_is_a_bad_status_line(httpwire_server: LocalServer) -> None:
+    with (
+        pytest.raises(http.client.BadStatusLine, match=r"HTTP/1\.1 20"),
+        _get(httpwire_server, "/fault/close-mid-headers?at=status"),
+    ):
+        pass
+
+
+def test_close_mid_headers_rejects_an_unknown_cut(
     httpwire_server: LocalServer, stdlib: type[Clients]
 ) -> None:
-    answer = _raw_get(httpwire_server, "/fault/close-mid-headers", stdlib)
+    reply = stdlib.request(httpwire_server.url("/fault/close-mid-headers?at=body"))
 
-    assert answer == b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len"
+    assert reply.status == 400
+    assert reply.body == b"at must be one of ['blank-line', 'fields', 'status'], not 'body'\n"
+
+
+def test_close_before_response(httpwire_server: LocalServer, stdlib: type[Clients]) -> None:
+    assert _raw_get(httpwire_server, "/fault/close-before-response", stdlib) == b""
+    with (
+        pytest.raises(http.client.RemoteDisconnected, match="closed connection without response"),
+        _get(httpwire_server, "/fault/close-before-response"),
+    ):
+        pass
 
 
 def test_close_mid_body_with_content_length(httpwire_server: LocalServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import socket
 import ssl
@@ -109,3 +110,30 @@ def test_a_second_server_gets_other_ports(
         assert stdlib.request(other.url("/status/204")).status == 204
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", other.port), timeout=2).close()
+
+
+async def _asyncio_get(server: LocalServer, target: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        return await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+@pytest.mark.parametrize("round_", [1, 2])
+async def test_each_test_loop_talks_to_the_same_server(
+    httpwire_server: LocalServer, round_: int
+) -> None:
+    # pytest-asyncio gives each test a new loop; the server's own loop outlives them all.
+    answers = await asyncio.gather(
+        *(
+            _asyncio_get(httpwire_server, f"/inflight?key=loops-{round_}&delay=0.2")
+            for _ in range(3)
+        )
+    )
+
+    assert all(answer.startswith(b"HTTP/1.1 200 OK\r\n") for answer in answers)
+    stats = await _asyncio_get(httpwire_server, f"/inflight-stats?key=loops-{round_}")
+    assert b'"max": 3' in stats

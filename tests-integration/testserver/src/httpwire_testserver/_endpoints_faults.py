@@ -3,7 +3,9 @@
 Each one reads the request (body included, unless it says otherwise), then
 writes bytes as they are and ends the connection the way it names:
 
-- ``close-mid-headers``: part of a head, then FIN.
+- ``close-mid-headers?at=status|fields|blank-line``: a head cut inside the status
+  line, inside a field line (default), or just before the blank line, then FIN.
+- ``close-before-response``: FIN without sending a byte.
 - ``close-mid-body?length=&sent=``: ``Content-Length: length``, ``sent`` bytes, then FIN.
 - ``close-mid-chunked?chunks=``: a chunked body cut before its last chunk, then FIN.
 - ``reset?after=request|head|body``: a TCP RST (``SO_LINGER`` 0) after reading the
@@ -35,6 +37,11 @@ __all__ = ["gzip_bomb", "register"]
 
 _MIB = 2**20
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+_CUTS = {
+    "status": b"HTTP/1.1 20",
+    "fields": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len",
+    "blank-line": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n",
+}
 
 
 def _head(status: int, fields: list[tuple[str, str]]) -> bytes:
@@ -75,9 +82,22 @@ def register(app: App) -> None:
     """Add the fault endpoints to ``app``."""
 
     @app.route("/fault/close-mid-headers")
-    async def close_mid_headers(app: App, request: Request, match: re.Match[str]) -> RawResponse:
+    async def close_mid_headers(
+        app: App, request: Request, match: re.Match[str]
+    ) -> Response | RawResponse:
+        at = request.arg("at", "fields")
+        if at not in _CUTS:
+            return error_response(400, f"at must be one of {sorted(_CUTS)}, not {at!r}")
+
         async def act(raw: RawWriter) -> None:
-            await raw.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len")
+            await raw.write(_CUTS[at])
+
+        return RawResponse(act)
+
+    @app.route("/fault/close-before-response")
+    async def close_before(app: App, request: Request, match: re.Match[str]) -> RawResponse:
+        async def act(raw: RawWriter) -> None:
+            pass  # FIN without a byte: what a keep-alive connection closed by the server shows
 
         return RawResponse(act)
 
