@@ -221,10 +221,11 @@ def serialize_request_head(
     ):
         _check_target(target)
     pairs, lines = _fields(headers, "header")
+    text = "HTTP/1.1" if version is HTTP11 else _version(version)
     if lines:
-        head = f"{method} {target} {_version(version)}\r\n{lines}\r\n\r\n"
+        head = f"{method} {target} {text}\r\n{lines}\r\n\r\n"
     else:
-        head = f"{method} {target} {_version(version)}\r\n\r\n"
+        head = f"{method} {target} {text}\r\n\r\n"
     return _encode(head, pairs, "header")
 
 
@@ -291,10 +292,11 @@ def serialize_response_head(
                 "(RFC 9112 §4)"
             )
     pairs, lines = _fields(headers, "header")
+    text = "HTTP/1.1" if version is HTTP11 else _version(version)
     if lines:
-        head = f"{_version(version)} {status} {reason}\r\n{lines}\r\n\r\n"
+        head = f"{text} {status} {reason}\r\n{lines}\r\n\r\n"
     else:
-        head = f"{_version(version)} {status} {reason}\r\n\r\n"
+        head = f"{text} {status} {reason}\r\n\r\n"
     try:
         return head.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
