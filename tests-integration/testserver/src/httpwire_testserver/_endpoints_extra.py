@@ -20,6 +20,8 @@ from ._http import Request, Response, json_response
 
 __all__ = ["register"]
 
+_THREAD_HASH = 256 * 1024
+
 
 def register(app: App) -> None:
     """Add the extra endpoints to ``app``."""
@@ -27,8 +29,19 @@ def register(app: App) -> None:
     @app.route("/upload-digest")
     async def upload_digest(app: App, request: Request, match: re.Match[str]) -> Response:
         digest = hashlib.sha256()
+        pending: asyncio.Future[None] | None = None
         async for piece in request.iter_body():
-            digest.update(piece)
+            # Big pieces are hashed in a worker thread (hashlib lets go of the GIL) while
+            # the loop reads the next one; the order of updates is kept.
+            if pending is not None:
+                await pending
+            if len(piece) >= _THREAD_HASH:
+                pending = asyncio.get_running_loop().run_in_executor(None, digest.update, piece)
+            else:
+                pending = None
+                digest.update(piece)
+        if pending is not None:
+            await pending
         trailers = dict(request.trailers.items()) if request.trailers else {}
         length = request.headers.get("Content-Length")
         return json_response(
