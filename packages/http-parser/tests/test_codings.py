@@ -105,7 +105,9 @@ def test_zstd_rle_and_raw_blocks() -> None:
 
 @needs_zstd
 def test_zstd_frame_with_a_dictionary_id_is_refused_cleanly() -> None:
-    samples = [b"sample %d: " % i + TEXT[i * 50 : i * 50 + 200] for i in range(400)]
+    samples: list[bytes | bytearray | memoryview] = [
+        b"sample %d: " % i + TEXT[i * 50 : i * 50 + 200] for i in range(400)
+    ]
     dictionary = zstandard.train_dictionary(2048, samples)
     body = zstandard.ZstdCompressor(dict_data=dictionary).compress(TEXT[:3000])
     stage = ZstdStage("zstd", "the body", zstandard)
