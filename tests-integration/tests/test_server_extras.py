@@ -173,7 +173,7 @@ def test_inflight_counts_concurrency_and_connections(
     def call() -> None:
         try:
             barrier.wait(5)
-            reply = stdlib.request(httpwire_server.url(f"/inflight?key={key}&delay=0.5"))
+            reply = stdlib.request(httpwire_server.url(f"/inflight?key={key}&delay=1"))
             assert reply.status == 200
         except BaseException as exc:
             errors.append(exc)

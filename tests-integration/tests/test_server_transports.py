@@ -129,7 +129,7 @@ async def test_each_test_loop_talks_to_the_same_server(
     # pytest-asyncio gives each test a new loop; the server's own loop outlives them all.
     answers = await asyncio.gather(
         *(
-            _asyncio_get(httpwire_server, f"/inflight?key=loops-{round_}&delay=0.2")
+            _asyncio_get(httpwire_server, f"/inflight?key=loops-{round_}&delay=0.5")
             for _ in range(3)
         )
     )
