@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import struct
+import subprocess
 import sys
 import tracemalloc
 import types
@@ -627,3 +628,21 @@ def test_damaged_input_raises_only_decoding_error(
     assert all(len(piece) <= 512 for piece in out)
     if not flips and not trim:
         assert b"".join(out) == data
+
+
+def test_optional_libraries_load_only_when_used() -> None:
+    # A server importing the parser does not pay for brotli or zstandard until a body needs them.
+    code = (
+        "import sys, httpwire.parser\n"
+        "assert 'brotli' not in sys.modules and 'zstandard' not in sys.modules, sys.modules\n"
+        "httpwire.parser.make_decoder(['gzip'])\n"
+        "assert 'brotli' not in sys.modules and 'zstandard' not in sys.modules\n"
+        "httpwire.parser.supported_codings()\n"
+        "print(sorted(m for m in ('brotli', 'zstandard') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    expected = [m for m, ok in (("brotli", brotli is not None), ("zstandard", HAVE_ZSTD)) if ok]
+    assert result.stdout.strip() == repr(expected)
