@@ -131,6 +131,14 @@ def test_wrong_method_is_405_with_allow(server: Peer, stdlib: type[Clients]) -> 
     assert "POST" in reply.headers["Allow"]
 
 
+def test_options_lists_the_allowed_methods(server: Peer, stdlib: type[Clients]) -> None:
+    for path, methods in (("/get", {"GET", "HEAD", "OPTIONS"}), ("/post", {"POST", "OPTIONS"})):
+        reply = stdlib.request(server.url(path), "OPTIONS")
+
+        assert reply.status == 200
+        assert {m.strip() for m in reply.headers["Allow"].split(",")} == methods
+
+
 def test_headers_ip_user_agent(server: Peer, stdlib: type[Clients]) -> None:
     headers = stdlib.request(server.url("/headers"), headers={"User-Agent": "probe/1"}).json()
     assert headers["headers"]["User-Agent"] == "probe/1"

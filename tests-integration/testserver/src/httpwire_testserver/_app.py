@@ -2,7 +2,8 @@
 
 Routes are regular expressions over the path, tried in order. A path that
 matches a route but not its methods answers 405 with ``Allow`` (as httpbin does
-for ``GET /post``); a path no route matches answers 404. Handlers are plain
+for ``GET /post``), or 200 with ``Allow`` to OPTIONS; a path no route matches
+answers 404. Handlers are plain
 ``async def handler(request, match) -> Response | RawResponse`` functions; the
 state a server keeps across requests (in-flight counters) lives on :class:`App`.
 """
@@ -112,7 +113,11 @@ class App:
             except Exception:  # an endpoint's bug must show to the tests, not kill the server
                 return error_response(500, traceback.format_exc())
         if allowed:
-            allow = ", ".join(sorted(allowed | ({"HEAD"} if "GET" in allowed else set())))
+            allow = ", ".join(
+                sorted(allowed | {"OPTIONS"} | ({"HEAD"} if "GET" in allowed else set()))
+            )
+            if request.method == "OPTIONS":  # answered for every route, as Flask does for httpbin
+                return Response(200, [("Allow", allow), ("Content-Type", "text/html")], b"")
             return Response(405, [("Allow", allow), ("Content-Type", "text/plain")], b"")
         return error_response(404, f"no endpoint at {request.path[:200]!r}")
 
