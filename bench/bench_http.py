@@ -29,8 +29,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -48,7 +49,7 @@ LABELS = {
     "httpx": "httpx AsyncClient",
 }
 
-Runner = Callable[[str, int, float], Awaitable[int]]
+Runner = Callable[[str, int, float], Coroutine[Any, Any, int]]
 Result = tuple[float, float]  # requests per second, CPU seconds of this process per request
 
 
