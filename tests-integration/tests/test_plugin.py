@@ -36,7 +36,8 @@ def test_importing_the_plugin_starts_and_imports_nothing_heavy() -> None:
         import sys
         import httpwire_testserver.plugin
         heavy = ["trustme", "httpwire.parser", "httpwire_testserver._server",
-                 "httpwire_testserver._local", "httpwire_testserver._peers", "asyncio"]
+                 "httpwire_testserver._local", "httpwire_testserver._peers",
+                 "httpwire_testserver._process", "asyncio"]
         print(",".join(name for name in heavy if name in sys.modules))
         """
     )

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._app import App
     from ._local import LocalServer
-    from ._peers import HttpbinPeer, PeerProcess, PeerUnavailableError, ProxyPeer, stop_all_peers
+    from ._peers import HttpbinPeer, ProxyPeer
+    from ._process import PeerProcess, PeerUnavailableError, stop_all_peers
     from ._routes import make_app
     from ._tls import TlsFiles, client_context, make_certificates
 
@@ -36,10 +37,10 @@ _WHERE = {
     "App": "._app",
     "LocalServer": "._local",
     "HttpbinPeer": "._peers",
-    "PeerProcess": "._peers",
-    "PeerUnavailableError": "._peers",
+    "PeerProcess": "._process",
+    "PeerUnavailableError": "._process",
     "ProxyPeer": "._peers",
-    "stop_all_peers": "._peers",
+    "stop_all_peers": "._process",
     "make_app": "._routes",
     "TlsFiles": "._tls",
     "client_context": "._tls",

@@ -178,7 +178,8 @@ def httpwire_server(tls_certificates: TlsFiles) -> Iterator[LocalServer]:
 
 
 def _start_httpbin(request: pytest.FixtureRequest, tls: TlsFiles | None) -> HttpbinPeer:
-    from ._peers import HttpbinPeer, PeerUnavailableError
+    from ._peers import HttpbinPeer
+    from ._process import PeerUnavailableError
 
     peer = HttpbinPeer(tls=tls)
     try:
@@ -213,7 +214,8 @@ def httpbin_tls_server(
 @pytest.fixture(scope="session")
 def proxy(request: pytest.FixtureRequest) -> Iterator[Proxies]:
     """proxy.py twice: open (``.url``) and with Basic auth (``.auth_url``, ``.auth``)."""
-    from ._peers import PeerUnavailableError, ProxyPeer
+    from ._peers import ProxyPeer
+    from ._process import PeerUnavailableError
 
     open_peer = ProxyPeer()
     auth_peer = ProxyPeer((PROXY_USER, PROXY_PASSWORD))
