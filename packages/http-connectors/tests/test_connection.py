@@ -609,3 +609,23 @@ async def test_early_answer_stops_an_upload_the_server_does_not_read(
         assert await response.content.read() == b"big"
         response.release()
         assert connector.stats() == EMPTY  # the request was cut short: not reusable
+
+
+async def test_bytes_after_the_response_make_the_connection_unusable(
+    raw_server: StartServer,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        # An unrequested second response rides along with the first.
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        )
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        assert await response.content.read() == b"ok"
+        response.release()
+        assert connector.stats() == EMPTY

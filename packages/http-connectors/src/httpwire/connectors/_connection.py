@@ -236,16 +236,16 @@ class Connection(asyncio.Protocol):
             elif type(event) is ResponseHead:
                 self._head_received(exchange, event)
             elif type(event) is EndOfMessage:
+                if events[-1] is not event or events.index(event) != len(events) - 1:
+                    # Bytes after the end of the message (the parser may share one
+                    # EndOfMessage between messages, hence the index): a server out of
+                    # step. Decided before finishing, so the connection is never lent again.
+                    exchange.reusable = False
                 if exchange.decoder is not None:
                     exchange.end = event
                     self._decode(exchange, b"")
                 else:
                     self._finish(exchange)
-                if events[-1] is not event:
-                    # Bytes after the end of the message: a server out of step.
-                    exchange.reusable = False
-                    if self._exchange is None:
-                        self._pool.discard(self)
                 return
             elif type(event) is InformationalResponse:
                 exchange.informational += (event,)
