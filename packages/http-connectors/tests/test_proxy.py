@@ -13,6 +13,7 @@ import socket
 import ssl
 
 import pytest
+from multidict import CIMultiDict
 from yarl import URL
 
 from httpwire.connectors import (
@@ -26,6 +27,7 @@ from httpwire.connectors._proxy import (
     absolute_target,
     connect_head,
     open_tunnel,
+    proxied,
     resolve_proxy,
 )
 from httpwire.connectors._tls import Fingerprint, TLSConfig, default_ssl_context, upgrade_tls
@@ -159,6 +161,30 @@ def test_connect_request_head() -> None:
     assert connect_head("::1", 8443, resolve_proxy("http://127.0.0.1:1")) == (
         b"CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\n\r\n"
     )
+
+
+def test_forwarded_requests_get_the_absolute_form_and_credentials() -> None:
+    config = resolve_proxy("http://u:p@127.0.0.1:3128")
+    url = URL("http://example.test:8080/a?b=1")
+    given = CIMultiDict({"Accept": "*/*", "Proxy-Authorization": "Basic b3RoZXI6b3RoZXI="})
+    headers, target = proxied(config, False, url, given, None)
+    assert target == "http://example.test:8080/a?b=1"
+    assert list(headers.items()) == [("Accept", "*/*"), ("Proxy-Authorization", "Basic dTpw")]
+    assert given["Proxy-Authorization"] == "Basic b3RoZXI6b3RoZXI="  # the caller's, untouched
+    # Without credentials the caller's fields go as they are; a given target is kept.
+    plain = {"Accept": "*/*"}
+    assert proxied(resolve_proxy("http://127.0.0.1:1"), False, url, plain, "*") == (plain, "*")
+
+
+def test_tunneled_requests_never_carry_proxy_credentials() -> None:
+    config = resolve_proxy("http://u:p@127.0.0.1:3128")
+    url = URL("https://example.test/")
+    given = {"Accept": "*/*", "proxy-authorization": "Basic dTpw"}
+    headers, target = proxied(config, True, url, given, None)
+    assert target is None  # origin-form, as for a direct connection
+    assert list(headers.items()) == [("Accept", "*/*")]
+    clean = CIMultiDict({"Accept": "*/*"})
+    assert proxied(config, True, url, clean, None)[0] is clean
 
 
 # -- tunnels through proxy.py --------------------------------------------------------------

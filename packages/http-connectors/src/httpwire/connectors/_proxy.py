@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Mapping
 from typing import NamedTuple
 
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
@@ -34,6 +36,7 @@ __all__ = [
     "absolute_target",
     "connect_head",
     "open_tunnel",
+    "proxied",
     "resolve_proxy",
 ]
 
@@ -107,6 +110,51 @@ def absolute_target(url: URL) -> str:
         host = f"[{host}]"
     port = "" if url.is_default_port() else f":{url.port}"
     return f"{url.scheme}://{host}{port}{url.raw_path_qs}"
+
+
+def _has(headers: Mapping[str, str], name: str) -> bool:
+    if isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
+        return name in headers
+    lowered = name.lower()
+    return any(key.lower() == lowered for key in headers)
+
+
+def proxied(
+    proxy: ProxyConfig,
+    tunneled: bool,
+    url: URL,
+    headers: Mapping[str, str],
+    target: str | None,
+) -> tuple[Mapping[str, str], str | None]:
+    """The headers and request-target of a request sent on a connection through a proxy.
+
+    Through a forwarding proxy (plain http) the target is the absolute URI and the proxy's
+    credentials go in ``Proxy-Authorization`` (replacing any the caller set). Inside a
+    tunnel the request goes to the target itself, which must never see proxy credentials:
+    a ``Proxy-Authorization`` field is removed.
+
+    Args:
+        proxy: The proxy and its credentials.
+        tunneled: True for a CONNECT tunnel, False for a forwarding proxy.
+        url: The request URL.
+        headers: The caller's fields (left unchanged; a copy is made when needed).
+        target: The caller's request-target, if any.
+
+    Returns:
+        The fields and the target to send.
+    """
+    if tunneled:
+        if _has(headers, "Proxy-Authorization"):
+            fields = CIMultiDict(headers)
+            fields.popall("Proxy-Authorization")
+            return fields, target
+        return headers, target
+    authorization = proxy.authorization
+    if authorization is not None:
+        fields = CIMultiDict(headers)
+        fields["Proxy-Authorization"] = authorization
+        headers = fields
+    return headers, absolute_target(url) if target is None else target
 
 
 def _authority(host: str, port: int) -> str:
