@@ -343,3 +343,16 @@ async def test_unclosed_connector_warns(httpwire_server: Any) -> None:
         gc.collect()
     await asyncio.sleep(0.01)  # the transport it closed reports connection_lost
     assert client_sockets(port) == 0
+
+
+async def test_close_while_connecting_closes_the_new_socket(httpwire_server: Any) -> None:
+    port = URL(httpwire_server.http_url).port or 80
+    connector = TCPConnector()
+    task = asyncio.create_task(connector.acquire("GET", URL(httpwire_server.url("/get"))))
+    await asyncio.sleep(0)  # the connect is under way
+    await connector.close()
+    with pytest.raises(ClientConnectionError, match="closed while connecting for GET"):
+        await task
+    await asyncio.sleep(0.01)
+    assert connector.stats() == EMPTY
+    assert client_sockets(port) == 0

@@ -198,3 +198,15 @@ async def test_close_fails_waiters_and_closes_idle() -> None:
     pool.release(a)  # released after close: closed, not pooled
     assert a.closes == 1
     balanced(pool, open=0, waiting=0)
+
+
+async def test_discarding_a_connection_that_never_filled_its_slot_frees_nothing() -> None:
+    # A connection lost while still connecting: the connector unreserves its slot.
+    pool: ConnectionPool[Conn] = ConnectionPool(limit=None, total_limit=10, keepalive_timeout=15)
+    assert await pool.acquire("a") is None
+    unborn = Conn("a")
+    pool.discard(unborn)
+    assert unborn.closes == 1
+    balanced(pool, connecting=1, open=1)
+    pool.unreserve("a")
+    balanced(pool, open=0)

@@ -28,6 +28,7 @@ from typing import Generic, Protocol, TypeVar
 __all__ = ["ConnectionPool", "PoolStats", "PooledConnection"]
 
 # Values of PooledConnection.pool_state.
+NEW = 0  # not yet in the pool's books (still connecting): its slot is the connector's
 ACTIVE = 1  # lent out (in use by a request)
 IDLE = 2  # in an idle list, ready for reuse
 GONE = 3  # closed; its slot was freed
@@ -278,6 +279,11 @@ class ConnectionPool(Generic[C]):
         if state == GONE:
             return
         conn.pool_state = GONE
+        if state == NEW:
+            # Never filled a slot: whoever reserved it unreserves it.
+            if not conn.is_closed:
+                conn.close()
+            return
         key = conn.pool_key
         if state == IDLE:
             idle = self._idle.get(key)
