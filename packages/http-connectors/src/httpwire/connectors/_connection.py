@@ -204,12 +204,14 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport and join the connector's register of open sockets."""
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         if self._registry is not None:
             self._registry.add(self)
 
     def data_received(self, data: bytes) -> None:
+        """Feed the parser and hand its events to the exchange in progress."""
         exchange = self._exchange
         if exchange is None:
             # Nothing was asked: a server that talks out of turn (say a 408 before closing)
@@ -262,6 +264,7 @@ class Connection(asyncio.Protocol):
             self._finish(exchange, reusable=False)
 
     def eof_received(self) -> bool | None:
+        """The server closed its side: end a read-until-close body, or fail a cut one."""
         exchange = self._exchange
         if exchange is None:
             # Closed by the server while idle: never lend it again, even before
@@ -281,6 +284,7 @@ class Connection(asyncio.Protocol):
         return None  # let the transport close itself
 
     def connection_lost(self, exc: Exception | None) -> None:
+        """Fail the exchange in progress, if any, and free the connection's slot."""
         self._closed = True
         if self._registry is not None:
             self._registry.discard(self)
@@ -313,9 +317,11 @@ class Connection(asyncio.Protocol):
         self._lost = True
 
     def pause_writing(self) -> None:
+        """The transport's buffer is full: uploads wait."""
         self._write_paused = True
 
     def resume_writing(self) -> None:
+        """The transport's buffer drained: uploads go on."""
         self._write_paused = False
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
