@@ -629,3 +629,20 @@ async def test_bytes_after_the_response_make_the_connection_unusable(
         assert await response.content.read() == b"ok"
         response.release()
         assert connector.stats() == EMPTY
+
+
+async def test_readchunk_keeps_the_servers_chunks(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        chunks = [await response.content.readchunk() for _ in range(3)]
+        response.release()
+    assert chunks == [(b"hello", True), (b" world", True), (b"", False)]

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from yarl import URL
 
 from httpwire.parser import (
+    END_OF_CHUNK,
     ChunkedEncoder,
     ContentDecoder,
     DecodingError,
@@ -150,8 +151,13 @@ class Connection(asyncio.Protocol):
 
     def _new_parser(self) -> ResponseParser:
         line, field, count, head = self._options
+        # Chunk ends are marked so that the reader's readchunk() keeps the sender's chunks.
         return ResponseParser(
-            max_line_size=line, max_field_size=field, max_headers=count, max_head_size=head
+            max_line_size=line,
+            max_field_size=field,
+            max_headers=count,
+            max_head_size=head,
+            mark_chunks=True,
         )
 
     def __repr__(self) -> str:
@@ -235,6 +241,9 @@ class Connection(asyncio.Protocol):
                     exchange.reader.feed_data(event)  # type: ignore[union-attr]  # set by the head
                 else:
                     self._decode(exchange, event)
+            elif event is END_OF_CHUNK:
+                if exchange.decoder is None:  # decoded output has no chunks of its own
+                    exchange.reader.end_chunk()  # type: ignore[union-attr]  # set by the head
             elif type(event) is ResponseHead:
                 self._head_received(exchange, event)
             elif type(event) is EndOfMessage:
