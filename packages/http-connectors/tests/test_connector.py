@@ -356,3 +356,24 @@ async def test_close_while_connecting_closes_the_new_socket(httpwire_server: Any
     await asyncio.sleep(0.01)
     assert connector.stats() == EMPTY
     assert client_sockets(port) == 0
+
+
+def test_works_on_uvloop(httpwire_server: Any) -> None:
+    uvloop = pytest.importorskip("uvloop")
+
+    async def cycle() -> None:
+        async with TCPConnector() as connector:
+            ids = [
+                (await fetch_json(connector, httpwire_server.url("/connection-id")))[
+                    "connection_id"
+                ]
+                for _ in range(2)
+            ]
+            assert ids[0] == ids[1]
+            assert connector.stats() == IDLE_ONLY
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(cycle())
+    finally:
+        loop.close()
