@@ -32,7 +32,8 @@ from ._events import (
     RequestHead,
     ResponseHead,
 )
-from ._parser import RequestParser, ResponseParser
+from ._request import RequestParser
+from ._response import ResponseParser
 from ._serialize import ChunkedEncoder, serialize_request_head, serialize_response_head
 from ._version import __version__
 

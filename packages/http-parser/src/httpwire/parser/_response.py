@@ -1,0 +1,247 @@
+"""The response parser (the client side): status lines, interim responses, body rules.
+
+The head is validated in bulk (see ``_parser``'s _FAST_PATH_PROOF); the framing follows
+RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from multidict import CIMultiDict
+
+from ._errors import (
+    InvalidFramingError,
+    bounded_repr,
+)
+from ._events import (
+    HttpVersion,
+    InformationalResponse,
+    RawHeaders,
+    ResponseHead,
+)
+from ._head import (
+    STATUS_RE,
+    find_head_end_lenient,
+    parse_response_head_slow,
+    version_of,
+)
+from ._headers import (
+    FIELD_RE,
+    comma_tokens,
+    content_codings,
+    parse_content_length,
+    parse_transfer_encoding,
+)
+from ._parser import (
+    CHUNK_SIZE,
+    CONNECTION,
+    CONTENT_ENCODING,
+    CONTENT_LENGTH,
+    END,
+    HEAD,
+    LENGTH,
+    MAX_DIGITS,
+    TRANSFER_ENCODING,
+    UNTIL_CLOSE,
+    UPGRADED,
+    Append,
+    BaseParser,
+)
+
+__all__ = ["ResponseParser"]
+
+# Servers repeat a few status lines: once one passed the strict check, its parsed form
+# is remembered (only short, valid lines enter; the cache is bounded), so the next one
+# costs a dict lookup instead of a regex, an int() and a version.
+_CACHE_SIZE = 512
+_STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
+
+
+class ResponseParser(BaseParser):
+    """Incremental parser of HTTP/1.x responses (the client side).
+
+    Tell it the method of each request sent, in order, with :meth:`expect_response`:
+    the answer to HEAD has no body and a 2xx answer to CONNECT opens a tunnel.
+
+    Example:
+        >>> p = ResponseParser()
+        >>> p.expect_response("GET")
+        >>> head, body, end = p.feed(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nhi")
+        >>> head.status, head.headers["content-length"], body
+        (200, '2', b'hi')
+
+    Args:
+        max_line_size: Longest status line and chunk size line, in bytes.
+        max_field_size: Longest header or trailer line, in bytes.
+        max_headers: Most header lines in one head (and trailer lines in one section).
+        max_head_size: Largest head (and trailer section), in bytes.
+        mark_chunks: Emit ``END_OF_CHUNK`` after the data of each chunk.
+    """
+
+    __slots__ = ("_methods",)
+    _is_request = False
+
+    def __init__(
+        self,
+        *,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_head_size: int = 65536,
+        mark_chunks: bool = False,
+    ) -> None:
+        super().__init__(
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+            max_head_size=max_head_size,
+            mark_chunks=mark_chunks,
+        )
+        self._methods: deque[str] = deque()
+
+    def expect_response(self, method: str) -> None:
+        """Queue the method of the next request sent on this connection.
+
+        Responses are matched to methods first in, first out, which makes
+        pipelining work; with nothing queued, GET is assumed.
+
+        Args:
+            method: The request method, e.g. ``"HEAD"`` (case-sensitive, as in HTTP).
+        """
+        self._methods.append(method)
+
+    def _head(self, buf: bytes, pos: int, block_end: int, after: int, append: Append) -> int:
+        block = buf[pos:block_end]
+        text = block.decode("utf-8", "surrogateescape")
+        fields_at = text.find("\r\n") + 2
+        line = text[:fields_at]
+        start_line = _STATUS_LINES.get(line)
+        if start_line is None:
+            match = STATUS_RE.fullmatch(line)
+            if match is not None:
+                minor, code, reason = match.groups()
+                start_line = (version_of(minor), int(code), reason)
+                if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
+                    _STATUS_LINES[line] = start_line
+        if start_line is not None:
+            pairs = FIELD_RE.findall(text, fields_at)
+            # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
+            fast = (
+                len(pairs) == text.count("\n") - 1
+                and len(pairs) <= self._max_headers
+                and len(block) <= self._small_head
+            )
+        else:
+            fast = False
+        raw: RawHeaders | bytes
+        if fast:
+            assert start_line is not None
+            version, status, reason = start_line
+            raw = block
+        else:
+            # Bare LF line ends may hide an earlier end of head than the CRLFCRLF found.
+            block_end, after = find_head_end_lenient(buf, pos, after)
+            block = buf[pos:block_end]
+            version, status, reason, pairs, raw = parse_response_head_slow(
+                block,
+                max_line_size=self._max_line_size,
+                max_field_size=self._max_field_size,
+                max_headers=self._max_headers,
+            )
+        headers: CIMultiDict[str] = CIMultiDict(pairs)
+        if status < 200 and status != 101:
+            append(InformationalResponse(version, status, reason, headers, raw))
+            return after
+        method = self._methods.popleft() if self._methods else "GET"
+
+        te = headers.getall(TRANSFER_ENCODING, None)
+        cl = headers.getall(CONTENT_LENGTH, None)
+        conn = headers.getall(CONNECTION, None)
+        ce = headers.getall(CONTENT_ENCODING, None)
+        coding = content_codings(ce) if ce else ()
+        http10 = version.minor == 0
+        if conn is None:
+            close = http10
+        else:
+            # One plain value ("keep-alive", "close") is the common case: no list to split.
+            value = conn[0]
+            tokens = comma_tokens(conn) if len(conn) > 1 or "," in value else [value.lower()]
+            close = "close" in tokens or (http10 and "keep-alive" not in tokens)
+        if te is not None:
+            if cl is not None:
+                raise InvalidFramingError(
+                    f"response has both Transfer-Encoding {bounded_repr(te[0].encode())} and "
+                    f"Content-Length {bounded_repr(cl[0].encode())} (RFC 9112 §6.3)"
+                )
+            if http10:
+                raise InvalidFramingError(
+                    f"Transfer-Encoding {bounded_repr(te[0].encode())} in an HTTP/1.0 message:"
+                    " its framing is faulty (RFC 9112 §6.1)"
+                )
+        chunked = False
+        length: int | None = None
+        if cl is not None:
+            value = cl[0]
+            if len(cl) == 1 and len(value) <= MAX_DIGITS and value.isdigit() and value.isascii():
+                length = int(value)
+            else:
+                length = parse_content_length(cl)
+
+        upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
+        if upgrade or method == "HEAD" or status == 204 or status == 304:
+            # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
+            append(
+                ResponseHead(
+                    version, status, reason, headers, raw, close, upgrade, False, None, coding
+                )
+            )
+            append(END)
+            if upgrade:
+                self._state = UPGRADED
+                self.upgraded = True
+            else:
+                self._state = HEAD
+            return after
+        if te is not None:
+            chunked, extra = parse_transfer_encoding(te, is_request=False)
+            coding += extra
+            if chunked:
+                self._state = CHUNK_SIZE
+            else:
+                # RFC 9112 §6.3 item 4: a final coding other than chunked: read until close.
+                close = True
+                self._state = UNTIL_CLOSE
+            self._next_state = HEAD
+            append(
+                ResponseHead(
+                    version, status, reason, headers, raw, close, False, chunked, None, coding
+                )
+            )
+            return after
+        if length is not None:
+            append(
+                ResponseHead(
+                    version, status, reason, headers, raw, close, False, False, length, coding
+                )
+            )
+            if length:
+                end = after + length
+                if end <= len(buf):
+                    # The whole body is here (the common case): no trip through LENGTH.
+                    append(buf[after:end])
+                    append(END)
+                    self._state = HEAD
+                    return end
+                self._remaining = self._expected = length
+                self._next_state = HEAD
+                self._state = LENGTH
+            else:
+                append(END)
+                self._state = HEAD
+            return after
+        append(
+            ResponseHead(version, status, reason, headers, raw, True, False, False, None, coding)
+        )
+        self._state = UNTIL_CLOSE
+        return after
