@@ -114,3 +114,12 @@ def test_head_exactly_at_the_size_limit_is_accepted() -> None:
 def test_limits_must_be_positive_ints(name: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"{name} must be a positive int, got {value!r}"):
         ResponseParser(**{name: value})  # type: ignore[arg-type]
+
+
+def test_oversized_head_followed_by_a_body_in_one_piece_is_a_head_size_error() -> None:
+    # The body bytes after the head (here a bare LF) must not be judged as head lines.
+    fields = b"".join(b"X-%04d: %s\r\n" % (i, b"v" * 90) for i in range(100))  # ~10 KB
+    data = b"POST / HTTP/1.1\r\nHost: h\r\n" + fields + b"Content-Length: 5\r\n\r\na\nb\nc"
+    with pytest.raises(HeadTooLargeError) as info:
+        RequestParser(max_head_size=4096, max_headers=1000).feed(data)
+    assert str(info.value).endswith("is larger than max_head_size=4096 bytes")

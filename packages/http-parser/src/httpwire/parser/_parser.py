@@ -337,8 +337,11 @@ class BaseParser:
         is_head = self._state == HEAD
         what = "header" if is_head else "trailer"
         start = self._line_start
+        # Bytes past the head size limit are not the head's business (they may be a body
+        # that followed an oversized head): only the limit itself is checked on them.
+        stop = min(len(buf), self._max_head_size + 1)
         while True:
-            nl = buf.find(b"\n", start)
+            nl = buf.find(b"\n", start, stop)
             if nl < 0:
                 break
             if self._is_request and (nl == 0 or buf[nl - 1] != 13):
@@ -354,7 +357,7 @@ class BaseParser:
                     f"more than max_headers={self._max_headers} {what} fields", self._max_headers
                 )
         self._line_start = start
-        self._check_line_length(buf, start, len(buf), what)
+        self._check_line_length(buf, start, stop, what)
         if len(buf) > self._max_head_size:
             raise HeadTooLargeError(
                 f"{'head' if is_head else 'trailer section'} {bounded_repr(buf)} is larger than "
