@@ -258,6 +258,8 @@ def test_valid_host_values_are_accepted(host: bytes) -> None:
         (b"1.1", b"close", True),
         (b"1.0", None, True),
         (b"1.0", b"Keep-Alive", False),
+        (b"1.0", b"keep-alive, close", True),
+        (b"1.1", b"Upgrade, Close", True),
     ],
 )
 def test_should_close(version: bytes, connection: bytes | None, should_close: bool) -> None:

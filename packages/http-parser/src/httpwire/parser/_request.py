@@ -114,10 +114,7 @@ class RequestParser(BaseParser):
         ce = headers.getall(CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
         tokens = comma_tokens(conn) if conn is not None else []
-        if version < (1, 1):
-            close = "keep-alive" not in tokens
-        else:
-            close = "close" in tokens
+        close = "close" in tokens or (version.minor == 0 and "keep-alive" not in tokens)
         upgrade = method == "CONNECT" or ("upgrade" in tokens and UPGRADE in headers)
         expect = headers.getall(EXPECT, None)
         expect_continue = (
