@@ -52,6 +52,8 @@ class _Client(asyncio.Protocol):
         self.data += data
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is not None:
+            self.transport.close()  # Python 3.10 does not mark a TLS transport the peer closed
         if not self.lost.done():
             self.lost.set_result(exc)
 

@@ -54,6 +54,9 @@ class _Client(asyncio.Protocol):
         self.data += data
 
     def connection_lost(self, exc: Exception | None) -> None:
+        transport = self.made.result() if self.made.done() else None
+        if transport is not None:
+            transport.close()  # Python 3.10 does not mark a TLS transport the peer closed
         if not self.lost.done():
             self.lost.set_result(exc)
 
