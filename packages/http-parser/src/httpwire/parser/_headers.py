@@ -18,7 +18,7 @@ The raw ``(bytes, bytes)`` pairs are only computed when someone asks for them
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from ._errors import (
     FieldTooLargeError,
@@ -204,7 +204,7 @@ def _check_value(line: bytes, value: bytes, number: int, what: str) -> None:
         )
 
 
-def comma_tokens(values: Iterable[str]) -> list[str]:
+def comma_tokens(values: Sequence[str]) -> list[str]:
     """Split list-valued fields (RFC 9110 §5.6.1) into lowercased elements.
 
     Empty elements are dropped, as recipients must accept them.
@@ -215,12 +215,16 @@ def comma_tokens(values: Iterable[str]) -> list[str]:
     Returns:
         The stripped, lowercased elements.
     """
-    return [
-        item
-        for value in values
-        for item in (part.strip(" \t").lower() for part in value.split(","))
-        if item
-    ]
+    if len(values) == 1 and "," not in values[0]:
+        item = values[0].strip(" \t").lower()  # one plain element: the common case
+        return [item] if item else []
+    items = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip(" \t")
+            if part:
+                items.append(part.lower())
+    return items
 
 
 _DIGITS_MAX = 18  # below 2**63: a length that fits any platform's off_t

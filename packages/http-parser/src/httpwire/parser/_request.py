@@ -50,6 +50,11 @@ from ._parser import (
 
 __all__ = ["RequestParser"]
 
+# A server sees the same few Host values again and again: once one passed the check of
+# RFC 9112 §3.2 it is remembered (short values only; the set is bounded in entries).
+_CACHE_SIZE = 512
+_HOSTS: set[str] = set()
+
 
 class RequestParser(BaseParser):
     """Incremental parser of HTTP/1.x requests (the server side).
@@ -106,19 +111,28 @@ class RequestParser(BaseParser):
                 max_headers=self._max_headers,
             )
         headers: CIMultiDict[str] = CIMultiDict(pairs)
-        validate_host(headers.getall(HOST, []), http11=version >= (1, 1))
+        http10 = version.minor == 0
+        host = headers.getall(HOST, None)
+        if host is None or len(host) != 1 or host[0] not in _HOSTS:
+            validate_host(host or [], http11=not http10)  # raises, or HTTP/1.0 without Host
+            if host is not None and len(_HOSTS) < _CACHE_SIZE and len(host[0]) <= 255:
+                _HOSTS.add(host[0])
 
         te = headers.getall(TRANSFER_ENCODING, None)
         cl = headers.getall(CONTENT_LENGTH, None)
         conn = headers.getall(CONNECTION, None)
         ce = headers.getall(CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
-        tokens = comma_tokens(conn) if conn is not None else []
-        close = "close" in tokens or (version.minor == 0 and "keep-alive" not in tokens)
-        upgrade = method == "CONNECT" or ("upgrade" in tokens and UPGRADE in headers)
+        if conn is None:
+            close = http10
+            upgrade = method == "CONNECT"
+        else:
+            tokens = comma_tokens(conn)
+            close = "close" in tokens or (http10 and "keep-alive" not in tokens)
+            upgrade = method == "CONNECT" or ("upgrade" in tokens and UPGRADE in headers)
         expect = headers.getall(EXPECT, None)
         expect_continue = (
-            expect is not None and version >= (1, 1) and "100-continue" in comma_tokens(expect)
+            expect is not None and not http10 and "100-continue" in comma_tokens(expect)
         )
         chunked = False
         length: int | None = 0
@@ -128,7 +142,7 @@ class RequestParser(BaseParser):
                     f"request has both Transfer-Encoding {bounded_repr(te[0].encode())} and "
                     f"Content-Length {bounded_repr(cl[0].encode())} (RFC 9112 §6.1, §6.3)"
                 )
-            if version < (1, 1):
+            if http10:
                 raise InvalidFramingError(
                     f"Transfer-Encoding {bounded_repr(te[0].encode())} in an HTTP/1.0 request:"
                     " its framing is faulty (RFC 9112 §6.1)"
@@ -138,7 +152,7 @@ class RequestParser(BaseParser):
             length = None
         elif cl is not None:
             value = cl[0]
-            if len(cl) == 1 and len(value) <= MAX_DIGITS and value.isdigit() and value.isascii():
+            if len(cl) == 1 and value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS:
                 length = int(value)
             else:
                 length = parse_content_length(cl)
