@@ -15,5 +15,7 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
+# "Attributes:" sections become fields, so autodoc's own entries for them are not duplicates.
+napoleon_use_ivar = True
 html_theme = "alabaster"
 exclude_patterns = ["_build"]

@@ -175,6 +175,7 @@ async def test_a_big_file_streams_to_a_real_server_in_bounded_memory(
     assert result["bytes"] == body.size
     assert result["sha256"] == digest.hexdigest()
     assert result["content_length"] == body.size
-    # The server runs in a thread of this process, so its buffers are traced too:
-    # still a few MiB for a 64 MiB upload, and the same for any size.
-    assert peak < 16 * DEFAULT_CHUNK_SIZE, peak
+    # The server runs in a thread of this process, so its buffers are traced too, and it
+    # hashes one piece in a worker thread while it reads the next: a few MiB on both sides
+    # together for a 64 MiB upload (an eighth of it at most), and the same for any size.
+    assert peak < 32 * DEFAULT_CHUNK_SIZE, peak
