@@ -8,8 +8,10 @@ the kernel drops further SYNs and a connect() neither succeeds nor fails (on ``:
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,7 @@ from httpwire.connectors import ClientConnectorError, ConnectTimeoutError
 from httpwire.connectors._happy_eyeballs import connect_happy_eyeballs, interleave
 from httpwire.connectors._resolver import AddrInfo
 
+from ._hosts import run_with_hosts
 from .conftest import client_sockets
 
 V4, V6 = socket.AF_INET, socket.AF_INET6
@@ -242,3 +245,81 @@ async def test_local_addr_of_another_family_is_named(listening: list[int]) -> No
         f"cannot connect to h:1: local_addr has no address of the family of "
         f"[::1]:{listening[0]} to bind to"
     )
+
+
+# -- through TCPConnector, with a name that has an unreachable IPv6 address -------------------
+
+_CONNECTOR_SCRIPT = """
+    import asyncio, json, socket
+    from multidict import CIMultiDict
+    from yarl import URL
+    from httpwire.connectors import TCPConnector
+
+    def unaccepting(port):
+        listener = socket.socket(socket.AF_INET6)
+        listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        listener.bind(("::1", port))
+        listener.listen(0)
+        held = [listener]
+        for _ in range(8):
+            filler = socket.socket(socket.AF_INET6)
+            filler.setblocking(False)
+            try:
+                filler.connect(("::1", port))
+            except BlockingIOError:
+                pass
+            held.append(filler)
+        return held
+
+    async def handle(reader, writer):
+        await reader.readuntil(b"\\r\\n\\r\\n")
+        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+        await writer.drain()
+        writer.close()
+
+    async def get(connector, url, **kwargs):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        conn = await asyncio.wait_for(connector.acquire("GET", url, **kwargs), 20)
+        elapsed = loop.time() - started
+        peer = conn.transport.get_extra_info("peername")[0]
+        response = await conn.send("GET", url, CIMultiDict())
+        body = await response.content.read()
+        response.release()
+        return {"elapsed": elapsed, "peer": peer, "body": body.decode()}
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        held = unaccepting(port)
+        order = [i[4][0] for i in socket.getaddrinfo("dual.test", port, type=socket.SOCK_STREAM)]
+        url = URL(f"http://dual.test:{port}/")
+        async with TCPConnector(force_close=True) as connector:
+            racing = await get(connector, url)
+        async with TCPConnector(happy_eyeballs_delay=None, force_close=True) as connector:
+            one_by_one = await get(connector, url, sock_connect=1.0)
+        for sock in held:
+            sock.close()
+        server.close()
+        print(json.dumps({"order": order, "racing": racing, "one_by_one": one_by_one}))
+
+    asyncio.run(main())
+"""
+
+
+def test_connector_races_past_an_unreachable_ipv6_address(tmp_path: Path) -> None:
+    if not _has_ipv6():
+        pytest.skip("no IPv6 loopback")
+    hosts = """
+        ::1 dual.test
+        127.0.0.1 dual.test
+    """
+    result = json.loads(run_with_hosts(tmp_path, hosts, _CONNECTOR_SCRIPT))
+    assert result["order"][0] == "::1"  # the resolver puts the unreachable address first
+    racing, one_by_one = result["racing"], result["one_by_one"]
+    assert racing["peer"] == one_by_one["peer"] == "127.0.0.1"
+    assert racing["body"] == one_by_one["body"] == "ok"
+    # Racing: the IPv4 attempt started a quarter of a second in, not after the timeout.
+    assert 0.25 <= racing["elapsed"] < 5.0
+    # One address at a time: the IPv6 attempt used up its whole sock_connect first.
+    assert one_by_one["elapsed"] >= 1.0

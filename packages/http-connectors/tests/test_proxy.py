@@ -19,8 +19,13 @@ from yarl import URL
 from httpwire.connectors import (
     BasicAuth,
     ClientConnectorCertificateError,
+    ClientProxyConnectionError,
     ClientProxyError,
+    Fingerprint,
     FingerprintMismatch,
+    PoolStats,
+    ProxyConnector,
+    TCPConnector,
 )
 from httpwire.connectors._proxy import (
     ProxyConfig,
@@ -30,10 +35,11 @@ from httpwire.connectors._proxy import (
     proxied,
     resolve_proxy,
 )
-from httpwire.connectors._tls import Fingerprint, TLSConfig, default_ssl_context, upgrade_tls
+from httpwire.connectors._tls import TLSConfig, default_ssl_context, upgrade_tls
 from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import Proxies
 
+from ._fetch import fetch, fetch_json
 from .conftest import client_sockets
 
 PASSWORD = "p@ss:w/rd %#?&"
@@ -287,3 +293,146 @@ async def test_the_target_pin_is_checked_inside_the_tunnel(
     assert error.got == hashlib.sha256(der).digest()
     await asyncio.sleep(0)
     assert client_sockets(proxy.open_peer.port) == 0
+
+
+# -- through the connectors --------------------------------------------------------------------
+
+EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+async def test_proxy_connector_http_target(proxy: Proxies, httpwire_server: LocalServer) -> None:
+    url = httpwire_server.url("/anything/a%20b?x=1&y=%2F")
+    async with ProxyConnector(proxy.url) as connector:
+        body = await fetch_json(connector, url)
+        again = await fetch_json(connector, httpwire_server.url("/connection-id"))
+        assert connector.stats().idle == 1
+    assert body["url"] == str(URL(url))
+    assert body["args"] == {"x": "1", "y": "/"}
+    assert again["peer"] == "127.0.0.1"
+
+
+async def test_http_target_through_the_authenticating_proxy(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    async with ProxyConnector(proxy.auth_url) as connector:
+        assert connector.proxy_auth == BasicAuth(*proxy.auth)
+        assert connector.proxy == URL(proxy.auth_proxy_url)
+        body = await fetch_json(connector, httpwire_server.url("/headers"))
+    # proxy.py consumed the credentials: the target never saw them.
+    assert _header(body["headers"], "Proxy-Authorization") is None
+
+
+async def test_http_target_without_credentials_gets_the_407_answer(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    # For plain http the proxy's 407 is the response (only a tunnel refusal is an error).
+    async with ProxyConnector(proxy.auth_proxy_url) as connector:
+        response, _ = await fetch(connector, httpwire_server.url("/get"))
+    assert response.status == 407
+    assert "Basic" in response.head.headers.get("Proxy-Authenticate", "")
+
+
+async def test_https_target_through_the_authenticating_proxy(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    context = httpwire_server.ssl_context()
+    async with ProxyConnector(proxy.auth_url, ssl_context=context) as connector:
+        body = await fetch_json(
+            connector,
+            httpwire_server.url("/headers", scheme="https"),
+            # Even a field the caller set is never sent into the tunnel.
+            headers={"Proxy-Authorization": "Basic c2VjcmV0OnNlY3JldA=="},
+        )
+        ids = [
+            (await fetch_json(connector, httpwire_server.url("/connection-id", scheme="https")))[
+                "connection_id"
+            ]
+            for _ in range(2)
+        ]
+    assert _header(body["headers"], "Proxy-Authorization") is None
+    assert ids[0] == ids[1]
+
+
+async def test_refused_tunnel_is_a_proxy_error_and_leaks_nothing(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    async with ProxyConnector(proxy.auth_proxy_url) as connector:
+        with pytest.raises(ClientProxyError) as caught:
+            await connector.acquire("GET", url)
+        assert connector.stats() == EMPTY
+    assert caught.value.status == 407
+    assert str(caught.value).startswith(f"proxy {proxy.auth_proxy_url} refused for GET {url}: 407")
+    await asyncio.sleep(0)
+    assert client_sockets(proxy.auth_peer.port) == 0
+
+
+async def test_per_request_proxy_and_credentials_are_separate_pool_keys(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    url = httpwire_server.url("/connection-id")
+    auth = BasicAuth(*proxy.auth)
+    async with TCPConnector() as connector:
+        direct = await fetch_json(connector, url)
+        via_open = await fetch_json(connector, url, proxy=proxy.url)
+        via_auth_url = await fetch_json(connector, url, proxy=proxy.auth_url)
+        via_auth = await fetch_json(connector, url, proxy=proxy.auth_proxy_url, proxy_auth=auth)
+        assert connector.stats().idle == 3  # the same credentials share a connection
+        assert (await fetch_json(connector, url, proxy=proxy.url)) is not None
+        assert connector.stats().idle == 3
+        with pytest.raises(ValueError, match="proxy credentials given twice"):
+            await connector.acquire("GET", URL(url), proxy=proxy.auth_url, proxy_auth=auth)
+        with pytest.raises(ValueError, match="proxy_auth was given without a proxy"):
+            await connector.acquire("GET", URL(url), proxy_auth=auth)
+    assert direct["connection_id"] != via_open["connection_id"]
+    assert via_auth_url["connection_id"] != via_open["connection_id"]
+    assert via_auth["connection_id"] != via_open["connection_id"]
+
+
+async def test_per_request_proxy_auth_on_a_proxy_connector(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    async with ProxyConnector(proxy.auth_proxy_url) as connector:
+        body = await fetch_json(
+            connector, httpwire_server.url("/get"), proxy_auth=BasicAuth(*proxy.auth)
+        )
+    assert body["url"].endswith("/get")
+
+
+def test_proxy_connector_rejects_credentials_twice() -> None:
+    with pytest.raises(ValueError, match="proxy credentials given twice"):
+        ProxyConnector("http://u:p@127.0.0.1:3128", proxy_auth=BasicAuth("u", "p"))
+
+
+async def test_target_pin_through_the_proxy_connector(
+    proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    assert httpwire_server.tls is not None
+    der = ssl.PEM_cert_to_DER_cert(httpwire_server.tls.cert_pem.read_text())
+    wrong = hashlib.sha1(b"another").digest()
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    async with ProxyConnector(proxy.url, verify_ssl=False, fingerprint=wrong) as connector:
+        with pytest.raises(FingerprintMismatch) as caught:
+            await connector.acquire("GET", url)
+        assert connector.stats() == EMPTY
+        right = Fingerprint(hashlib.sha1(der).digest())
+        response, _ = await fetch(connector, url, ssl=right)
+        assert response.status == 200
+    assert (caught.value.host, caught.value.port) == ("localhost", httpwire_server.tls_port)
+
+
+async def test_unreachable_proxy_is_a_proxy_connection_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    async with ProxyConnector(f"http://127.0.0.1:{port}") as connector:
+        with pytest.raises(ClientProxyConnectionError) as caught:
+            await connector.acquire("GET", URL("http://example.test/"))
+    assert str(caught.value) == (
+        f"cannot connect to 127.0.0.1:{port} for GET http://example.test/: "
+        "Connection refused (errno 111)"
+    )

@@ -185,3 +185,48 @@ def test_addresses_rotate_between_calls_and_family_filters(tmp_path: Path) -> No
     assert {(socket.AF_INET, "127.0.0.2"), (socket.AF_INET, "127.0.0.3")} <= set(v4)
     assert [tuple(entry) for entry in result["v6"]] == [(socket.AF_INET6, "::1")]
     assert result["lookups"] == 3
+
+
+_ROTATION_SCRIPT = """
+    import asyncio, json
+    from multidict import CIMultiDict
+    from yarl import URL
+    from httpwire.connectors import TCPConnector
+
+    seen = []
+
+    async def handle(reader, writer):
+        seen.append(writer.get_extra_info("sockname")[0])
+        await reader.readuntil(b"\\r\\n\\r\\n")
+        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n")
+        await writer.drain()
+        writer.close()
+
+    async def main():
+        first = await asyncio.start_server(handle, "127.0.0.2", 0)
+        port = first.sockets[0].getsockname()[1]
+        second = await asyncio.start_server(handle, "127.0.0.3", port)
+        url = URL(f"http://rr.test:{port}/")
+        async with TCPConnector(force_close=True) as connector:
+            for _ in range(4):
+                conn = await connector.acquire("GET", url)
+                response = await conn.send("GET", url, CIMultiDict())
+                await response.content.read()
+                response.release()
+        first.close()
+        second.close()
+        print(json.dumps(seen))
+
+    asyncio.run(main())
+"""
+
+
+def test_connector_spreads_new_connections_over_the_addresses(tmp_path: Path) -> None:
+    hosts = """
+        127.0.0.2 rr.test
+        127.0.0.3 rr.test
+    """
+    seen = json.loads(run_with_hosts(tmp_path, hosts, _ROTATION_SCRIPT))
+    assert len(seen) == 4
+    assert seen[0] != seen[1] and seen[0] == seen[2] and seen[1] == seen[3]
+    assert set(seen) == {"127.0.0.2", "127.0.0.3"}

@@ -8,6 +8,7 @@ wrong host name, a peer that never answers close_notify).
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import socket
 import ssl
@@ -19,14 +20,17 @@ from pathlib import Path
 
 import pytest
 import trustme
+from yarl import URL
 
 from httpwire.connectors import (
     ClientConnectorCertificateError,
     ClientSSLError,
+    Fingerprint,
     FingerprintMismatch,
+    PoolStats,
+    TCPConnector,
 )
 from httpwire.connectors._tls import (
-    Fingerprint,
     TLSConfig,
     connector_tls,
     default_ssl_context,
@@ -35,7 +39,9 @@ from httpwire.connectors._tls import (
     unverified_ssl_context,
 )
 from httpwire_testserver import LocalServer
+from httpwire_testserver.plugin import TlsPeer
 
+from ._fetch import fetch, fetch_json
 from .conftest import client_sockets
 
 
@@ -392,3 +398,164 @@ async def test_tls_shutdown_is_bounded_when_the_peer_never_answers(
     # The peer never sends close_notify: the transport gives up after the shutdown timeout.
     await asyncio.wait_for(client.lost, 15)
     assert client_sockets(mute_tls_server) == 0
+
+
+# -- TCPConnector over TLS -------------------------------------------------------------------
+
+EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)
+
+
+def _pin(server: LocalServer, name: str = "sha256", right: bool = True) -> bytes:
+    return hashlib.new(name, _der(server) if right else b"not the certificate").digest()
+
+
+async def test_connector_verifies_with_the_context_given_and_reuses_connections(
+    httpwire_server: LocalServer,
+) -> None:
+    url = httpwire_server.url("/connection-id", scheme="https")
+    async with TCPConnector(ssl_context=httpwire_server.ssl_context()) as connector:
+        first = await fetch_json(connector, url)
+        second = await fetch_json(connector, url)
+    assert first["scheme"] == "https"
+    assert first["connection_id"] == second["connection_id"]
+
+
+async def test_https_on_the_gunicorn_peer_too(https_server: TlsPeer) -> None:
+    async with TCPConnector(ssl_context=https_server.ssl_context()) as connector:
+        body = await fetch_json(connector, https_server.url("/get"))
+    assert body["url"].startswith("https://")
+
+
+async def test_connector_default_trust_rejects_the_test_ca(httpwire_server: LocalServer) -> None:
+    port = httpwire_server.tls_port
+    assert port is not None
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    async with TCPConnector() as connector:
+        with pytest.raises(ClientConnectorCertificateError) as caught:
+            await connector.acquire("GET", url)
+        assert connector.stats() == EMPTY
+    assert str(caught.value).startswith(
+        f"cannot connect to localhost:{port} for GET {url}: certificate verification failed: "
+        "unable to get local issuer certificate (trusted CAs: the system's default store"
+    )
+    assert client_sockets(port) == 0
+
+
+async def test_connector_without_verification(httpwire_server: LocalServer) -> None:
+    async with TCPConnector(verify_ssl=False) as connector:
+        assert not connector.verify_ssl
+        body = await fetch_json(connector, httpwire_server.url("/get", scheme="https"))
+    assert body["url"].startswith("https://localhost:")
+
+
+def test_connector_rejects_verify_ssl_false_with_a_context() -> None:
+    with pytest.raises(ValueError, match="verify_ssl=False and ssl_context are mutually"):
+        TCPConnector(verify_ssl=False, ssl_context=ssl.create_default_context())
+    with pytest.raises(ValueError, match="fingerprint of 4 bytes"):
+        TCPConnector(fingerprint=b"abcd")
+
+
+@pytest.mark.parametrize("name", ["md5", "sha1", "sha256"])
+async def test_connector_pin(httpwire_server: LocalServer, name: str) -> None:
+    port = httpwire_server.tls_port
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    right, wrong = _pin(httpwire_server, name), _pin(httpwire_server, name, right=False)
+    async with TCPConnector(verify_ssl=False, fingerprint=right) as connector:
+        assert connector.fingerprint == right
+        response, _ = await fetch(connector, url)
+        assert response.status == 200
+    async with TCPConnector(ssl_context=httpwire_server.ssl_context(), fingerprint=wrong) as c:
+        with pytest.raises(FingerprintMismatch) as caught:
+            await c.acquire("GET", url)
+        assert c.stats() == EMPTY
+    error = caught.value
+    assert (error.expected, error.got, error.host, error.port) == (wrong, right, "localhost", port)
+    assert f"for GET {url}: expected {wrong.hex()}, got {right.hex()}" in str(error)
+    await asyncio.sleep(0)
+    assert port is not None and client_sockets(port) == 0
+
+
+async def test_per_request_ssl_overrides_the_connector(httpwire_server: LocalServer) -> None:
+    url = httpwire_server.url("/connection-id", scheme="https")
+    context = httpwire_server.ssl_context()
+    async with TCPConnector(verify_ssl=False) as connector:
+        unverified = await fetch_json(connector, url)
+        with pytest.raises(ClientConnectorCertificateError):
+            await fetch(connector, url, ssl=True)  # verify, with the system's store
+        by_context = await fetch_json(connector, url, ssl=context)
+        pinned = await fetch_json(connector, url, ssl=Fingerprint(_pin(httpwire_server)))
+        with pytest.raises(FingerprintMismatch):
+            await fetch(connector, url, ssl=Fingerprint(_pin(httpwire_server, right=False)))
+        # Each setting is its own pool key: nothing was shared between them.
+        ids = {by_context["connection_id"], unverified["connection_id"], pinned["connection_id"]}
+        assert len(ids) == 3
+        assert connector.stats().idle == 3
+        again = await fetch_json(connector, url, ssl=context)
+        assert again["connection_id"] == by_context["connection_id"]
+        assert (await fetch_json(connector, url, ssl=False))["connection_id"] == (
+            unverified["connection_id"]
+        )
+
+
+async def test_pinned_request_on_a_verifying_connector_is_also_verified(
+    httpwire_server: LocalServer,
+) -> None:
+    url = httpwire_server.url("/get", scheme="https")
+    async with TCPConnector() as connector:  # the system store does not trust the test CA
+        with pytest.raises(ClientConnectorCertificateError):
+            await fetch(connector, url, ssl=Fingerprint(_pin(httpwire_server)))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::1]"])
+async def test_connector_to_ip_address_hosts(httpwire_server: LocalServer, host: str) -> None:
+    if host == "[::1]" and not httpwire_server.ipv6:
+        pytest.skip("no IPv6 loopback")
+    url = f"https://{host}:{httpwire_server.tls_port}/connection-id"
+    async with TCPConnector(ssl_context=httpwire_server.ssl_context()) as connector:
+        body = await fetch_json(connector, url)
+    assert body["peer"] == host.strip("[]")
+
+
+async def test_close_after_tls_leaves_no_socket(httpwire_server: LocalServer) -> None:
+    port = httpwire_server.tls_port
+    assert port is not None
+    connector = TCPConnector(ssl_context=httpwire_server.ssl_context())
+    await asyncio.gather(
+        *(fetch(connector, httpwire_server.url("/get", scheme="https")) for _ in range(5))
+    )
+    assert client_sockets(port) == 5
+    await connector.close()
+    assert client_sockets(port) == 0
+
+
+async def test_close_is_bounded_when_a_tls_peer_never_answers(
+    ca: trustme.CA, mute_tls_server: int
+) -> None:
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    connector = TCPConnector(ssl_context=context)
+    url = URL(f"https://localhost:{mute_tls_server}/")
+    conn = await connector.acquire("GET", url)
+    conn.release()
+    assert client_sockets(mute_tls_server) == 1
+    await asyncio.wait_for(connector.close(), 15)
+    assert client_sockets(mute_tls_server) == 0
+
+
+async def test_an_idle_tls_connection_the_server_closes_is_dropped_cleanly(
+    httpwire_server: LocalServer,
+) -> None:
+    port = httpwire_server.tls_port
+    assert port is not None
+    url = httpwire_server.url("/fault/close-after-response", scheme="https")
+    async with TCPConnector(ssl_context=httpwire_server.ssl_context()) as connector:
+        response, _ = await fetch(connector, url)
+        assert response.status == 200
+        for _ in range(100):
+            if connector.stats() == EMPTY:
+                break
+            await asyncio.sleep(0.01)
+        assert connector.stats() == EMPTY
+        del response
+    gc.collect()  # no "unclosed transport" warning (Python 3.10 needs the close)
+    assert client_sockets(port) == 0

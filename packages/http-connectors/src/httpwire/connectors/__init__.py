@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ._auth import BasicAuth
 from ._connection import Connection
-from ._connector import BaseConnector, ConnectionKey, TCPConnector, UnixConnector
+from ._connector import BaseConnector, ConnectionKey, UnixConnector
 from ._errors import (
     BadResponseError,
     ClientConnectionError,
@@ -36,7 +36,10 @@ from ._errors import (
     TotalTimeoutError,
 )
 from ._pool import PoolStats
+from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
+from ._tcp_connector import TCPConnector
+from ._tls import Fingerprint
 from ._version import __version__
 
 __all__ = [
@@ -56,8 +59,10 @@ __all__ = [
     "ConnectTimeoutError",
     "Connection",
     "ConnectionKey",
+    "Fingerprint",
     "FingerprintMismatch",
     "PoolStats",
+    "ProxyConnector",
     "RawResponse",
     "ReadTimeoutError",
     "ServerConnectionError",

@@ -59,6 +59,7 @@ from ._errors import (
 )
 from ._exchange import Exchange, disconnected, doing, payload_error
 from ._pool import ACTIVE
+from ._proxy import ProxyConfig, proxied
 from ._request import Headers, build_request_head
 from ._response import RawResponse
 
@@ -115,6 +116,8 @@ class Connection(asyncio.Protocol):
         "idle_since",
         "pool_key",
         "pool_state",
+        "proxy_route",
+        "tunneled",
     )
 
     def __init__(
@@ -130,6 +133,10 @@ class Connection(asyncio.Protocol):
         self._registry = registry
         self.pool_key = key
         self.pool_state = 0
+        # The proxy this connection goes through (set by the connector), and whether it is
+        # a CONNECT tunnel (https) rather than a forwarding proxy (http).
+        self.proxy_route: ProxyConfig | None = None
+        self.tunneled = False
         self.idle_since = 0.0
         self._host = host
         self._port = port
@@ -295,6 +302,11 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         """Fail the exchange in progress, if any, and free the connection's slot."""
         self._closed = True
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            # A TLS transport the peer closed is not marked closed on Python 3.10, which
+            # would warn about it when it is collected.
+            transport.close()
         if self._registry is not None:
             self._registry.discard(self)
         if self._timer is not None:
@@ -424,6 +436,8 @@ class Connection(asyncio.Protocol):
                 port=self._port,
                 is_stale_connection=self._served > 0,
             )
+        if self.proxy_route is not None:
+            headers, target = proxied(self.proxy_route, self.tunneled, url, headers, target)
         try:
             head, payload, encoder, length = build_request_head(
                 method, url, headers, body, target, chunked, expect_continue

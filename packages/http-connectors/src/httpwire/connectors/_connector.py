@@ -1,17 +1,18 @@
-"""Connectors: where connections come from (TCP, Unix sockets) and the pool they live in.
+"""Connectors: where connections come from and the pool they live in; the Unix connector.
 
 A connector owns one :class:`~httpwire.connectors._pool.ConnectionPool`. ``acquire()``
 takes an idle connection to the request's endpoint or opens one in a reserved slot; the
 connection itself sends the request (see :mod:`._connection`) and goes back to the pool
-when its response is complete. Subclasses only say how to open a socket to an endpoint
-(:meth:`BaseConnector._connect`) and, later, what else belongs in the pool key (TLS settings,
-a proxy), so that connections made with different settings are never shared.
+when its response is complete. Subclasses say how to open a socket to an endpoint
+(:meth:`BaseConnector._connect`) and what else belongs in the pool key (the TLS settings, a
+proxy and its credentials), so that connections made with different settings are never
+shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
+:mod:`._tcp_connector`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 import warnings
 from collections.abc import Callable
@@ -23,8 +24,10 @@ from ._auth import BasicAuth
 from ._connection import Connection, ParserOptions
 from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeoutError
 from ._pool import ConnectionPool, PoolStats
+from ._proxy import ProxyConfig
+from ._tls import SSLSetting
 
-__all__ = ["BaseConnector", "ConnectionKey", "TCPConnector", "UnixConnector"]
+__all__ = ["BaseConnector", "ConnectionKey", "UnixConnector"]
 
 _Self = TypeVar("_Self", bound="BaseConnector")
 _new_key = tuple.__new__
@@ -184,8 +187,27 @@ class BaseConnector:
             (url.raw_host or "", url.port or 0, url.scheme in _SECURE, None, None, None),
         )
 
+    def _key_for(
+        self,
+        url: URL,
+        ssl: SSLSetting | bytes,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+    ) -> ConnectionKey:
+        """The pool key of a request with its own ``ssl=``/``proxy=``/``proxy_auth=``."""
+        if proxy is not None or proxy_auth is not None:
+            raise ValueError(f"{type(self).__name__} cannot go through a proxy")
+        return self._key(url)
+
     async def acquire(
-        self, method: str, url: URL, *, sock_connect: float | None = None
+        self,
+        method: str,
+        url: URL,
+        *,
+        sock_connect: float | None = None,
+        ssl: SSLSetting | bytes = None,
+        proxy: str | URL | None = None,
+        proxy_auth: BasicAuth | None = None,
     ) -> Connection:
         """Get a connection to the URL's endpoint: an idle one, or a new one.
 
@@ -197,16 +219,28 @@ class BaseConnector:
         Args:
             method: The method of the request the connection is for (named in errors).
             url: The request's URL; its scheme, host and port pick the endpoint.
-            sock_connect: Seconds one connection attempt may take (``None``: no limit).
+            sock_connect: Seconds one connection attempt may take, TLS handshake included
+                (``None``: no limit).
+            ssl: This request's TLS settings, overriding the connector's: ``None`` keeps
+                them; ``True`` verifies; ``False`` neither verifies nor pins; an
+                ``ssl.SSLContext`` replaces the trust; a :class:`Fingerprint` (or its
+                digest) replaces the pin.
+            proxy: An ``http://`` proxy to go through (credentials may be in the URL).
+            proxy_auth: The proxy's credentials, when not in its URL.
 
         Returns:
             A connection ready for :meth:`Connection.send`.
 
         Raises:
             ClientConnectorError: The endpoint could not be reached (names host, port and
-                the OS error).
+                the OS error); :class:`ClientConnectorCertificateError` when its certificate
+                failed verification, :class:`ClientProxyConnectionError` when the proxy
+                could not be reached.
+            FingerprintMismatch: The certificate does not match the pin.
+            ClientProxyError: The proxy refused the tunnel (``.status``).
             ConnectTimeoutError: ``sock_connect`` elapsed.
             ClientConnectionError: The connector is closed.
+            ValueError: ``proxy``/``proxy_auth`` are invalid or not supported here.
         """
         if self._closed:
             raise ClientConnectionError(
@@ -214,7 +248,10 @@ class BaseConnector:
                 method=method,
                 url=url,
             )
-        key = self._key(url)
+        if ssl is None and proxy is None and proxy_auth is None:
+            key = self._key(url)
+        else:
+            key = self._key_for(url, ssl, proxy, proxy_auth)
         pool = self._pool
         conn = pool.take_idle(key)
         if conn is not None:
@@ -247,8 +284,20 @@ class BaseConnector:
 
         conns = self._conns
 
-        def factory() -> Connection:
-            return Connection(pool, key, host, port, options, conns)
+        if key.proxy is None:
+
+            def factory() -> Connection:
+                return Connection(pool, key, host, port, options, conns)
+
+        else:
+            route = ProxyConfig(key.proxy, key.proxy_auth)
+            tunneled = key.is_ssl
+
+            def factory() -> Connection:
+                conn = Connection(pool, key, host, port, options, conns)
+                conn.proxy_route = route
+                conn.tunneled = tunneled
+                return conn
 
         _, conn = await self._connect(factory, key, method, url, sock_connect)
         if self._closed:
@@ -301,7 +350,9 @@ class BaseConnector:
                 await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=_CLOSE_WAIT)
             for conn in conns:
                 transport = conn.transport
-                if transport is not None and not transport.is_closing():
+                if transport is not None and conn in self._conns:
+                    # Still not lost: a TLS peer that never answers our close_notify (the
+                    # TLS shutdown is only bounded by asyncio from 3.11 on), or a stuck socket.
                     transport.abort()
         finally:
             self._closing.set_result(None)
@@ -333,146 +384,9 @@ class BaseConnector:
         return f"<{type(self).__name__} {state} {self._pool.stats()}>"
 
 
-class TCPConnector(BaseConnector):
-    """Connections over TCP.
-
-    Host names are resolved with ``loop.getaddrinfo`` and every address is tried in
-    turn until one accepts; the error of a failure names the host, the port and the OS
-    error of each address.
-
-    Args:
-        family: ``socket.AF_INET`` or ``socket.AF_INET6`` to use only that family
-            (``0``: both).
-        local_addr: A ``(host, port)`` to bind the local end to.
-        **kwargs: The pool's settings, see :class:`BaseConnector`.
-
-    Example:
-        >>> connector = TCPConnector(limit=30)  # at most 30 connections per endpoint
-    """
-
-    def __init__(
-        self,
-        *,
-        family: int = 0,
-        local_addr: tuple[str, int] | None = None,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
-    ) -> None:
-        super().__init__(
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
-        if family not in (0, socket.AF_INET, socket.AF_INET6):
-            raise ValueError(f"family must be 0, AF_INET or AF_INET6, got {family!r}")
-        self._family = family
-        self._local_addr = local_addr
-
-    @property
-    def family(self) -> int:
-        """The address family connections are restricted to (0: any)."""
-        return self._family
-
-    async def _resolve(
-        self, host: str, port: int, method: str, url: URL
-    ) -> list[tuple[int, int, int, str, tuple[Any, ...]]]:
-        loop = asyncio.get_running_loop()
-        infos: list[tuple[int, int, int, str, tuple[Any, ...]]]
-        try:
-            infos = await loop.getaddrinfo(  # type: ignore[assignment]  # widened to Any addrs
-                host, port, family=self._family, type=socket.SOCK_STREAM
-            )
-        except OSError as exc:
-            raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
-        if not infos:
-            raise ClientConnectorError(
-                host, port, None, method=method, url=url, reason="no address found"
-            )
-        return infos
-
-    async def _connect(
-        self,
-        factory: Callable[[], Connection],
-        key: ConnectionKey,
-        method: str,
-        url: URL,
-        sock_connect: float | None,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
-        host, port = key.host, key.port
-        if key.is_ssl:
-            raise ClientConnectorError(
-                host,
-                port,
-                None,
-                method=method,
-                url=url,
-                reason="https is not supported by this connector yet",
-            )
-        infos = await self._resolve(host, port, method, url)
-        loop = asyncio.get_running_loop()
-        errors: list[tuple[str, BaseException]] = []
-        for family, _, proto, _, address in infos:
-            try:
-                async with _timeout(sock_connect):
-                    return await loop.create_connection(
-                        factory,
-                        host=address[0],
-                        port=address[1],
-                        family=family,
-                        proto=proto,
-                        local_addr=self._local_addr,
-                    )
-            except (OSError, asyncio.TimeoutError) as exc:
-                errors.append((address[0], exc))
-        raise _connect_failed(host, port, errors, method, url, sock_connect)
-
-
-def _connect_failed(
-    host: str,
-    port: int,
-    errors: list[tuple[str, BaseException]],
-    method: str,
-    url: URL,
-    sock_connect: float | None,
-) -> ClientConnectorError | ConnectTimeoutError:
-    last = errors[-1][1]
-    if all(_is_deadline(e) for _, e in errors):
-        error: ClientConnectorError | ConnectTimeoutError = ConnectTimeoutError(
-            sock_connect, method=method, url=url, host=host, port=port
-        )
-    elif len(errors) == 1:
-        error = ClientConnectorError(host, port, last, method=method, url=url)
-    else:
-        reasons = "; ".join(f"{address}: {_reason(exc, sock_connect)}" for address, exc in errors)
-        error = ClientConnectorError(
-            host, port, last, method=method, url=url, reason=f"every address failed ({reasons})"
-        )
-    error.__cause__ = last
-    return error
-
-
 def _is_deadline(exc: BaseException) -> bool:
     """True for our own sock_connect deadline, False for an OS error (even ETIMEDOUT)."""
     return isinstance(exc, asyncio.TimeoutError) and getattr(exc, "errno", None) is None
-
-
-def _reason(exc: BaseException, sock_connect: float | None) -> str:
-    if _is_deadline(exc):
-        return f"timed out after {sock_connect} s"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
 
 
 class UnixConnector(BaseConnector):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -190,8 +190,8 @@ class TunnelProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports do not derive from asyncio.Transport but have its methods.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.head.done():
@@ -251,7 +251,6 @@ async def open_tunnel(
     """
     loop = asyncio.get_running_loop()
     transport, tunnel = await loop.create_connection(TunnelProtocol, sock=sock)
-    assert isinstance(transport, asyncio.Transport)
     proxy_host, proxy_port = proxy.url.raw_host, proxy.url.port
     try:
         transport.write(connect_head(host, port, proxy))

@@ -403,7 +403,6 @@ async def open_tls(
         )
     except ssl.SSLError as exc:
         raise certificate_error(exc, tls.context, host, port, method, url) from exc
-    assert isinstance(transport, asyncio.Transport)
     if tls.fingerprint is not None:
         check_fingerprint(transport, tls.fingerprint, host, port, method, url)
     return transport, protocol
@@ -453,7 +452,9 @@ async def upgrade_tls(
     except BaseException:
         transport.abort()
         raise
-    assert isinstance(tls_transport, asyncio.Transport)
+    if tls_transport is None:  # only when the loop is closing
+        transport.abort()
+        raise ConnectionAbortedError("the event loop closed during the TLS handshake")
     if tls.fingerprint is not None:
         check_fingerprint(tls_transport, tls.fingerprint, host, port, method, url)
     protocol.connection_made(tls_transport)

@@ -1,0 +1,350 @@
+"""The TCP connector: name resolution, Happy Eyeballs, TLS with pinning, and proxies.
+
+``TCPConnector`` puts the pieces together: the resolver (:mod:`._resolver`) gives a host's
+addresses, Happy Eyeballs (:mod:`._happy_eyeballs`) connects a socket to the first that
+answers, TLS and pinning (:mod:`._tls`) run on that socket for https, and proxies and CONNECT
+tunnels (:mod:`._proxy`) put a proxy in between. Its pool keys hold the TLS settings and the
+proxy with its credentials, so connections made with different settings are never shared.
+The settings are resolved once per connector; the common request (no per-request ``ssl=`` or
+``proxy=``) pays for none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections.abc import Callable
+
+from yarl import URL
+
+from ._auth import BasicAuth
+from ._connection import Connection
+from ._connector import (
+    _SECURE,
+    BaseConnector,
+    ConnectionKey,
+    _is_deadline,
+    _new_key,
+    _timeout,
+)
+from ._errors import (
+    ClientConnectorError,
+    ClientError,
+    ClientProxyConnectionError,
+    ConnectTimeoutError,
+)
+from ._happy_eyeballs import connect_happy_eyeballs
+from ._proxy import ProxyConfig, open_tunnel, resolve_proxy
+from ._resolver import AddrInfo, Resolver
+from ._tls import (
+    Fingerprint,
+    SSLSetting,
+    TLSConfig,
+    connector_tls,
+    default_ssl_context,
+    open_tls,
+    request_tls,
+    upgrade_tls,
+)
+
+__all__ = ["TCPConnector"]
+
+
+class TCPConnector(BaseConnector):
+    """Connections over TCP, with TLS for https URLs.
+
+    Host names are resolved with ``loop.getaddrinfo`` (answers cached for
+    ``ttl_dns_cache`` seconds, concurrent look-ups of one name shared, the addresses of a
+    name rotated between connections). When a name has several addresses they are tried
+    the Happy Eyeballs way (RFC 8305): families alternate, and a new attempt starts
+    ``happy_eyeballs_delay`` seconds after the previous one without waiting for it to
+    fail; the first to connect wins. When all fail, the error names the host, the port and
+    the OS error of each address.
+
+    TLS is verified by default with the system's trust store (the context is built once per
+    process and shared). ``fingerprint`` pins the server's certificate in addition to that
+    verification; combine it with ``verify_ssl=False`` to pin a self-signed certificate.
+
+    Args:
+        verify_ssl: False to skip certificate and hostname verification.
+        ssl_context: A client context of your own (trust store, hostname checks...).
+            Mutually exclusive with ``verify_ssl=False``.
+        fingerprint: The md5, sha1 or sha256 digest of the server certificate's DER
+            bytes (picked by length: 16, 20 or 32 bytes), or a :class:`Fingerprint`.
+        family: ``socket.AF_INET`` or ``socket.AF_INET6`` to use only that family
+            (``0``: both).
+        local_addr: A ``(host, port)`` to bind the local end to.
+        use_dns_cache: Keep host name answers for ``ttl_dns_cache`` seconds.
+        ttl_dns_cache: How long answers are kept (``None``: until evicted).
+        happy_eyeballs_delay: Seconds between the starts of two connection attempts to a
+            host's addresses (``None``: one address after the other).
+        **kwargs: The pool's settings, see :class:`BaseConnector`.
+
+    Raises:
+        ValueError: ``verify_ssl=False`` together with ``ssl_context``, a fingerprint of
+            the wrong length, or an invalid family or limit.
+
+    Example:
+        >>> connector = TCPConnector(limit=30)  # at most 30 connections per endpoint
+    """
+
+    def __init__(
+        self,
+        *,
+        verify_ssl: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        fingerprint: Fingerprint | bytes | None = None,
+        family: int = 0,
+        local_addr: tuple[str, int] | None = None,
+        use_dns_cache: bool = True,
+        ttl_dns_cache: float | None = 10,
+        happy_eyeballs_delay: float | None = 0.25,
+        limit: int | None = None,
+        total_limit: int | None = 100,
+        keepalive_timeout: float | None = 15,
+        force_close: bool = False,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        max_head_size: int = 65536,
+    ) -> None:
+        if family not in (0, socket.AF_INET, socket.AF_INET6):
+            raise ValueError(f"family must be 0, AF_INET or AF_INET6, got {family!r}")
+        if happy_eyeballs_delay is not None and happy_eyeballs_delay < 0:
+            raise ValueError(
+                f"happy_eyeballs_delay must be >= 0 or None, got {happy_eyeballs_delay!r}"
+            )
+        self._ssl_context, self._fingerprint = connector_tls(verify_ssl, ssl_context, fingerprint)
+        self._resolver = Resolver(use_dns_cache=use_dns_cache, ttl_dns_cache=ttl_dns_cache)
+        super().__init__(
+            limit=limit,
+            total_limit=total_limit,
+            keepalive_timeout=keepalive_timeout,
+            force_close=force_close,
+            max_line_size=max_line_size,
+            max_field_size=max_field_size,
+            max_headers=max_headers,
+            max_head_size=max_head_size,
+        )
+        self._family = family
+        self._local_addr = local_addr
+        self._happy_eyeballs_delay = happy_eyeballs_delay
+        self._tls: TLSConfig | None = None
+        self._proxy: ProxyConfig | None = None
+
+    @property
+    def family(self) -> int:
+        """The address family connections are restricted to (0: any)."""
+        return self._family
+
+    @property
+    def verify_ssl(self) -> bool:
+        """Whether certificates are verified (by the default context or ``ssl_context``)."""
+        context = self._ssl_context
+        return context is None or context.verify_mode != ssl.CERT_NONE
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The context given (``None``: the shared default, or none when not verifying)."""
+        context = self._ssl_context
+        return context if context is not None and self.verify_ssl else None
+
+    @property
+    def fingerprint(self) -> bytes | None:
+        """The pinned digest, if any."""
+        return None if self._fingerprint is None else self._fingerprint.digest
+
+    @property
+    def use_dns_cache(self) -> bool:
+        """Whether host name answers are cached."""
+        return self._resolver._use_cache
+
+    def clear_dns_cache(self, host: str | None = None) -> None:
+        """Forget cached host name answers: all of them, or one host's.
+
+        Args:
+            host: The host to forget (``None``: every host).
+        """
+        self._resolver.clear(host)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def _default_tls(self) -> TLSConfig:
+        tls = self._tls
+        if tls is None:
+            # Built at the first https request, so that plain-http users never pay for
+            # loading the trust store.
+            context = self._ssl_context or default_ssl_context()
+            tls = self._tls = TLSConfig(context, self._fingerprint)
+        return tls
+
+    def _key(self, url: URL) -> ConnectionKey:
+        proxy = self._proxy
+        if url.scheme in _SECURE:
+            tls: TLSConfig | None = self._default_tls()
+        elif proxy is None:
+            return _new_key(
+                ConnectionKey,
+                (url.raw_host or "", url.port or 0, False, None, None, None),
+            )
+        else:
+            tls = None
+        return _new_key(
+            ConnectionKey,
+            (
+                url.raw_host or "",
+                url.port or 0,
+                tls is not None,
+                None if proxy is None else proxy.url,
+                None if proxy is None else proxy.auth,
+                tls,
+            ),
+        )
+
+    def _key_for(
+        self,
+        url: URL,
+        ssl: SSLSetting | bytes,
+        proxy: str | URL | None,
+        proxy_auth: BasicAuth | None,
+    ) -> ConnectionKey:
+        is_ssl = url.scheme in _SECURE
+        tls: TLSConfig | None = None
+        if is_ssl:
+            if ssl is None:
+                tls = self._default_tls()
+            else:
+                tls = request_tls(ssl, self._ssl_context, self._fingerprint)
+        if proxy is not None:
+            route: ProxyConfig | None = resolve_proxy(proxy, proxy_auth)
+        elif proxy_auth is not None:
+            if self._proxy is None:
+                raise ValueError("proxy_auth was given without a proxy")
+            route = resolve_proxy(self._proxy.url, proxy_auth)
+        else:
+            route = self._proxy
+        return ConnectionKey(
+            url.raw_host or "",
+            url.port or 0,
+            is_ssl,
+            None if route is None else route.url,
+            None if route is None else route.auth,
+            tls,
+        )
+
+    # -- connecting ----------------------------------------------------------------------
+
+    async def _resolve(
+        self,
+        host: str,
+        port: int,
+        method: str,
+        url: URL,
+        error: type[ClientConnectorError] = ClientConnectorError,
+    ) -> list[AddrInfo]:
+        try:
+            return await self._resolver.resolve(host, port, self._family)
+        except OSError as exc:
+            raise error(host, port, exc, method=method, url=url) from exc
+
+    async def _connect(
+        self,
+        factory: Callable[[], Connection],
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        if key.proxy is not None:
+            return await self._connect_via_proxy(factory, key, method, url, sock_connect)
+        host, port = key.host, key.port
+        infos = await self._resolve(host, port, method, url)
+        sock = await connect_happy_eyeballs(
+            infos,
+            host,
+            port,
+            delay=self._happy_eyeballs_delay,
+            timeout=sock_connect,
+            local_addr=self._local_addr,
+            method=method,
+            url=url,
+        )
+        loop = asyncio.get_running_loop()
+        if not key.is_ssl:
+            try:
+                return await loop.create_connection(factory, sock=sock)
+            except BaseException:
+                sock.close()
+                raise
+        tls = key.tls
+        assert isinstance(tls, TLSConfig)
+        try:
+            async with _timeout(sock_connect):
+                return await open_tls(factory, sock, tls, host, port, method=method, url=url)
+        except ClientError:
+            raise
+        except (OSError, asyncio.TimeoutError) as exc:
+            if _is_deadline(exc):
+                raise ConnectTimeoutError(
+                    sock_connect, method=method, url=url, host=host, port=port
+                ) from exc
+            raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
+
+    async def _connect_via_proxy(
+        self,
+        factory: Callable[[], Connection],
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        """Connect to the proxy; for https, open a tunnel and start TLS to the target in it."""
+        proxy = ProxyConfig(key.proxy, key.proxy_auth)  # type: ignore[arg-type]  # checked by the caller
+        proxy_host, proxy_port = proxy.url.raw_host or "", proxy.url.port or 80
+        infos = await self._resolve(
+            proxy_host, proxy_port, method, url, ClientProxyConnectionError
+        )
+        try:
+            sock = await connect_happy_eyeballs(
+                infos,
+                proxy_host,
+                proxy_port,
+                delay=self._happy_eyeballs_delay,
+                timeout=sock_connect,
+                local_addr=self._local_addr,
+                method=method,
+                url=url,
+            )
+        except ClientConnectorError as exc:
+            raise ClientProxyConnectionError(
+                proxy_host, proxy_port, exc.os_error, method=method, url=url
+            ) from exc
+        loop = asyncio.get_running_loop()
+        if not key.is_ssl:
+            try:
+                return await loop.create_connection(factory, sock=sock)
+            except BaseException:
+                sock.close()
+                raise
+        host, port = key.host, key.port
+        tls = key.tls
+        assert isinstance(tls, TLSConfig)
+        try:
+            async with _timeout(sock_connect):
+                transport, _ = await open_tunnel(
+                    sock, proxy, host, port, timeout=None, method=method, url=url
+                )
+                conn = factory()
+                await upgrade_tls(transport, conn, tls, host, port, method=method, url=url)
+                return transport, conn
+        except ClientError:
+            raise
+        except (OSError, asyncio.TimeoutError) as exc:
+            if _is_deadline(exc):
+                raise ConnectTimeoutError(
+                    sock_connect, method=method, url=url, host=host, port=port
+                ) from exc
+            raise ClientProxyConnectionError(
+                proxy_host, proxy_port, exc, method=method, url=url
+            ) from exc
