@@ -15,6 +15,7 @@ from ._errors import (
     bounded_repr,
 )
 from ._events import (
+    HTTP10,
     HttpVersion,
     InformationalResponse,
     RawHeaders,
@@ -56,6 +57,8 @@ __all__ = ["ResponseParser"]
 # costs a dict lookup instead of a regex, an int() and a version.
 _CACHE_SIZE = 512
 _STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
+# Statuses that may change the body rules whatever the request method was.
+_NO_BODY_STATUSES = frozenset({101, 204, 304})
 
 
 class ResponseParser(BaseParser):
@@ -118,20 +121,12 @@ class ResponseParser(BaseParser):
         line = text[:fields_at]
         start_line = _STATUS_LINES.get(line)
         if start_line is None:
-            match = STATUS_RE.fullmatch(line)
-            if match is not None:
-                minor, code, reason = match.groups()
-                start_line = (version_of(minor), int(code), reason)
-                if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
-                    _STATUS_LINES[line] = start_line
-        if start_line is not None:
+            start_line = _status_line(line)
+        # A head longer than the shortest line limit may hold a line over it: careful path.
+        if start_line is not None and len(block) <= self._small_head:
             pairs = FIELD_RE.findall(text, fields_at)
             # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
-            fast = (
-                len(pairs) == text.count("\n") - 1
-                and len(pairs) <= self._max_headers
-                and len(block) <= self._small_head
-            )
+            fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
         raw: RawHeaders | bytes
@@ -153,20 +148,24 @@ class ResponseParser(BaseParser):
         if status < 200 and status != 101:
             append(InformationalResponse(version, status, reason, headers, raw))
             return after
-        method = self._methods.popleft() if self._methods else "GET"
+        methods = self._methods
+        method = methods.popleft() if methods else "GET"
 
-        te = headers.getall(TRANSFER_ENCODING, None)
-        cl = headers.getall(CONTENT_LENGTH, None)
-        conn = headers.getall(CONNECTION, None)
-        ce = headers.getall(CONTENT_ENCODING, None)
+        getall = headers.getall
+        te = getall(TRANSFER_ENCODING, None)
+        cl = getall(CONTENT_LENGTH, None)
+        conn = getall(CONNECTION, None)
+        ce = getall(CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
-        http10 = version.minor == 0
+        http10 = version is HTTP10  # version_of() gives every 1.0 head this very object
         if conn is None:
             close = http10
-        else:
+        elif len(conn) == 1 and "," not in conn[0]:
             # One plain value ("keep-alive", "close") is the common case: no list to split.
-            value = conn[0]
-            tokens = comma_tokens(conn) if len(conn) > 1 or "," in value else [value.lower()]
+            token = conn[0].lower()
+            close = token == "close" or (http10 and token != "keep-alive")
+        else:
+            tokens = comma_tokens(conn)
             close = "close" in tokens or (http10 and "keep-alive" not in tokens)
         if te is not None:
             if cl is not None:
@@ -179,7 +178,6 @@ class ResponseParser(BaseParser):
                     f"Transfer-Encoding {bounded_repr(te[0].encode())} in an HTTP/1.0 message:"
                     " its framing is faulty (RFC 9112 §6.1)"
                 )
-        chunked = False
         length: int | None = None
         if cl is not None:
             value = cl[0]
@@ -188,38 +186,23 @@ class ResponseParser(BaseParser):
             else:
                 length = parse_content_length(cl)
 
-        upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
-        if upgrade or method == "HEAD" or status == 204 or status == 304:
-            # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
-            append(
-                ResponseHead(
-                    version, status, reason, headers, raw, close, upgrade, False, None, coding
+        if method != "GET" or status in _NO_BODY_STATUSES:
+            upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
+            if upgrade or method == "HEAD" or status == 204 or status == 304:
+                # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
+                append(
+                    ResponseHead(
+                        version, status, reason, headers, raw, close, upgrade, False, None, coding
+                    )
                 )
-            )
-            append(END)
-            if upgrade:
-                self._state = UPGRADED
-                self.upgraded = True
-            else:
-                self._state = HEAD
-            return after
-        if te is not None:
-            chunked, extra = parse_transfer_encoding(te, is_request=False)
-            coding += extra
-            if chunked:
-                self._state = CHUNK_SIZE
-            else:
-                # RFC 9112 §6.3 item 4: a final coding other than chunked: read until close.
-                close = True
-                self._state = UNTIL_CLOSE
-            self._next_state = HEAD
-            append(
-                ResponseHead(
-                    version, status, reason, headers, raw, close, False, chunked, None, coding
-                )
-            )
-            return after
-        if length is not None:
+                append(END)
+                if upgrade:
+                    self._state = UPGRADED
+                    self.upgraded = True
+                else:
+                    self._state = HEAD
+                return after
+        if length is not None and te is None:
             append(
                 ResponseHead(
                     version, status, reason, headers, raw, close, False, False, length, coding
@@ -240,8 +223,36 @@ class ResponseParser(BaseParser):
                 append(END)
                 self._state = HEAD
             return after
+        if te is not None:
+            chunked, extra = parse_transfer_encoding(te, is_request=False)
+            coding += extra
+            if chunked:
+                self._state = CHUNK_SIZE
+            else:
+                # RFC 9112 §6.3 item 4: a final coding other than chunked: read until close.
+                close = True
+                self._state = UNTIL_CLOSE
+            self._next_state = HEAD
+            append(
+                ResponseHead(
+                    version, status, reason, headers, raw, close, False, chunked, None, coding
+                )
+            )
+            return after
         append(
             ResponseHead(version, status, reason, headers, raw, True, False, False, None, coding)
         )
         self._state = UNTIL_CLOSE
         return after
+
+
+def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
+    """The parsed status line (with its CRLF), remembered when short; None when not plain."""
+    match = STATUS_RE.fullmatch(line)
+    if match is None:
+        return None
+    minor, code, reason = match.groups()
+    start_line = (version_of(minor), int(code), reason)
+    if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
+        _STATUS_LINES[line] = start_line
+    return start_line
