@@ -2,8 +2,11 @@
 aiohttp and httpx, on the same server in one run.
 
 Workloads:
-  sequential  GET of a 13-byte body, one request at a time on one kept-alive connection;
-  concurrent  100 requests in flight at once over 100 kept-alive connections.
+  sequential        GET of a 13-byte body, one request at a time on one kept-alive connection;
+  concurrent        100 requests in flight at once over 100 kept-alive connections;
+  https-sequential  as sequential, over TLS (certificate verified against a test CA);
+  tls-setup         one request at a time, each on a new TLS connection (TCP connect, full
+                    handshake with verification, request, close): the cost of setting up.
 
 Each measurement runs in a fresh subprocess (so every library is imported alone and no
 garbage from another contender lingers) for a fixed duration after a short warm-up, and
@@ -25,13 +28,14 @@ import json
 import os
 import pstats
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -41,7 +45,35 @@ CONCURRENCY = 100
 _CPU = [0.0, 0.0]  # process CPU time at the start and the end of the measured window
 WARMUP = 0.3
 CONTENDERS = ["floor", "httpwire", "aiohttp", "httpx"]
-WORKLOADS = ["sequential", "concurrent"]
+WORKLOADS = ["sequential", "concurrent", "https-sequential", "tls-setup"]
+
+
+class Workload(NamedTuple):
+    """What one measurement does."""
+
+    url: str  # the 13-byte file, over http or https
+    concurrency: int  # requests in flight at once, each worker on its own connection
+    ca_pem: str | None  # the CA to verify the server with (https only)
+    new_connection: bool  # a new connection for every request
+
+
+def _workload(name: str, http_url: str, https_url: str, ca_pem: str) -> Workload:
+    if name == "sequential":
+        return Workload(http_url, 1, None, False)
+    if name == "concurrent":
+        return Workload(http_url, CONCURRENCY, None, False)
+    if name == "https-sequential":
+        return Workload(https_url, 1, ca_pem, False)
+    if name == "tls-setup":
+        return Workload(https_url, 1, ca_pem, True)
+    raise ValueError(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+
+
+def _context(work: Workload) -> ssl.SSLContext | None:
+    """The client context of an https workload, built once per measurement."""
+    return None if work.ca_pem is None else ssl.create_default_context(cafile=work.ca_pem)
+
+
 LABELS = {
     "floor": "raw asyncio.Protocol (floor)",
     "httpwire": "httpwire connector level",
@@ -49,7 +81,7 @@ LABELS = {
     "httpx": "httpx AsyncClient",
 }
 
-Runner = Callable[[str, int, float], Coroutine[Any, Any, int]]
+Runner = Callable[[Workload, float], Coroutine[Any, Any, int]]
 Result = tuple[float, float]  # requests per second, CPU seconds of this process per request
 
 
@@ -59,10 +91,11 @@ def _request_bytes(host: str, port: int) -> bytes:
     ).encode("ascii")
 
 
-def _probe_response_length(host: str, port: int) -> int:
+def _probe_response_length(host: str, port: int, context: ssl.SSLContext | None = None) -> int:
     """The byte length of one complete response (the floor counts responses by length)."""
     lengths = set()
-    with socket.create_connection((host, port)) as sock:
+    raw = socket.create_connection((host, port))
+    with raw if context is None else context.wrap_socket(raw, server_hostname=host) as sock:
         for _ in range(3):
             sock.sendall(_request_bytes(host, port))
             data = b""
@@ -109,18 +142,26 @@ class _FloorProtocol(asyncio.Protocol):
                 self.transport.write(self.request)
 
 
-async def _run_floor(url: str, concurrency: int, duration: float) -> int:
+async def _run_floor(work: Workload, duration: float) -> int:
     from yarl import URL
 
-    parsed = URL(url)
+    parsed = URL(work.url)
     host, port = parsed.host or "", parsed.port or 80
-    length = _probe_response_length(host, port)
+    context = _context(work)
+    length = _probe_response_length(host, port, context)
     request = _request_bytes(host, port)
     loop = asyncio.get_running_loop()
+    server_hostname = None if context is None else host
+    if work.new_connection:
+        return await _run_floor_setup(work, duration, request, length, context)
     protocols = []
-    for _ in range(concurrency):
+    for _ in range(work.concurrency):
         _, protocol = await loop.create_connection(
-            lambda: _FloorProtocol(request, length), host, port
+            lambda: _FloorProtocol(request, length),
+            host,
+            port,
+            ssl=context,
+            server_hostname=server_hostname,
         )
         protocols.append(protocol)
     await asyncio.sleep(WARMUP)
@@ -134,6 +175,50 @@ async def _run_floor(url: str, concurrency: int, duration: float) -> int:
         assert p.transport is not None
         p.transport.close()
     return done
+
+
+class _OneShotProtocol(asyncio.Protocol):
+    """Sends a fixed GET once connected and completes a future when its response is in."""
+
+    def __init__(self, request: bytes, response_length: int) -> None:
+        self.request = request
+        self.left = response_length
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.left -= len(data)
+        if self.left <= 0 and not self.done.done():
+            self.done.set_result(None)
+
+
+async def _run_floor_setup(
+    work: Workload, duration: float, request: bytes, length: int, context: ssl.SSLContext | None
+) -> int:
+    """The floor of tls-setup: connect (with TLS), one GET, close, again."""
+    from yarl import URL
+
+    parsed = URL(work.url)
+    host, port = parsed.host or "", parsed.port or 80
+    loop = asyncio.get_running_loop()
+    # Resolved once, as a floor should: the clients cache their look-ups too.
+    address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
+
+    async def one() -> None:
+        transport, protocol = await loop.create_connection(
+            lambda: _OneShotProtocol(request, length),
+            address,
+            port,
+            ssl=context,
+            server_hostname=None if context is None else host,
+        )
+        await protocol.done
+        transport.close()
+
+    return await _drive(work.concurrency, duration, one)
 
 
 async def _drive(concurrency: int, duration: float, one: Callable[[], Awaitable[None]]) -> int:
@@ -161,14 +246,16 @@ async def _drive(concurrency: int, duration: float, one: Callable[[], Awaitable[
     return count
 
 
-async def _run_httpwire(url: str, concurrency: int, duration: float) -> int:
+async def _run_httpwire(work: Workload, duration: float) -> int:
     from yarl import URL
 
     from httpwire.connectors import TCPConnector
 
-    target = URL(url)
+    target = URL(work.url)
     headers = {"Host": f"{target.host}:{target.port}", "User-Agent": "bench", "Accept": "*/*"}
-    connector = TCPConnector(total_limit=concurrency)
+    connector = TCPConnector(
+        total_limit=work.concurrency, ssl_context=_context(work), force_close=work.new_connection
+    )
 
     async def one() -> None:
         conn = await connector.acquire("GET", target)
@@ -178,36 +265,44 @@ async def _run_httpwire(url: str, concurrency: int, duration: float) -> int:
         assert body == BODY
 
     try:
-        return await _drive(concurrency, duration, one)
+        return await _drive(work.concurrency, duration, one)
     finally:
         await connector.close()
 
 
-async def _run_aiohttp(url: str, concurrency: int, duration: float) -> int:
+async def _run_aiohttp(work: Workload, duration: float) -> int:
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=concurrency)
+    context = _context(work)
+    connector = aiohttp.TCPConnector(
+        limit=work.concurrency,
+        ssl=context if context is not None else True,
+        force_close=work.new_connection,
+    )
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one() -> None:
-            async with session.get(url) as response:
+            async with session.get(work.url) as response:
                 body = await response.read()
             assert body == BODY
 
-        return await _drive(concurrency, duration, one)
+        return await _drive(work.concurrency, duration, one)
 
 
-async def _run_httpx(url: str, concurrency: int, duration: float) -> int:
+async def _run_httpx(work: Workload, duration: float) -> int:
     import httpx
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits) as client:
+    keep = 0 if work.new_connection else work.concurrency
+    limits = httpx.Limits(max_connections=work.concurrency, max_keepalive_connections=keep)
+    context = _context(work)
+    verify: ssl.SSLContext | bool = context if context is not None else True
+    async with httpx.AsyncClient(limits=limits, verify=verify) as client:
 
         async def one() -> None:
-            response = await client.get(url)
+            response = await client.get(work.url)
             assert response.content == BODY
 
-        return await _drive(concurrency, duration, one)
+        return await _drive(work.concurrency, duration, one)
 
 
 RUNNERS: dict[str, Runner] = {
@@ -218,28 +313,27 @@ RUNNERS: dict[str, Runner] = {
 }
 
 
-def _worker(contender: str, workload: str, url: str, duration: float) -> None:
-    concurrency = 1 if workload == "sequential" else CONCURRENCY
-    done = asyncio.run(RUNNERS[contender](url, concurrency, duration))
+def _worker(contender: str, work: Workload, duration: float) -> None:
+    done = asyncio.run(RUNNERS[contender](work, duration))
     cpu = (_CPU[1] - _CPU[0]) / max(done, 1)
     print(json.dumps({"rate": done / duration, "cpu": cpu}))
 
 
-def _measure(contender: str, workload: str, url: str, duration: float) -> Result:
-    cmd = [sys.executable, __file__, "--worker", contender, workload, url, str(duration)]
+def _measure(contender: str, work: Workload, duration: float) -> Result:
+    spec = json.dumps(work._asdict())
+    cmd = [sys.executable, __file__, "--worker", contender, spec, str(duration)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 10 + 60)
     if out.returncode != 0:
-        raise RuntimeError(f"{contender} {workload} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(f"{contender} {work} failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     return float(result["rate"]), float(result["cpu"])
 
 
-def _profile(spec: str, url: str, duration: float) -> None:
+def _profile(spec: str, works: dict[str, Workload], duration: float) -> None:
     contender, _, workload = spec.partition(":")
-    concurrency = 1 if (workload or "sequential") == "sequential" else CONCURRENCY
     profiler = cProfile.Profile()
     profiler.enable()
-    done = asyncio.run(RUNNERS[contender](url, concurrency, duration))
+    done = asyncio.run(RUNNERS[contender](works[workload or "sequential"], duration))
     profiler.disable()
     print(f"{contender} {workload}: {done / duration:,.0f} req/s under the profiler")
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
@@ -254,24 +348,32 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(CONTENDERS))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--profile", metavar="CONTENDER:WORKLOAD")
-    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        contender, workload, url, duration = args.worker
-        _worker(contender, workload, url, float(duration))
+        contender, spec, duration = args.worker
+        _worker(contender, Workload(**json.loads(spec)), float(duration))
         return
 
     server = start_server()
     try:
+        works = {
+            name: _workload(name, server.url, server.https_url, server.ca_pem)
+            for name in WORKLOADS
+        }
         if args.profile:
-            _profile(args.profile, server.url, args.duration)
+            _profile(args.profile, works, args.duration)
             return
         contenders = args.only.split(",")
         workloads = args.workloads.split(",")
+        for name in workloads:
+            if name not in works:
+                parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
         print(f"server: {server.name} at {server.url}")
         print(
             f"python {sys.version.split()[0]}, {args.runs} rounds of {args.duration:g} s each, "
-            f"concurrent = {CONCURRENCY} connections; contenders alternate within each round"
+            f"concurrent = {CONCURRENCY} connections; contenders alternate within each round; "
+            f"TLS: {ssl.OPENSSL_VERSION}"
         )
         rates: dict[tuple[str, str], list[Result]] = {}
         for round_no in range(args.runs):
@@ -280,7 +382,7 @@ def main() -> None:
             )
             for workload in workloads:
                 for contender in order:
-                    result = _measure(contender, workload, server.url, args.duration)
+                    result = _measure(contender, works[workload], args.duration)
                     rates.setdefault((contender, workload), []).append(result)
             print(f"  round {round_no + 1}/{args.runs} done", file=sys.stderr)
         _report(rates, contenders, workloads)
