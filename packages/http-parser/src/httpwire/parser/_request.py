@@ -13,6 +13,7 @@ from ._errors import (
     bounded_repr,
 )
 from ._events import (
+    HTTP10,
     HTTP11,
     RawHeaders,
     RequestHead,
@@ -85,16 +86,12 @@ class RequestParser(BaseParser):
     def _head(self, buf: bytes, pos: int, block_end: int, after: int, append: Append) -> int:
         block = buf[pos:block_end]
         text = block.decode("utf-8", "surrogateescape")
-        match = REQUEST_RE.match(text)
+        # A head longer than the shortest line limit may hold a line over it: careful path.
+        match = REQUEST_RE.match(text) if len(block) <= self._small_head else None
         if match is not None:
-            fields_at = match.end()
-            pairs = FIELD_RE.findall(text, fields_at)
+            pairs = FIELD_RE.findall(text, match.end())
             # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
-            fast = (
-                len(pairs) == text.count("\n") - 1
-                and len(pairs) <= self._max_headers
-                and len(block) <= self._small_head
-            )
+            fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
         raw: RawHeaders | bytes
@@ -111,26 +108,32 @@ class RequestParser(BaseParser):
                 max_headers=self._max_headers,
             )
         headers: CIMultiDict[str] = CIMultiDict(pairs)
-        http10 = version.minor == 0
-        host = headers.getall(HOST, None)
+        getall = headers.getall
+        http10 = version is HTTP10  # version_of() gives every 1.0 head this very object
+        host = getall(HOST, None)
         if host is None or len(host) != 1 or host[0] not in _HOSTS:
             validate_host(host or [], http11=not http10)  # raises, or HTTP/1.0 without Host
             if host is not None and len(_HOSTS) < _CACHE_SIZE and len(host[0]) <= 255:
                 _HOSTS.add(host[0])
 
-        te = headers.getall(TRANSFER_ENCODING, None)
-        cl = headers.getall(CONTENT_LENGTH, None)
-        conn = headers.getall(CONNECTION, None)
-        ce = headers.getall(CONTENT_ENCODING, None)
+        te = getall(TRANSFER_ENCODING, None)
+        cl = getall(CONTENT_LENGTH, None)
+        conn = getall(CONNECTION, None)
+        ce = getall(CONTENT_ENCODING, None)
         coding = content_codings(ce) if ce else ()
+        upgrade = method == "CONNECT"
         if conn is None:
             close = http10
-            upgrade = method == "CONNECT"
+        elif len(conn) == 1 and "," not in conn[0]:
+            # One plain value ("keep-alive", "close") is the common case: no list to split.
+            token = conn[0].lower()
+            close = token == "close" or (http10 and token != "keep-alive")
+            upgrade = upgrade or (token == "upgrade" and UPGRADE in headers)
         else:
             tokens = comma_tokens(conn)
             close = "close" in tokens or (http10 and "keep-alive" not in tokens)
-            upgrade = method == "CONNECT" or ("upgrade" in tokens and UPGRADE in headers)
-        expect = headers.getall(EXPECT, None)
+            upgrade = upgrade or ("upgrade" in tokens and UPGRADE in headers)
+        expect = getall(EXPECT, None)
         expect_continue = (
             expect is not None and not http10 and "100-continue" in comma_tokens(expect)
         )
