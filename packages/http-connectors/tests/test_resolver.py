@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from httpwire.connectors import TCPConnector
 from httpwire.connectors._resolver import Resolver
 
 from ._hosts import run_with_hosts
@@ -130,6 +131,12 @@ async def test_failures_are_raised_and_not_cached() -> None:
 async def test_family_is_respected() -> None:
     infos = await Resolver().resolve("localhost", 80, socket.AF_INET)
     assert {info[0] for info in infos} == {socket.AF_INET}
+
+
+def test_the_cache_setting_is_visible_on_the_connector() -> None:
+    assert Resolver().use_cache and not Resolver(use_dns_cache=False).use_cache
+    assert TCPConnector().use_dns_cache
+    assert not TCPConnector(use_dns_cache=False).use_dns_cache
 
 
 def test_bad_settings_are_rejected() -> None:

@@ -79,6 +79,11 @@ class Resolver:
         self._lookups = 0
 
     @property
+    def use_cache(self) -> bool:
+        """Whether answers are cached."""
+        return self._use_cache
+
+    @property
     def lookups(self) -> int:
         """How many ``getaddrinfo`` calls were made (for debugging and tests)."""
         return self._lookups

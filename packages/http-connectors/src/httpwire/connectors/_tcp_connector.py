@@ -158,7 +158,7 @@ class TCPConnector(BaseConnector):
     @property
     def use_dns_cache(self) -> bool:
         """Whether host name answers are cached."""
-        return self._resolver._use_cache
+        return self._resolver.use_cache
 
     def clear_dns_cache(self, host: str | None = None) -> None:
         """Forget cached host name answers: all of them, or one host's.
