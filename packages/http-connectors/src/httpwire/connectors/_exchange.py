@@ -20,7 +20,7 @@ from ._errors import ClientPayloadError, ServerDisconnectedError
 from ._response import RawResponse
 
 if TYPE_CHECKING:
-    from ._connection import Connection
+    from ._feeding import ResponseFeeder
 
 __all__ = ["Exchange", "disconnected", "doing", "payload_error"]
 
@@ -52,7 +52,7 @@ class Exchange:
     )
 
     def __init__(
-        self, conn: Connection, method: str, url: URL, waiter: asyncio.Future[RawResponse]
+        self, conn: ResponseFeeder, method: str, url: URL, waiter: asyncio.Future[RawResponse]
     ) -> None:
         self.conn = conn
         self.method = method

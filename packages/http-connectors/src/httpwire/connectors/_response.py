@@ -8,7 +8,7 @@ from httpwire.parser import InformationalResponse, ResponseHead
 from httpwire.streams import StreamReader
 
 if TYPE_CHECKING:
-    from ._connection import Connection
+    from ._feeding import ResponseFeeder
 
 __all__ = ["RawResponse"]
 
@@ -33,13 +33,13 @@ class RawResponse:
 
     def __init__(
         self,
-        conn: Connection,
+        conn: ResponseFeeder,
         method: str,
         head: ResponseHead,
         content: StreamReader,
         informational: tuple[InformationalResponse, ...],
     ) -> None:
-        self._conn: Connection | None = conn
+        self._conn: ResponseFeeder | None = conn
         self._done = False
         self.method = method
         self.head = head
