@@ -205,7 +205,7 @@ async def _run_floor_setup(
     host, port = parsed.host or "", parsed.port or 80
     loop = asyncio.get_running_loop()
     # Resolved once, as a floor should: the clients cache their look-ups too.
-    address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0]
+    address = str(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][0])
 
     async def one() -> None:
         transport, protocol = await loop.create_connection(
