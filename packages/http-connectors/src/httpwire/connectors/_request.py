@@ -31,6 +31,9 @@ def _find(headers: Headers, name: str) -> str | None:
     """A header's value, case-insensitively, from a CIMultiDict or a plain mapping."""
     if isinstance(headers, _CI_TYPES):
         return headers.get(name)
+    value = headers.get(name)  # the usual spelling first: no scan when it is there
+    if value is not None:
+        return value
     lowered = name.lower()
     for key, value in headers.items():
         if key.lower() == lowered:
