@@ -20,6 +20,7 @@ one zstd block of 128 KiB): never an amount that grows with the ratio of a bomb.
 from __future__ import annotations
 
 import zlib
+from abc import ABC, abstractmethod
 from types import ModuleType
 from typing import Any, Final
 
@@ -32,7 +33,7 @@ _ZSTD_MAX_WINDOW: Final = 8 * 1024 * 1024
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
 
 
-class Stage:
+class Stage(ABC):
     """One coding's decoder: buffered input in, at most ``limit`` bytes out per call."""
 
     __slots__ = ("_consumed", "_layer", "_name")
@@ -49,17 +50,17 @@ class Stage:
         return self._name
 
     @property
+    @abstractmethod
     def pending(self) -> bool:
         """More output may come without new input."""
-        raise NotImplementedError
 
+    @abstractmethod
     def decode(self, data: bytes, limit: int) -> bytes:
         """Take ``data`` (may be empty), return at most ``limit`` decoded bytes."""
-        raise NotImplementedError
 
+    @abstractmethod
     def finish(self) -> None:
         """Raise :class:`DecodingError` if the input stopped inside a stream."""
-        raise NotImplementedError
 
     def _corrupt(self, start: int, end: int, detail: object) -> DecodingError:
         return DecodingError(

@@ -19,6 +19,7 @@ The state machine is a small integer per parser; the body states loop inside
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 from multidict import CIMultiDict, istr
@@ -128,7 +129,7 @@ def _check_limit(name: str, value: int) -> int:
     return value
 
 
-class BaseParser:
+class BaseParser(ABC):
     """Machinery shared by both parsers: buffering, body framing, limits, EOF."""
 
     __slots__ = (
@@ -596,5 +597,6 @@ class BaseParser:
         append(EndOfMessage(CIMultiDict(pairs), raw))
         return after
 
+    @abstractmethod
     def _head(self, buf: bytes, pos: int, block_end: int, after: int, append: Append) -> int:
-        raise NotImplementedError  # pragma: no cover
+        """Parse the head in ``buf[pos:block_end]``, append its event; return where to go on."""
