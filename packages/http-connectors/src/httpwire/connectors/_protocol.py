@@ -28,8 +28,10 @@ from ._proxy import ProxyConfig
 if TYPE_CHECKING:
     from ._pool import ConnectionPool
 
-__all__ = ["ConnectionBase", "ParserOptions"]
+__all__ = ["READ_SIZE", "ConnectionBase", "ParserOptions"]
 
+# The size of each connection's receive buffer: what one read can bring in.
+READ_SIZE = 65536
 # Parser errors that only a body can cause, even when its head came in the same piece.
 _BODY_ERRORS = (InvalidChunkError, DecodingError)
 
@@ -37,7 +39,7 @@ ParserOptions = tuple[int, int, int, int]
 """max_line_size, max_field_size, max_headers, max_head_size for the response parser."""
 
 
-class ConnectionBase(asyncio.Protocol):
+class ConnectionBase(asyncio.BufferedProtocol):
     """The state of one HTTP/1.1 connection, and what sending and receiving share.
 
     Args:
@@ -51,6 +53,7 @@ class ConnectionBase(asyncio.Protocol):
     """
 
     __slots__ = (
+        "_buffer",
         "_closed",
         "_closed_waiter",
         "_drain_waiter",
@@ -112,6 +115,7 @@ class ConnectionBase(asyncio.Protocol):
         self._read_timeout: float | None = None
         self._last_data = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._buffer: memoryview | None = None  # where the transport reads into
 
     def _new_parser(self) -> ResponseParser:
         line, field, count, head = self._options
