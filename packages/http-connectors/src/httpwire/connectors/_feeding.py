@@ -7,7 +7,7 @@ Strategy, for the least Python work per request:
   read, which glibc serves with ``mmap`` and page faults, costing more than copying the few
   hundred bytes of a small response out of the buffer.
 * ``data_received`` feeds the parser directly and dispatches its events in one loop: body
-  pieces go to the :class:`~httpwire.streams.StreamReader` as they are, without a copy.
+  pieces go to the :class:`~httpwire.streams.StreamReader` as they are, without a further copy.
 * When the end of the message arrives and the connection can be reused, it goes back to the
   pool right there, before anyone reads the body: a small response costs no extra wake-up.
 
