@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -86,7 +87,7 @@ else:  # pragma: no cover - exercised on 3.10 only
                 raise asyncio.TimeoutError
 
 
-class BaseConnector:
+class BaseConnector(ABC):
     """A pool of HTTP/1.1 connections; subclasses say how to open them.
 
     Args:
@@ -314,6 +315,7 @@ class BaseConnector:
         """The host and port errors name for a key."""
         return key.host, key.port
 
+    @abstractmethod
     async def _connect(
         self,
         factory: Callable[[], Connection],
@@ -323,7 +325,6 @@ class BaseConnector:
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         """Open a transport to the key's endpoint with a protocol from ``factory``."""
-        raise NotImplementedError
 
     # -- closing -------------------------------------------------------------------------
 
