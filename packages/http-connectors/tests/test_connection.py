@@ -27,7 +27,7 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
-from httpwire.streams import BytesBody
+from httpwire.streams import BytesBody, StreamReader
 
 from .conftest import StartServer, client_sockets
 
@@ -118,6 +118,23 @@ async def test_body_of_unknown_size_is_chunked(httpwire_server: Any) -> None:
         assert got["bytes"] == 300_000
         assert got["sha256"] == body.digest.hexdigest()
         assert connector.stats() == IDLE_ONLY
+
+
+async def test_a_stream_reader_body_goes_out_in_its_fed_pieces_not_its_lines(
+    httpwire_server: Any,
+) -> None:
+    # A StreamReader iterates by lines; as a body it must be sent in the pieces it was fed,
+    # or text would leave as one HTTP chunk per line.
+    data = b"line of text\n" * 1000
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    async with TCPConnector() as connector:
+        got = await read_json(
+            await send(connector, httpwire_server.url("/upload-digest"), "POST", body=reader)
+        )
+    assert (got["chunked"], got["bytes"], got["chunks"]) == (True, len(data), 1)
+    assert got["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 async def test_chunked_can_be_forced_for_a_sized_body(httpwire_server: Any) -> None:

@@ -18,7 +18,7 @@ import asyncio
 from yarl import URL
 
 from httpwire.parser import ChunkedEncoder, ContentDecoder
-from httpwire.streams import Body
+from httpwire.streams import Body, iter_body
 
 from ._errors import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from ._exchange import Exchange
@@ -211,7 +211,7 @@ class Connection(ResponseFeeder):
         sent = 0
         pending = head
         exchange.sending = True
-        async for piece in body:
+        async for piece in iter_body(body):
             if not piece:
                 continue
             if self._exchange is not exchange or exchange.head is not None:
