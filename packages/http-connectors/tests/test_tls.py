@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from multidict import CIMultiDict
 from yarl import URL
 
 from httpwire.connectors import (
@@ -495,6 +496,28 @@ async def test_per_request_ssl_overrides_the_connector(httpwire_server: LocalSer
         assert (await fetch_json(connector, url, ssl=False))["connection_id"] == (
             unverified["connection_id"]
         )
+
+
+async def test_limit_caps_the_endpoint_whatever_the_trust_settings(
+    httpwire_server: LocalServer,
+) -> None:
+    # limit caps the (host, port, is_ssl) triple (DESIGN.md); connections made with other
+    # trust are kept apart, but they still count against the same endpoint's cap.
+    slow = URL(httpwire_server.url("/slow-stream?chunks=3&interval=0.2", scheme="https"))
+    url = httpwire_server.url("/connection-id", scheme="https")
+    async with TCPConnector(verify_ssl=False, limit=1) as connector:
+        conn = await connector.acquire("GET", slow)
+        response = await conn.send("GET", slow, CIMultiDict())
+        other = asyncio.create_task(fetch_json(connector, url, ssl=httpwire_server.ssl_context()))
+        await asyncio.sleep(0.1)
+        assert not other.done()
+        assert connector.stats().waiting == 1
+        await response.content.read()
+        response.release()
+        got = await asyncio.wait_for(other, 10)
+        assert got["scheme"] == "https"
+        # The idle unverified connection was closed to free the endpoint's one slot.
+        assert connector.stats() == PoolStats(connecting=0, in_use=0, idle=1, waiting=0)
 
 
 async def test_pinned_request_on_a_verifying_connector_is_also_verified(

@@ -16,7 +16,7 @@ import asyncio
 import sys
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
@@ -54,6 +54,12 @@ class ConnectionKey(NamedTuple):
     proxy: URL | None = None
     proxy_auth: BasicAuth | None = None
     tls: object = None
+
+
+def _endpoint_of(key: Hashable) -> Hashable:
+    """The (host, port, is_ssl) triple that ``limit`` caps, whatever the trust or proxy."""
+    assert isinstance(key, ConnectionKey)
+    return key[:3]
 
 
 if sys.version_info >= (3, 11):
@@ -131,6 +137,7 @@ class BaseConnector(ABC):
             limit=limit,
             total_limit=total_limit,
             keepalive_timeout=0 if force_close else keepalive_timeout,
+            endpoint=_endpoint_of,
         )
         self._parser_options: ParserOptions = (
             max_line_size,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -84,11 +84,18 @@ class _Waiter:
         self.future = future
 
 
+def _same(key: Hashable) -> Hashable:
+    return key
+
+
 class ConnectionPool(Generic[C]):
     """Slots, idle connections and FIFO waiters for many endpoints.
 
     Args:
         limit: The most slots one endpoint may hold at once (``None``: no cap).
+        endpoint: Maps a pool key to the endpoint that ``limit`` counts for; keys that
+            differ only in other settings (trust, proxy) share their endpoint's cap.
+            By default each key is its own endpoint.
         total_limit: The most slots all endpoints may hold at once (``None``: no cap).
         keepalive_timeout: Seconds an idle connection is kept (``None``: until the peer
             closes it; ``0``: never kept, every released connection is closed).
@@ -98,6 +105,8 @@ class ConnectionPool(Generic[C]):
         "_cleanup",
         "_closed",
         "_connecting",
+        "_endpoint",
+        "_endpoint_open",
         "_idle",
         "_keepalive",
         "_limit",
@@ -110,13 +119,20 @@ class ConnectionPool(Generic[C]):
     )
 
     def __init__(
-        self, *, limit: int | None, total_limit: int | None, keepalive_timeout: float | None
+        self,
+        *,
+        limit: int | None,
+        total_limit: int | None,
+        keepalive_timeout: float | None,
+        endpoint: Callable[[Hashable], Hashable] | None = None,
     ) -> None:
         self._limit = limit
+        self._endpoint: Callable[[Hashable], Hashable] = endpoint or _same
+        self._endpoint_open: dict[Hashable, int] = {}  # slots per endpoint, when limited
         self._total_limit = total_limit
         self._keepalive = keepalive_timeout
         self._idle: dict[Hashable, deque[C]] = {}
-        self._open: dict[Hashable, int] = {}  # slots per endpoint
+        self._open: dict[Hashable, int] = {}  # slots per pool key
         self._connecting: dict[Hashable, int] = {}
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
@@ -211,8 +227,12 @@ class ConnectionPool(Generic[C]):
             return conn
         return None
 
+    def _endpoint_full(self, key: Hashable) -> bool:
+        limit = self._limit
+        return limit is not None and self._endpoint_open.get(self._endpoint(key), 0) >= limit
+
     def _has_room(self, key: Hashable) -> bool:
-        if self._limit is not None and self._open.get(key, 0) >= self._limit:
+        if self._endpoint_full(key):
             return False
         return self._total_limit is None or self._total < self._total_limit
 
@@ -220,14 +240,15 @@ class ConnectionPool(Generic[C]):
         self._open[key] = self._open.get(key, 0) + 1
         self._connecting[key] = self._connecting.get(key, 0) + 1
         self._total += 1
+        if self._limit is not None:
+            endpoint = self._endpoint(key)
+            self._endpoint_open[endpoint] = self._endpoint_open.get(endpoint, 0) + 1
 
     def _free_slot(self, key: Hashable) -> None:
-        left = self._open[key] - 1
-        if left:
-            self._open[key] = left
-        else:
-            del self._open[key]
+        self._decrement(self._open, key)
         self._total -= 1
+        if self._limit is not None:
+            self._decrement(self._endpoint_open, self._endpoint(key))
 
     # -- giving back ---------------------------------------------------------------------
 
@@ -349,14 +370,19 @@ class ConnectionPool(Generic[C]):
         return self._total_limit is None or self._total < self._total_limit
 
     def _evict_for(self, key: Hashable) -> bool:
-        """Close the oldest idle connection of another endpoint to make room for ``key``."""
-        if self._limit is not None and self._open.get(key, 0) >= self._limit:
-            return False
+        """Close the oldest idle connection of another key to make room for ``key``.
+
+        When ``key``'s endpoint is at its limit, only an idle connection to the same
+        endpoint (with other settings) frees a slot that helps.
+        """
+        same_endpoint = self._endpoint_full(key)
+        endpoint = self._endpoint(key)
         oldest: C | None = None
         for other, idle in self._idle.items():
             if (
                 other != key
                 and idle
+                and (not same_endpoint or self._endpoint(other) == endpoint)
                 and (oldest is None or idle[0].idle_since < oldest.idle_since)
             ):
                 oldest = idle[0]
