@@ -35,6 +35,7 @@ from ._errors import (
     ServerDisconnectedError,
     TotalTimeoutError,
 )
+from ._interfaces import Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
@@ -59,8 +60,11 @@ __all__ = [
     "ConnectTimeoutError",
     "Connection",
     "ConnectionKey",
+    "Connector",
     "Fingerprint",
     "FingerprintMismatch",
+    "HTTPConnection",
+    "OutgoingRequest",
     "PoolStats",
     "ProxyConnector",
     "RawResponse",

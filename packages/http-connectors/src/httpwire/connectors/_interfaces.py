@@ -1,0 +1,120 @@
+"""The seam between the connection layer and the client: one request value, two Protocols.
+
+Strategy: what crosses from ``httpwire.client`` to this package is written as types, so
+the client can be typed (and tested) against an interface rather than against concrete
+classes, and so a new per-request option is one field here instead of a keyword threaded
+through two signatures in two files.
+
+* :class:`OutgoingRequest` is the whole request as the client built it: method and URL
+  (given once), headers, body and every per-request option. The connector reads the route
+  fields (URL, ``ssl``, ``proxy``, ``proxy_auth``, ``sock_connect``) to pick or open a
+  connection; the connection reads the rest to send it.
+* :class:`Connector` lends connections; :class:`HTTPConnection` sends one request per loan
+  and is then released (given back unused) or closed. The response it returns is a
+  :class:`~httpwire.connectors.RawResponse`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from yarl import URL
+
+from httpwire.streams import Body
+
+from ._auth import BasicAuth
+from ._request import Headers
+from ._tls import SSLSetting
+
+if TYPE_CHECKING:
+    from ._response import RawResponse
+
+__all__ = ["Connector", "HTTPConnection", "OutgoingRequest"]
+
+
+class OutgoingRequest(NamedTuple):
+    """One request, as the client hands it to a connector and then to a connection.
+
+    A ``NamedTuple``: immutable, built without a Python-level ``__init__`` per field (it is
+    made once per request and per redirect hop), and copied with ``_replace()``.
+
+    Attributes:
+        method: The request method, upper case (``"GET"``).
+        url: The request URL, encoded; its scheme, host and port pick the endpoint, its
+            path and query make the request-target.
+        headers: The request's fields in order (a ``CIMultiDict`` or any mapping).
+            ``Host`` is added from the URL when absent; the body's framing
+            (``Content-Length`` or ``Transfer-Encoding: chunked``) when the caller set
+            neither. Framing fields that contradict the body are a ``ValueError``.
+        body: ``bytes``, a :class:`~httpwire.streams.Body` (streamed with back-pressure),
+            or ``None`` for no body.
+        target: A request-target to send instead of the URL's path and query (``*`` for
+            ``OPTIONS *``); the absolute form through a proxy is added by the connection.
+        chunked: Force (True) or forbid (False) chunked framing; by default chunked only
+            when the body's size is unknown.
+        expect_continue: Send ``Expect: 100-continue`` and hold the body until
+            ``100 Continue`` arrives (or a bounded wait ends, RFC 9110 §10.1.1).
+        decode: Undo the response's content codings into the body stream.
+        sock_connect: Seconds one connection attempt may take, TLS handshake included.
+        sock_read: Seconds without a byte from the server before ``ReadTimeoutError``.
+        ssl: This request's TLS settings over the connector's (see ``SSLSetting``).
+        proxy: An ``http://`` proxy to go through (credentials may be in its URL).
+        proxy_auth: The proxy's credentials, when not in its URL.
+    """
+
+    method: str
+    url: URL
+    headers: Headers = {}  # noqa: RUF012  # a NamedTuple default: never mutated
+    body: Body | bytes | None = None
+    target: str | None = None
+    chunked: bool | None = None
+    expect_continue: bool = False
+    decode: bool = False
+    sock_connect: float | None = None
+    sock_read: float | None = None
+    ssl: SSLSetting | bytes = None
+    proxy: URL | None = None
+    proxy_auth: BasicAuth | None = None
+
+
+class HTTPConnection(Protocol):
+    """A connection lent by a :class:`Connector`: one request per loan.
+
+    After :meth:`send` the connection belongs to the response: it goes back to the pool by
+    itself once the whole body has arrived, and the response's ``release()``/``close()``
+    decide its fate otherwise. Without a ``send``, give it back with :meth:`release`.
+    """
+
+    async def send(self, request: OutgoingRequest) -> RawResponse:
+        """Send the request and wait for the final response head."""
+        ...
+
+    def release(self) -> None:
+        """Give the connection back to its pool without having sent a request."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection; its slot in the pool is freed."""
+        ...
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection is closed (by either side)."""
+        ...
+
+
+class Connector(Protocol):
+    """What lends connections to the client: a pool of them, with its limits."""
+
+    async def acquire(self, request: OutgoingRequest) -> HTTPConnection:
+        """A connection to the request's endpoint: idle, or new once the limits allow."""
+        ...
+
+    async def close(self) -> None:
+        """Close every connection; returns once every socket is closed."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        ...
