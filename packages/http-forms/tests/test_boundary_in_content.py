@@ -167,6 +167,8 @@ async def test_a_streamed_part_starting_with_the_delimiter_is_stopped_rfc2046_5_
         if kind != "nested-writer":
             assert content_sent(sent) == b""
             assert error.offset == 0
+        else:  # the CRLF ending the nested head is held back, and "--sep" never sent
+            assert sent.endswith(b"Content-Type: text/plain\r\n"), cut
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -174,14 +176,19 @@ async def test_near_misses_go_out_unchanged_whatever_the_pieces(kind: str) -> No
     # Each of these begins like the delimiter or holds "--sep" where it is not one; the
     # last one ends the part with the delimiter's first bytes, held back and then sent.
     content = b"-sep \r-sep \n--sep \r\n-sep \r\r\n--se|\r\n--s\r\n\r\n--\r\r\n--se"
-    whole = await collect(form_with(KINDS[kind]([content])))
+
+    async def body_of(pieces: Sequence[bytes]) -> bytes:
+        writer = form_with(KINDS[kind](pieces))
+        body = await collect(writer)
+        nested = writer.parts[1].payload
+        if isinstance(nested, MultipartWriter):  # a new random boundary each time
+            body = body.replace(nested.boundary.encode(), b"NESTED")
+        return body
+
+    whole = await body_of([content])
+    assert content in whole
     for cuts in [*([c] for c in range(1, len(content))), list(range(1, len(content)))]:
-        body = await collect(form_with(KINDS[kind](pieces_cut_at(content, cuts))))
-        if kind == "nested-writer":
-            # A new random boundary each time; everything else is the same.
-            assert len(body) == len(whole)
-        else:
-            assert body == whole, cuts
+        assert await body_of(pieces_cut_at(content, cuts)) == whole, cuts
     if kind != "nested-writer":
         writer = form_with(KINDS[kind]([content]))
         body = await collect(writer)
