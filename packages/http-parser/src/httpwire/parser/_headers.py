@@ -152,18 +152,8 @@ def parse_fields_slow(
     if lines and lines[-1] == b"":
         lines.pop()
     raw: list[tuple[bytes, bytes]] = []
+    field_size = 0  # the current field with its continuation lines: one unfolded field
     for number, line in enumerate(lines, line_number):
-        if len(line) > max_field_size:
-            raise FieldTooLargeError(
-                f"{what} line {number} {bounded_repr(line)} is longer than "
-                f"max_field_size={max_field_size} bytes",
-                max_field_size,
-            )
-        if b"\r" in line:
-            raise InvalidHeaderError(
-                f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
-                "before LF (RFC 9112 §2.2)"
-            )
         if line[:1] in (b" ", b"\t"):
             if is_request:
                 raise InvalidHeaderError(
@@ -175,11 +165,39 @@ def parse_fields_slow(
                     f"whitespace at the start of the first {what} line {bounded_repr(line)}"
                     " (RFC 9112 §2.2)"
                 )
-            _check_value(line, line.strip(_WS), number, what)
-            name, value = raw[-1]
+            # RFC 9112 §5.2: obs-fold continues the field above; the unfolded field counts
+            # once against max_headers, and its whole length against max_field_size.
+            field_size += len(line)
+            if field_size > max_field_size:
+                raise FieldTooLargeError(
+                    f"{what} field {bounded_repr(raw[-1][0])} with its obs-fold continuation "
+                    f"line {number} {bounded_repr(line)} is longer than "
+                    f"max_field_size={max_field_size} bytes (RFC 9112 §5.2)",
+                    max_field_size,
+                )
+            if b"\r" in line:
+                raise InvalidHeaderError(
+                    f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
+                    "before LF (RFC 9112 §2.2)"
+                )
             continuation = line.strip(_WS)
-            raw[-1] = (name, value + b" " + continuation if value else continuation)
+            _check_value(line, continuation, number, what)
+            if continuation:  # a fold of only whitespace adds nothing (RFC 9110 §5.5)
+                name, value = raw[-1]
+                raw[-1] = (name, value + b" " + continuation if value else continuation)
             continue
+        if len(line) > max_field_size:
+            raise FieldTooLargeError(
+                f"{what} line {number} {bounded_repr(line)} is longer than "
+                f"max_field_size={max_field_size} bytes",
+                max_field_size,
+            )
+        field_size = len(line)
+        if b"\r" in line:
+            raise InvalidHeaderError(
+                f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
+                "before LF (RFC 9112 §2.2)"
+            )
         name, colon, value = line.partition(b":")
         if not colon:
             raise InvalidHeaderError(

@@ -252,7 +252,7 @@ def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
     if match is None:
         return None
     minor, code, reason = match.groups()
-    start_line = (version_of(minor), int(code), reason)
+    start_line = (version_of(minor), int(code), reason or "")
     if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
         _STATUS_LINES[line] = start_line
     return start_line
