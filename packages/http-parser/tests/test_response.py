@@ -26,6 +26,9 @@ from httpwire.parser import (
     InvalidHeaderError,
     ResponseHead,
     ResponseParser,
+    _decoders,
+    make_decoder,
+    supported_codings,
 )
 
 
@@ -285,6 +288,77 @@ def test_transfer_coding_other_than_chunked_last_is_read_until_close_rfc9112_6_3
     head = head_of(events)
     assert (head.should_close, head.chunked, head.content_coding) == (True, False, ("gzip",))
     assert parser.feed_eof() == [EndOfMessage()]
+
+
+@pytest.mark.parametrize(
+    ("te", "decoded", "undecoded"),
+    [
+        (b"identity", (), ()),
+        (b"gzip", ("gzip",), ()),
+        (b"x-custom", (), ("x-custom",)),
+        (b"compress", (), ("compress",)),
+        (b"gzip, x-custom", (), ("gzip", "x-custom")),
+        (b"x-custom, gzip", ("gzip",), ("x-custom",)),
+        (b"chunked, gzip", ("gzip",), ("chunked",)),
+        (b"chunked;q=1", (), ("chunked;q=1",)),
+    ],
+)
+def test_a_response_whose_last_transfer_coding_is_not_chunked_is_read_until_close_rfc9112_6_3(
+    te: bytes, decoded: tuple[str, ...], undecoded: tuple[str, ...]
+) -> None:
+    """RFC 9112 §6.3 item 4: not refused; known codings are undone, the rest reported."""
+    wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: " + te + b"\r\n\r\nbody bytes"
+    events = parse(wire)
+    head = head_of(events)
+    assert (head.should_close, head.chunked, head.content_length) == (True, False, None)
+    assert (head.content_coding, head.undecoded_coding) == (decoded, undecoded)
+    assert events[1:] == [b"body bytes"]
+    parser = ResponseParser()
+    parser.feed(wire)
+    assert parser.feed_eof() == [EndOfMessage()]
+
+
+def test_an_unknown_transfer_coding_before_chunked_is_reported_not_refused() -> None:
+    events = parse(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: x-custom, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
+    )
+    head = head_of(events)
+    assert head.chunked and not head.should_close
+    assert (head.content_coding, head.undecoded_coding) == ((), ("x-custom",))
+    assert events[1:] == [b"ab", EndOfMessage()]
+
+
+@pytest.mark.parametrize("ce", [b"utf-8", b"none", b"x-custom", b"compress", b"x-compress"])
+def test_an_unknown_content_coding_is_passed_through_and_reported_rfc9110_8_4(ce: bytes) -> None:
+    events = parse(
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: " + ce + b"\r\nContent-Length: 3\r\n\r\nabc"
+    )
+    head = head_of(events)
+    assert head.headers["Content-Encoding"] == ce.decode()  # as the server sent it
+    assert (head.content_coding, head.undecoded_coding) == ((), (ce.decode(),))
+    assert events[1:] == [b"abc", EndOfMessage()]
+    assert ce.decode() not in supported_codings()
+    assert make_decoder(head.content_coding) is None  # nothing to decode, nothing refused
+
+
+def test_only_the_codings_applied_last_are_undone_when_an_earlier_one_is_unknown() -> None:
+    head = head_of(
+        parse(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, x-custom, deflate\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        )
+    )
+    assert (head.content_coding, head.undecoded_coding) == (("deflate",), ("gzip", "x-custom"))
+
+
+def test_a_coding_whose_library_is_missing_is_reported_undecoded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_decoders, "_modules", {"brotli": None, "zstandard": None})
+    head = head_of(
+        parse(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip, br\r\nContent-Length: 0\r\n\r\n")
+    )
+    assert (head.content_coding, head.undecoded_coding) == ((), ("gzip", "br"))
 
 
 def test_transfer_codings_before_chunked_are_reported_after_content_codings() -> None:

@@ -8,13 +8,17 @@ one zstd block of 128 KiB): never an amount that grows with the ratio of a bomb.
 
 * gzip (``x-gzip``): zlib with the gzip wrapper, whose ``max_length`` bounds each
   call; concatenated members are decoded one after the other, and zero padding
-  after a member is ignored, as gzip(1) does.
+  after a member is ignored, as gzip(1) does. zlib copies whatever follows a
+  member's end, so it is handed a window of the input, never the whole rest.
 * deflate: the ``zlib`` format of RFC 1950 as RFC 9110 §8.4.1.2 says, or the raw
   deflate data many servers send instead; the first two bytes tell which.
 * br: brotli 1.2's ``process(data, output_buffer_limit=...)``.
 * zstd: the ``zstandard`` library. Its decoder has no output limit, so the input
   is fed one zstd block at a time (a block decodes to 128 KiB at most, RFC 8878
   §3.1.1.2); the window is capped at 8 MiB as RFC 9659 §3 allows.
+
+Every stage keeps an offset into the input it holds instead of re-slicing it, so a
+body of many tiny members or blocks costs time linear in its size.
 """
 
 from __future__ import annotations
