@@ -491,6 +491,11 @@ class BaseParser(ABC):
         pos = 0
         n = len(buf)
         state = self._state
+        # Empty lines skipped before the next start line: counted here, and kept in
+        # self._skipped only while this call ends waiting for that start line.
+        skipped = self._skipped
+        if skipped:
+            self._skipped = 0
         while pos < n:
             if state == HEAD:
                 first = buf[pos]
@@ -502,6 +507,7 @@ class BaseParser(ABC):
                     elif first == 10 and not self._is_request:
                         step = 1
                     elif pos + 1 == n:
+                        self._skipped = skipped
                         self._wait(buf[pos:])
                         return events
                     else:
@@ -510,27 +516,29 @@ class BaseParser(ABC):
                             f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
                         )
                     pos += step
-                    self._skipped += step
-                    if self._skipped > self._max_head_size:
+                    skipped += step
+                    if skipped > self._max_head_size:
                         raise HeadTooLargeError(
                             f"more than max_head_size={self._max_head_size} bytes of empty "
                             "lines before a start line (RFC 9112 §2.2)",
                             self._max_head_size,
                         )
                     continue
-                room = pos + self._max_head_size - self._skipped
-                end = buf.find(b"\r\n\r\n", pos, room)
+                end = buf.find(b"\r\n\r\n", pos, pos + self._max_head_size - skipped)
                 if end >= 0:
                     pos = self._head(buf, pos, end + 2, end + 4, append)
-                    self._skipped = 0
+                    skipped = 0
                 else:
                     if not self._is_request:
-                        block_end, after = find_head_end_lenient(buf, pos, room)
+                        block_end, after = find_head_end_lenient(
+                            buf, pos, pos + self._max_head_size - skipped
+                        )
                         if block_end >= 0:
                             pos = self._head(buf, pos, block_end, after, append)
-                            self._skipped = 0
+                            skipped = 0
                             state = self._state
                             continue
+                    self._skipped = skipped
                     self._wait(buf[pos:])
                     return events
                 state = self._state
@@ -654,6 +662,8 @@ class BaseParser(ABC):
                 self._trailing += memoryview(buf)[pos:]
                 return events
         self._state = state
+        if skipped:  # the bytes ended with empty lines before a start line
+            self._skipped = skipped
         return events
 
     def _trailers(self, buf: bytes, pos: int, append: Append) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from multidict import CIMultiDict
 
-from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -161,9 +160,6 @@ class RequestParser(BaseParser):
                 length = int(value)
             else:
                 length = parse_content_length(cl)
-        undecoded: tuple[str, ...] = ()
-        if coding:
-            coding, undecoded = split_codings(coding)
         append(
             RequestHead(
                 method,
@@ -177,7 +173,6 @@ class RequestParser(BaseParser):
                 length,
                 coding,
                 expect_continue,
-                undecoded,
             )
         )
         self._next_state = UPGRADED if upgrade else HEAD

@@ -10,7 +10,6 @@ from collections import deque
 
 from multidict import CIMultiDict
 
-from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -187,26 +186,13 @@ class ResponseParser(BaseParser):
             else:
                 length = parse_content_length(cl)
 
-        undecoded: tuple[str, ...] = ()
-        if coding:
-            coding, undecoded = split_codings(coding)
         if method != "GET" or status in _NO_BODY_STATUSES:
             upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
             if upgrade or method == "HEAD" or status == 204 or status == 304:
                 # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
                 append(
                     ResponseHead(
-                        version,
-                        status,
-                        reason,
-                        headers,
-                        raw,
-                        close,
-                        upgrade,
-                        False,
-                        None,
-                        coding,
-                        undecoded,
+                        version, status, reason, headers, raw, close, upgrade, False, None, coding
                     )
                 )
                 append(END)
@@ -219,17 +205,7 @@ class ResponseParser(BaseParser):
         if length is not None and te is None:
             append(
                 ResponseHead(
-                    version,
-                    status,
-                    reason,
-                    headers,
-                    raw,
-                    close,
-                    False,
-                    False,
-                    length,
-                    coding,
-                    undecoded,
+                    version, status, reason, headers, raw, close, False, False, length, coding
                 )
             )
             if length:
@@ -249,9 +225,7 @@ class ResponseParser(BaseParser):
             return after
         if te is not None:
             chunked, extra = parse_transfer_encoding(te, is_request=False)
-            if extra:
-                # Transfer codings were applied after the content codings.
-                coding, undecoded = split_codings(undecoded + coding + extra)
+            coding += extra  # applied after the content codings
             if chunked:
                 self._state = CHUNK_SIZE
             else:
@@ -261,24 +235,12 @@ class ResponseParser(BaseParser):
             self._next_state = HEAD
             append(
                 ResponseHead(
-                    version,
-                    status,
-                    reason,
-                    headers,
-                    raw,
-                    close,
-                    False,
-                    chunked,
-                    None,
-                    coding,
-                    undecoded,
+                    version, status, reason, headers, raw, close, False, chunked, None, coding
                 )
             )
             return after
         append(
-            ResponseHead(
-                version, status, reason, headers, raw, True, False, False, None, coding, undecoded
-            )
+            ResponseHead(version, status, reason, headers, raw, True, False, False, None, coding)
         )
         self._state = UNTIL_CLOSE
         return after
