@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from multidict import CIMultiDict
@@ -38,7 +38,7 @@ def parse(data: bytes) -> list[object]:
     return _merge(events)
 
 
-def _merge(events: list[object]) -> list[object]:
+def _merge(events: Sequence[object]) -> list[object]:
     out: list[object] = []
     for event in events:
         if isinstance(event, bytes) and out and isinstance(out[-1], bytes):
@@ -48,7 +48,7 @@ def _merge(events: list[object]) -> list[object]:
     return out
 
 
-def head_of(events: list[object]) -> RequestHead:
+def head_of(events: Sequence[object]) -> RequestHead:
     head = events[0]
     assert isinstance(head, RequestHead)
     return head
@@ -288,6 +288,34 @@ def test_upgrade_request_stops_after_its_body_and_hands_back_the_rest() -> None:
     assert parser.trailing_data() == b"\x81\x00more"
 
 
+@pytest.mark.parametrize("connection", [b"Upgrade", b"keep-alive, upgrade"])
+def test_upgrade_in_an_http10_request_is_ignored_rfc9110_7_8(connection: bytes) -> None:
+    """RFC 9110 §7.8: a server MUST ignore Upgrade received in an HTTP/1.0 request."""
+    first = (
+        b"GET /ws HTTP/1.0\r\nHost: h\r\nConnection: " + connection + b"\r\n"
+        b"Upgrade: websocket\r\n\r\n"
+    )
+    second = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+    events = parse(first + second)
+    head = head_of(events)
+    assert not head.upgrade
+    assert head.headers["Upgrade"] == "websocket"
+    assert events[1] == EndOfMessage()
+    # The pipelined request after it is parsed, not handed back as tunnel bytes.
+    assert isinstance(events[2], RequestHead) and events[2].target == "/next"
+    parser = RequestParser()
+    parser.feed(first + second)
+    assert not parser.upgraded
+    assert parser.trailing_data() == b""
+
+
+def test_connect_in_http10_still_upgrades() -> None:
+    parser = RequestParser()
+    head = head_of(parser.feed(b"CONNECT h:443 HTTP/1.0\r\n\r\n\x16"))
+    assert head.upgrade and parser.upgraded
+    assert parser.trailing_data() == b"\x16"
+
+
 def test_upgrade_header_without_connection_upgrade_is_no_upgrade() -> None:
     parser = RequestParser()
     head = head_of(parser.feed(b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\nGET"))
@@ -408,3 +436,25 @@ def test_http_client_multi_value_putheader_is_obs_fold_and_rejected() -> None:
         "obs-fold in header line 5 b'\\tb': line folding is not allowed in requests "
         "(RFC 9112 §5.2)"
     )
+
+
+@pytest.mark.parametrize("coding", [b"compress", b"x-compress", b"x-custom", b"br"])
+def test_a_request_transfer_coding_nobody_here_undoes_is_refused_rfc9112_6_1(
+    coding: bytes,
+) -> None:
+    """compress is never decoded, so a server refuses it as a transfer coding (RFC 9112 §6.1)
+    and reports it, undecoded, as a content coding."""
+    wire = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: " + coding + b", chunked\r\n\r\n"
+    with pytest.raises(InvalidFramingError) as info:
+        RequestParser().feed(wire)
+    assert "unknown transfer coding" in str(info.value)
+
+
+def test_a_request_content_coding_nobody_here_undoes_is_reported_undecoded() -> None:
+    events = parse(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Encoding: compress, gzip\r\n"
+        b"Transfer-Encoding: deflate, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+    )
+    head = head_of(events)
+    assert (head.content_coding, head.undecoded_coding) == (("gzip", "deflate"), ("compress",))
+    assert events[1:] == [b"x", EndOfMessage()]

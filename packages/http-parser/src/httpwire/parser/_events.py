@@ -14,13 +14,16 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from multidict import CIMultiDict
 
+from ._decoders import split_codings
 from ._headers import RawHeaders, raw_fields
 
 __all__ = [
     "END_OF_CHUNK",
     "HTTP10",
     "HTTP11",
+    "EndOfChunk",
     "EndOfMessage",
+    "Event",
     "HttpVersion",
     "InformationalResponse",
     "RawHeaders",
@@ -75,9 +78,22 @@ class _Head(_Event):
     most callers use the decoded ``headers`` alone.
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_undecoded")
 
     _raw: RawHeaders | bytes
+    _undecoded: tuple[str, ...]
+
+    @property
+    def undecoded_coding(self) -> tuple[str, ...]:
+        """The codings that stay on the body once ``content_coding`` is undone.
+
+        Set only when a head has codings at all, so that the common head costs
+        nothing more to build; ``()`` otherwise.
+        """
+        try:
+            return self._undecoded
+        except AttributeError:
+            return ()
 
     @property
     def raw_headers(self) -> RawHeaders:
@@ -139,8 +155,15 @@ class ResponseHead(_Head):
         content_length: The body's length from ``Content-Length``; ``None`` when
             the body is chunked, read until close, or absent by rule
             (HEAD, 1xx, 204, 304, 2xx to CONNECT).
-        content_coding: Lowercased ``Content-Encoding`` tokens in the order they
-            were applied, ``identity`` dropped.
+        content_coding: The codings to undo, in the order they were applied, ready for
+            ``make_decoder()``: lowercased ``Content-Encoding`` tokens (``identity``
+            dropped), then the transfer codings other than ``chunked``. Only codings
+            in ``supported_codings()`` are listed here.
+        undecoded_coding: The codings that stay on the body once ``content_coding``
+            is undone, in the order they were applied: one this installation cannot
+            decode (unknown, ``compress``, ``br`` or ``zstd`` without its library)
+            and every coding applied before it. Empty in the usual case; when not,
+            the body is delivered with these codings still applied.
     """
 
     __slots__ = (
@@ -165,6 +188,7 @@ class ResponseHead(_Head):
         "chunked",
         "content_length",
         "content_coding",
+        "undecoded_coding",
     )
 
     def __init__(
@@ -190,6 +214,8 @@ class ResponseHead(_Head):
         self.chunked = chunked
         self.content_length = content_length
         self.content_coding = content_coding
+        if content_coding:  # rare: only with Content-Encoding or a transfer coding
+            self.content_coding, self._undecoded = split_codings(content_coding)
 
 
 class RequestHead(_Head):
@@ -203,12 +229,15 @@ class RequestHead(_Head):
         raw_headers: The field lines as received.
         should_close: The connection closes after the response to this request.
         upgrade: The bytes after this head are not HTTP once the server agrees:
-            CONNECT, or an ``Upgrade`` field with ``Connection: upgrade``.
+            CONNECT, or an ``Upgrade`` field with ``Connection: upgrade`` in an
+            HTTP/1.1 request (RFC 9110 §7.8: ignored in HTTP/1.0).
         chunked: The body uses the chunked transfer coding.
         content_length: The body's length; 0 when the request has no body framing.
-        content_coding: Lowercased ``Content-Encoding`` tokens in the order they
-            were applied, ``identity`` dropped.
+        content_coding: The codings to undo, in the order they were applied, ready for
+            ``make_decoder()`` (as in :class:`ResponseHead`).
         expect_continue: The client sent ``Expect: 100-continue``.
+        undecoded_coding: The codings that stay on the body once ``content_coding``
+            is undone (as in :class:`ResponseHead`).
     """
 
     __slots__ = (
@@ -235,6 +264,7 @@ class RequestHead(_Head):
         "content_length",
         "content_coding",
         "expect_continue",
+        "undecoded_coding",
     )
 
     def __init__(
@@ -262,6 +292,8 @@ class RequestHead(_Head):
         self.content_length = content_length
         self.content_coding = content_coding
         self.expect_continue = expect_continue
+        if content_coding:
+            self.content_coding, self._undecoded = split_codings(content_coding)
 
 
 class EndOfMessage(_Event):
@@ -292,8 +324,8 @@ class EndOfMessage(_Event):
         return CIMultiDict() if trailers is None else trailers
 
 
-class _EndOfChunk:
-    """The type of :data:`END_OF_CHUNK`; there is one instance."""
+class EndOfChunk:
+    """The type of :data:`END_OF_CHUNK`; there is one instance, compare with ``is``."""
 
     __slots__ = ()
 
@@ -304,5 +336,13 @@ class _EndOfChunk:
         return "END_OF_CHUNK"
 
 
-END_OF_CHUNK: Final[object] = _EndOfChunk()
+END_OF_CHUNK: Final[EndOfChunk] = EndOfChunk()
 """Marks the end of one chunk of a chunked body (only with ``mark_chunks=True``)."""
+
+Event = ResponseHead | InformationalResponse | RequestHead | bytes | EndOfChunk | EndOfMessage
+"""Everything a parser's ``feed()`` returns: a closed union, so ``type(event) is ...`` narrows.
+
+A :class:`ResponseParser` never returns a :class:`RequestHead`, and a
+:class:`RequestParser` never returns a :class:`ResponseHead` or an
+:class:`InformationalResponse`.
+"""

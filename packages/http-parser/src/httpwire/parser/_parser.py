@@ -13,16 +13,18 @@ the end of a head, of a chunk size line or of a trailer section; they wait in a
 are checked as the piece arrives, so an endless line fails as soon as it passes
 its limit instead of filling memory.
 
-The state machine is a small integer per parser; the body states loop inside
-``_run`` without calling out, since that loop is where the time goes.
+The state machine is a small integer per parser (the states are named in
+``_framing``); the body states loop inside ``_run`` without calling out, since that
+loop is where the time goes. The checks on bytes kept between calls apply the rules
+of a whole head (start line, obs-fold, limits) line by line as the lines complete,
+so that no outcome depends on how the input was split.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict
 
 from ._chunked import HEX_DIGITS, parse_chunk_size_line
 from ._errors import (
@@ -39,13 +41,28 @@ from ._errors import (
 from ._events import (
     END_OF_CHUNK,
     EndOfMessage,
-    InformationalResponse,
+    Event,
     RawHeaders,
-    RequestHead,
-    ResponseHead,
+)
+from ._framing import (
+    CHUNK_DATA,
+    CHUNK_END,
+    CHUNK_SIZE,
+    CLOSED,
+    END,
+    FAILED,
+    HEAD,
+    LENGTH,
+    TRAILERS,
+    UNTIL_CLOSE,
+    UPGRADED,
+    Append,
 )
 from ._head import (
+    check_status_prefix,
     find_head_end_lenient,
+    parse_request_line,
+    parse_status_line,
 )
 from ._headers import (
     FIELD_RE,
@@ -53,46 +70,7 @@ from ._headers import (
     raw_fields,
 )
 
-__all__ = [
-    "CHUNK_DATA",
-    "CHUNK_END",
-    "CHUNK_SIZE",
-    "CLOSED",
-    "CONNECTION",
-    "CONTENT_ENCODING",
-    "CONTENT_LENGTH",
-    "END",
-    "EXPECT",
-    "FAILED",
-    "HEAD",
-    "HOST",
-    "LENGTH",
-    "MAX_DIGITS",
-    "TRAILERS",
-    "TRANSFER_ENCODING",
-    "UNTIL_CLOSE",
-    "UPGRADE",
-    "UPGRADED",
-    "Append",
-    "BaseParser",
-    "Event",
-]
-
-Event = ResponseHead | InformationalResponse | RequestHead | EndOfMessage | bytes | object
-"""Anything ``feed()`` returns: heads, body ``bytes``, ``END_OF_CHUNK``, ``EndOfMessage``."""
-Append = Callable[[Event], None]
-
-# Parser states.
-HEAD = 0  # waiting for a head
-LENGTH = 1  # Content-Length body: self._remaining bytes to go
-CHUNK_SIZE = 2  # waiting for a chunk size line
-CHUNK_DATA = 3  # inside chunk data: self._remaining bytes to go
-CHUNK_END = 4  # waiting for the CRLF after chunk data
-TRAILERS = 5  # waiting for the trailer section after the last chunk
-UNTIL_CLOSE = 6  # body read until the connection closes
-UPGRADED = 7  # not HTTP any more: bytes go to trailing_data()
-CLOSED = 8  # feed_eof() was called
-FAILED = 9  # an error was raised
+__all__ = ["BaseParser"]
 
 _CRLF = b"\r\n"
 # Servers repeat a few chunk sizes: once a size line passed the strict check, its
@@ -100,27 +78,6 @@ _CRLF = b"\r\n"
 # next one costs a dict lookup instead of a strip() and an int().
 _CACHE_SIZE = 512
 _CHUNK_SIZES: dict[bytes, int] = {}
-END = EndOfMessage()
-"""The end of every message without trailers: it holds no state, so one is shared."""
-
-# Field names as istr: their lowercase form is computed once, not at every lookup.
-CONNECTION = istr("Connection")
-CONTENT_ENCODING = istr("Content-Encoding")
-CONTENT_LENGTH = istr("Content-Length")
-EXPECT = istr("Expect")
-HOST = istr("Host")
-TRANSFER_ENCODING = istr("Transfer-Encoding")
-UPGRADE = istr("Upgrade")
-
-# _FAST_PATH_PROOF: why "one FIELD_RE pair per LF" validates a whole block at once.
-# The start-line pattern and FIELD_RE both end in CRLF and allow no CR or LF inside;
-# FIELD_RE is anchored at line starts ("^", MULTILINE, which only matches after LF).
-# So every match covers exactly one whole line, and matches are disjoint. If the
-# matches (plus the start line) are as many as the LFs in the block, every line
-# was matched whole: no bare CR or LF, no obs-fold (a line starting with SP/HTAB),
-# no whitespace before a colon, no bad name character, no CTL in a value, and no
-# whitespace at the end of a value (a lookbehind refuses it: the careful path strips it).
-MAX_DIGITS = 18
 
 
 def _check_limit(name: str, value: int) -> int:
@@ -136,6 +93,7 @@ class BaseParser(ABC):
         "_buf",
         "_error",
         "_expected",
+        "_field_size",
         "_is_request",
         "_line_start",
         "_lines",
@@ -147,6 +105,7 @@ class BaseParser(ABC):
         "_next_state",
         "_remaining",
         "_scan",
+        "_skipped",
         "_small_head",
         "_state",
         "_trailing",
@@ -177,6 +136,8 @@ class BaseParser(ABC):
         self._scan = 0
         self._lines = 0
         self._line_start = 0
+        self._field_size = 0  # the unfolded length of the last field line seen
+        self._skipped = 0  # empty lines skipped before the next start line, in bytes
         self._remaining = 0
         self._expected = 0
         self._trailing = bytearray()
@@ -281,6 +242,17 @@ class BaseParser(ABC):
             return [END]
         return []
 
+    @property
+    def buffered(self) -> int:
+        """How many bytes the parser holds that no event has accounted for yet.
+
+        These are the start of an unfinished head, chunk size line or trailer
+        section, and after an upgrade the bytes waiting in :meth:`trailing_data`.
+        Zero right after an ``EndOfMessage`` means that nothing followed the
+        message in the bytes fed so far: the connection is clean.
+        """
+        return len(self._buf) + len(self._trailing)
+
     def trailing_data(self) -> bytes:
         """The bytes received after an upgrade, untouched; clears them.
 
@@ -327,6 +299,7 @@ class BaseParser(ABC):
         self._scan = max(len(buf) - 3, 0) if self._state != CHUNK_SIZE else len(buf)
         self._lines = 0
         self._line_start = 0
+        self._field_size = 0
         state = self._state
         if state in (HEAD, TRAILERS):
             self._check_partial_head(buf)
@@ -334,13 +307,23 @@ class BaseParser(ABC):
             self._check_chunk_line(buf)
 
     def _check_partial_head(self, buf: bytearray) -> None:
-        """Check the limits on an unfinished head or trailer section, incrementally."""
+        """Check the limits on an unfinished head or trailer section, incrementally.
+
+        The same rules as on a whole head, so that the outcome never depends on how
+        the bytes were split: the start line is judged as soon as it is complete (and
+        a status line as soon as its first bytes cannot begin ``HTTP/``), an obs-fold
+        continuation line belongs to the field above it (counted once, its unfolded
+        length bounded by ``max_field_size``), and a line that starts with
+        whitespace where no field can be continued is refused at once.
+        """
         is_head = self._state == HEAD
         what = "header" if is_head else "trailer"
         start = self._line_start
         # Bytes past the head size limit are not the head's business (they may be a body
         # that followed an oversized head): only the limit itself is checked on them.
-        stop = min(len(buf), self._max_head_size + 1)
+        room = self._max_head_size - self._skipped
+        stop = min(len(buf), room + 1)
+        first_field = 1 if is_head else 0  # the line number of the first field line
         while True:
             nl = buf.find(b"\n", start, stop)
             if nl < 0:
@@ -350,21 +333,87 @@ class BaseParser(ABC):
                     f"bare LF after {bounded_repr(buf[start:nl])}: requests must end lines "
                     "with CRLF (RFC 9112 §2.2)"
                 )
-            self._check_line_length(buf, start, nl, what)
-            self._lines += 1
+            if self._lines >= first_field and buf[start] in (32, 9):
+                self._check_fold(buf, start, nl, what, first_field, True)
+            elif is_head and not self._lines:
+                self._check_start_line(buf, start, nl)
+                self._lines += 1
+            else:
+                self._check_line_length(buf, start, nl, what)
+                self._field_size = nl - start - (buf[nl - 1] == 13 if nl > start else 0)
+                self._lines += 1
             start = nl + 1
             if self._lines > self._max_headers + is_head:
                 raise TooManyHeadersError(
                     f"more than max_headers={self._max_headers} {what} fields", self._max_headers
                 )
         self._line_start = start
-        self._check_line_length(buf, start, stop, what)
-        if len(buf) > self._max_head_size:
+        if is_head and not self._lines and not self._is_request and buf[:1] not in b"\r\n":
+            check_status_prefix(buf[: min(5, stop)])  # an unfinished status line
+        if start < stop and self._lines >= first_field and buf[start] in (32, 9):
+            self._check_fold(buf, start, stop, what, first_field, False)
+        else:
+            self._check_line_length(buf, start, stop, what)
+        if len(buf) > room:
             raise HeadTooLargeError(
                 f"{'head' if is_head else 'trailer section'} {bounded_repr(buf)} is larger than "
-                f"max_head_size={self._max_head_size} bytes",
+                f"max_head_size={self._max_head_size} bytes"
+                + (
+                    f" (with {self._skipped} bytes of empty lines before it)"
+                    if self._skipped
+                    else ""
+                ),
                 self._max_head_size,
             )
+
+    def _check_fold(
+        self, buf: bytearray, start: int, end: int, what: str, first: int, complete: bool
+    ) -> None:
+        """A line at ``start`` starts with whitespace: obs-fold, or an error (RFC 9112 §5.2)."""
+        line = buf[start:end]
+        if self._lines == first:
+            raise InvalidHeaderError(
+                f"whitespace at the start of the first {what} line {bounded_repr(line)}"
+                " (RFC 9112 §2.2)"
+            )
+        if self._is_request:
+            raise InvalidHeaderError(
+                f"obs-fold in {what} line {self._lines + 1} {bounded_repr(line)}: line folding "
+                "is not allowed in requests (RFC 9112 §5.2)"
+            )
+        length = end - start
+        if end > start and buf[end - 1] == 13:
+            length -= 1
+        size = self._field_size + length
+        if size > self._max_field_size:
+            raise FieldTooLargeError(
+                f"{what} field with its obs-fold continuation line {bounded_repr(line)} is longer"
+                f" than max_field_size={self._max_field_size} bytes (RFC 9112 §5.2)",
+                self._max_field_size,
+            )
+        if complete:
+            self._field_size = size
+
+    def _check_start_line(self, buf: bytearray, start: int, nl: int) -> None:
+        """Judge a complete start line before the rest of its head arrives.
+
+        In the order a whole head is judged in (``_head.parse_*_head_slow``).
+        """
+        if not self._is_request:
+            check_status_prefix(buf[start : start + 5])
+        self._check_line_length(buf, start, nl, "start")
+        line = bytes(buf[start:nl])
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if b"\r" in line:
+            kind = "request" if self._is_request else "status"
+            raise InvalidHeaderError(
+                f"bare CR in the {kind} line {bounded_repr(line)} (RFC 9112 §2.2)"
+            )
+        if self._is_request:
+            parse_request_line(line)
+        else:
+            parse_status_line(line)
 
     def _check_line_length(self, buf: bytearray, start: int, end: int, what: str) -> None:
         length = end - start
@@ -401,36 +450,54 @@ class BaseParser(ABC):
         pos = 0
         n = len(buf)
         state = self._state
+        # Empty lines skipped before the next start line: counted here, and kept in
+        # self._skipped only while this call ends waiting for that start line.
+        skipped = self._skipped
+        if skipped:
+            self._skipped = 0
         while pos < n:
             if state == HEAD:
                 first = buf[pos]
                 if first == 13 or first == 10:
-                    # RFC 9112 §2.2: ignore empty lines before a start line.
+                    # RFC 9112 §2.2: ignore empty lines before a start line; they count
+                    # against max_head_size, so an endless stream of them is refused.
                     if buf.startswith(_CRLF, pos):
-                        pos += 2
-                        continue
-                    if first == 10 and not self._is_request:
-                        pos += 1
-                        continue
-                    if pos + 1 == n:
+                        step = 2
+                    elif first == 10 and not self._is_request:
+                        step = 1
+                    elif pos + 1 == n:
+                        self._skipped = skipped
                         self._wait(buf[pos:])
                         return events
-                    raise InvalidHeaderError(
-                        f"bare {'CR' if first == 13 else 'LF'} before the start line "
-                        f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
-                    )
-                end = buf.find(b"\r\n\r\n", pos, pos + self._max_head_size)
+                    else:
+                        raise InvalidHeaderError(
+                            f"bare {'CR' if first == 13 else 'LF'} before the start line "
+                            f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
+                        )
+                    pos += step
+                    skipped += step
+                    if skipped > self._max_head_size:
+                        raise HeadTooLargeError(
+                            f"more than max_head_size={self._max_head_size} bytes of empty "
+                            "lines before a start line (RFC 9112 §2.2)",
+                            self._max_head_size,
+                        )
+                    continue
+                end = buf.find(b"\r\n\r\n", pos, pos + self._max_head_size - skipped)
                 if end >= 0:
                     pos = self._head(buf, pos, end + 2, end + 4, append)
+                    skipped = 0
                 else:
                     if not self._is_request:
                         block_end, after = find_head_end_lenient(
-                            buf, pos, pos + self._max_head_size
+                            buf, pos, pos + self._max_head_size - skipped
                         )
                         if block_end >= 0:
                             pos = self._head(buf, pos, block_end, after, append)
+                            skipped = 0
                             state = self._state
                             continue
+                    self._skipped = skipped
                     self._wait(buf[pos:])
                     return events
                 state = self._state
@@ -554,6 +621,8 @@ class BaseParser(ABC):
                 self._trailing += memoryview(buf)[pos:]
                 return events
         self._state = state
+        if skipped:  # the bytes ended with empty lines before a start line
+            self._skipped = skipped
         return events
 
     def _trailers(self, buf: bytes, pos: int, append: Append) -> int:

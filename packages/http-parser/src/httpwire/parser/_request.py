@@ -1,6 +1,6 @@
 """The request parser (the server side): request lines, Host, strict framing.
 
-The head is validated in bulk (see ``_parser``'s _FAST_PATH_PROOF); requests get the
+The head is validated in bulk (see the proof beside ``FIELD_RE`` in ``_headers``); requests get the
 strict rules of RFC 9112: CRLF only, no obs-fold, exactly one Host, chunked last.
 """
 
@@ -18,20 +18,7 @@ from ._events import (
     RawHeaders,
     RequestHead,
 )
-from ._head import (
-    REQUEST_RE,
-    parse_request_head_slow,
-    version_of,
-)
-from ._headers import (
-    FIELD_RE,
-    comma_tokens,
-    content_codings,
-    parse_content_length,
-    parse_transfer_encoding,
-    validate_host,
-)
-from ._parser import (
+from ._framing import (
     CHUNK_SIZE,
     CONNECTION,
     CONTENT_ENCODING,
@@ -41,13 +28,26 @@ from ._parser import (
     HEAD,
     HOST,
     LENGTH,
-    MAX_DIGITS,
     TRANSFER_ENCODING,
     UPGRADE,
     UPGRADED,
     Append,
-    BaseParser,
 )
+from ._head import (
+    REQUEST_RE,
+    parse_request_head_slow,
+    version_of,
+)
+from ._headers import (
+    FIELD_RE,
+    MAX_DIGITS,
+    comma_tokens,
+    content_codings,
+    parse_content_length,
+    parse_transfer_encoding,
+    validate_host,
+)
+from ._parser import BaseParser
 
 __all__ = ["RequestParser"]
 
@@ -62,7 +62,7 @@ class RequestParser(BaseParser):
 
     Strict: CRLF line ends only, no obs-fold, exactly one valid ``Host`` in
     HTTP/1.1, and the last transfer coding must be chunked. A request with
-    ``upgrade=True`` (CONNECT, or ``Upgrade`` with ``Connection: upgrade``) ends
+    ``upgrade=True`` (CONNECT, or in HTTP/1.1 ``Upgrade`` with ``Connection: upgrade``) ends
     the parsing after its body; a server that declines the upgrade feeds
     :meth:`trailing_data` to a new parser.
 
@@ -90,7 +90,7 @@ class RequestParser(BaseParser):
         match = REQUEST_RE.match(text) if len(block) <= self._small_head else None
         if match is not None:
             pairs = FIELD_RE.findall(text, match.end())
-            # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
+            # One pair per LF proves the whole block valid: see the proof beside FIELD_RE.
             fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
@@ -128,11 +128,12 @@ class RequestParser(BaseParser):
             # One plain value ("keep-alive", "close") is the common case: no list to split.
             token = conn[0].lower()
             close = token == "close" or (http10 and token != "keep-alive")
-            upgrade = upgrade or (token == "upgrade" and UPGRADE in headers)
+            # RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request.
+            upgrade = upgrade or (token == "upgrade" and not http10 and UPGRADE in headers)
         else:
             tokens = comma_tokens(conn)
             close = "close" in tokens or (http10 and "keep-alive" not in tokens)
-            upgrade = upgrade or ("upgrade" in tokens and UPGRADE in headers)
+            upgrade = upgrade or ("upgrade" in tokens and not http10 and UPGRADE in headers)
         expect = getall(EXPECT, None)
         expect_continue = (
             expect is not None and not http10 and "100-continue" in comma_tokens(expect)
@@ -151,7 +152,7 @@ class RequestParser(BaseParser):
                     " its framing is faulty (RFC 9112 §6.1)"
                 )
             chunked, extra = parse_transfer_encoding(te, is_request=True)
-            coding += extra
+            coding += extra  # applied after the content codings
             length = None
         elif cl is not None:
             value = cl[0]

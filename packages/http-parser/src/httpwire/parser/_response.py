@@ -1,7 +1,7 @@
 """The response parser (the client side): status lines, interim responses, body rules.
 
-The head is validated in bulk (see ``_parser``'s _FAST_PATH_PROOF); the framing follows
-RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
+The head is validated in bulk (see the proof beside ``FIELD_RE`` in ``_headers``); the
+framing follows RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,19 @@ from ._events import (
     RawHeaders,
     ResponseHead,
 )
+from ._framing import (
+    CHUNK_SIZE,
+    CONNECTION,
+    CONTENT_ENCODING,
+    CONTENT_LENGTH,
+    END,
+    HEAD,
+    LENGTH,
+    TRANSFER_ENCODING,
+    UNTIL_CLOSE,
+    UPGRADED,
+    Append,
+)
 from ._head import (
     STATUS_RE,
     find_head_end_lenient,
@@ -29,26 +42,13 @@ from ._head import (
 )
 from ._headers import (
     FIELD_RE,
+    MAX_DIGITS,
     comma_tokens,
     content_codings,
     parse_content_length,
     parse_transfer_encoding,
 )
-from ._parser import (
-    CHUNK_SIZE,
-    CONNECTION,
-    CONTENT_ENCODING,
-    CONTENT_LENGTH,
-    END,
-    HEAD,
-    LENGTH,
-    MAX_DIGITS,
-    TRANSFER_ENCODING,
-    UNTIL_CLOSE,
-    UPGRADED,
-    Append,
-    BaseParser,
-)
+from ._parser import BaseParser
 
 __all__ = ["ResponseParser"]
 
@@ -125,7 +125,7 @@ class ResponseParser(BaseParser):
         # A head longer than the shortest line limit may hold a line over it: careful path.
         if start_line is not None and len(block) <= self._small_head:
             pairs = FIELD_RE.findall(text, fields_at)
-            # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
+            # One pair per LF proves the whole block valid: see the proof beside FIELD_RE.
             fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
@@ -225,7 +225,7 @@ class ResponseParser(BaseParser):
             return after
         if te is not None:
             chunked, extra = parse_transfer_encoding(te, is_request=False)
-            coding += extra
+            coding += extra  # applied after the content codings
             if chunked:
                 self._state = CHUNK_SIZE
             else:
@@ -252,7 +252,7 @@ def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
     if match is None:
         return None
     minor, code, reason = match.groups()
-    start_line = (version_of(minor), int(code), reason)
+    start_line = (version_of(minor), int(code), reason or "")
     if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
         _STATUS_LINES[line] = start_line
     return start_line
