@@ -201,6 +201,64 @@ async def test_invalid_request_is_refused_before_sending_and_the_connection_kept
         assert got["requests"] == 2
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "POST"])
+@pytest.mark.parametrize(
+    "field",
+    [("Content-Length", "5"), ("Transfer-Encoding", "chunked"), ("content-length", "\u0663")],
+)
+@pytest.mark.parametrize("mapping", [dict, CIMultiDict])
+async def test_framing_fields_on_a_request_without_a_body_are_refused_rfc9112_6(
+    httpwire_server: Any, method: str, field: tuple[str, str], mapping: type[Any]
+) -> None:
+    """Sent as is, a body-less request announcing a body desyncs the connection: the server
+    reads the next request as this one's body (RFC 9112 §6.1-6.3). Refused before a byte is
+    written, on every path, and the connection stays usable."""
+    async with TCPConnector() as connector:
+        await read_json(await send(connector, httpwire_server.url("/get")))
+        with pytest.raises(ValueError, match="without a body cannot carry") as info:
+            await send(connector, httpwire_server.url("/anything"), method, mapping([field]))
+        assert "RFC 9112 §6." in str(info.value)
+        assert connector.stats() == IDLE_ONLY
+        got = await read_json(await send(connector, httpwire_server.url("/connection-id")))
+        assert got["requests"] == 2
+
+
+async def test_content_length_needs_ascii_digits(httpwire_server: Any) -> None:
+    """'\u0663' (ARABIC-INDIC DIGIT THREE) passes str.isdigit() and int(): not a length."""
+    async with TCPConnector() as connector:
+        headers = CIMultiDict({"Content-Length": "\u0663"})
+        with pytest.raises(ValueError, match="ASCII digits only"):
+            await send(connector, httpwire_server.url("/post"), "POST", headers, b"abc")
+        assert connector.stats() == IDLE_ONLY
+
+
+@pytest.mark.parametrize("name", ["Authorization", "Proxy-Authorization", "Cookie"])
+async def test_a_refused_secret_field_is_named_never_quoted(
+    httpwire_server: Any, name: str
+) -> None:
+    async with TCPConnector() as connector:
+        headers = CIMultiDict({name: "Bearer s3cret-token\n"})
+        with pytest.raises(ValueError, match=f"header '{name}' has a value with LF") as info:
+            await send(connector, httpwire_server.url("/get"), "GET", headers)
+        for error in (info.value, info.value.__context__, info.value.__cause__):
+            assert error is None or "s3cret" not in str(error)
+
+
+async def test_errors_keep_the_url_without_its_credentials(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+
+    base = URL(await raw_server(handler))
+    async with TCPConnector() as connector:
+        url = base.with_user("user").with_password("s3cret")
+        response = await send(connector, str(url))
+        with pytest.raises(ServerDisconnectedError) as info:
+            await response.content.read()
+        assert info.value.url == base.with_path("/")
+        assert "s3cret" not in str(info.value) and "s3cret" not in repr(info.value.url)
+
+
 async def test_a_connection_serves_one_request_per_loan(httpwire_server: Any) -> None:
     url = URL(httpwire_server.url("/get"))
     async with TCPConnector() as connector:

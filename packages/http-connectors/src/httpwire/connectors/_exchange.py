@@ -18,6 +18,7 @@ from httpwire.streams import StreamReader
 
 from ._errors import ClientPayloadError, ServerDisconnectedError
 from ._response import RawResponse
+from ._util import host_port, strip_userinfo
 
 if TYPE_CHECKING:
     from ._feeding import ResponseFeeder
@@ -130,18 +131,10 @@ def payload_error(
 ) -> ClientPayloadError:
     """The error for a malformed or undecodable body."""
     error = ClientPayloadError(
-        f"invalid response body from {_where(host, port)} for "
-        f"{exchange.method} {exchange.url.with_user(None)}: {exc}",
+        f"invalid response body from {host_port(host, port)} for "
+        f"{exchange.method} {strip_userinfo(exchange.url)}: {exc}",
         method=exchange.method,
         url=exchange.url,
     )
     error.__cause__ = exc
     return error
-
-
-def _where(host: str | None, port: int | None) -> str:
-    if host is None:
-        return "the server"
-    if ":" in host and not host.startswith("/"):
-        host = f"[{host}]"
-    return host if port is None else f"{host}:{port}"
