@@ -707,6 +707,88 @@ async def test_bytes_after_the_response_make_the_connection_unusable(
         assert connector.stats() == EMPTY
 
 
+async def _stray_bytes_server(raw_server: StartServer, stray: bytes) -> tuple[str, Any]:
+    """A server whose first connection answers once, then sends ``stray`` when told to.
+
+    Later connections answer each request with ``fresh``. Returns the base URL and a
+    function that makes the first connection send ``stray`` and returns once it was written.
+    """
+    go = asyncio.Event()
+    written = asyncio.Event()
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections == 1:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            await go.wait()
+            writer.write(stray)
+            if b"408" in stray:
+                writer.write_eof()  # a timeout answer, then FIN: what servers do to idlers
+            await writer.drain()
+            written.set()
+            await reader.read()
+            return
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+            await writer.drain()
+
+    async def send_stray() -> None:
+        go.set()
+        await written.wait()
+
+    return await raw_server(handler), send_stray
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil",
+        b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-",  # a partial head: the parser would keep it
+    ],
+    ids=["unrequested-response", "408-and-fin", "partial-head"],
+)
+async def test_bytes_that_arrive_on_an_idle_connection_are_never_read_as_a_response(
+    raw_server: StartServer, stray: bytes
+) -> None:
+    """Any byte received while a connection idles makes it unusable (RFC 9112 §9.3 allows
+    a response only to a request). The bytes sit unread in the socket when the connection
+    is lent again at once: the check is made when it is lent, not only when they are read."""
+    base, send_stray = await _stray_bytes_server(raw_server, stray)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/first")
+        assert await response.content.read() == b"ok"
+        response.release()
+        assert connector.stats() == IDLE_ONLY
+        await send_stray()  # written to our socket; no loop turn read it yet
+        response = await send(connector, base + "/second")
+        assert (response.status, await response.content.read()) == (200, b"fresh")
+        response.release()
+
+
+async def test_bytes_after_the_end_held_by_the_parser_make_the_connection_unusable(
+    raw_server: StartServer,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            # The start of an unrequested head rides along with the answer.
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n")
+            await writer.drain()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        assert await response.content.read() == b"ok"
+        response.release()
+        assert connector.stats() == EMPTY  # closed, never pooled
+
+
 async def test_readchunk_keeps_the_servers_chunks(raw_server: StartServer) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")

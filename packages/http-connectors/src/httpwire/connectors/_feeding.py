@@ -25,6 +25,7 @@ from __future__ import annotations
 from httpwire.parser import (
     END_OF_CHUNK,
     EndOfMessage,
+    Event,
     HttpParserError,
     IncompleteMessageError,
     InformationalResponse,
@@ -75,7 +76,7 @@ class ResponseFeeder(ConnectionBase):
             return
         self._dispatch(exchange, events)
 
-    def _dispatch(self, exchange: Exchange, events: list[object]) -> None:
+    def _dispatch(self, exchange: Exchange, events: list[Event]) -> None:
         for event in events:
             if type(event) is bytes:
                 if exchange.decoder is None:
@@ -255,6 +256,7 @@ class ResponseFeeder(ConnectionBase):
             and exchange.reusable
             and exchange.upload_done
             and not exchange.head.should_close
+            and not self._parser.buffered  # bytes after the end: a server out of step
         ):
             self._pool.release(self)
         else:

@@ -12,9 +12,10 @@ connection of its endpoint or with a fresh slot. Hence the queue never holds a w
 could proceed, and a newcomer that finds room can take it without overtaking anyone. A waiter
 cancelled after it was served gives back what it was given, so counts always balance.
 
-The pool knows nothing of sockets: it calls ``close()`` on what it evicts and reads
-``is_closed``. The connection keeps the pool's bookkeeping in a few slots of its own
-(``pool_key``, ``idle_since``, ``pool_state``) so the hot path allocates nothing.
+The pool knows nothing of sockets: it calls ``close()`` on what it evicts, reads
+``is_closed``, and asks ``is_reusable`` of an idle connection before lending it. The
+connection keeps the pool's bookkeeping in a few slots of its own (``pool_key``,
+``idle_since``, ``pool_state``) so the hot path allocates nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class PooledConnection(Protocol):
     @property
     def is_closed(self) -> bool:
         """True once the connection was closed or the peer closed it."""
+
+    @property
+    def is_reusable(self) -> bool:
+        """True when an idle connection may be lent: open, and nothing arrived on it."""
 
     def close(self) -> None:
         """Close the connection now."""
@@ -221,7 +226,9 @@ class ConnectionPool(Generic[C]):
         while idle:
             conn = idle.pop()  # most recently used first: the likeliest to be alive
             conn.pool_state = ACTIVE
-            if conn.is_closed or (keepalive is not None and now - conn.idle_since > keepalive):
+            if not conn.is_reusable or (
+                keepalive is not None and now - conn.idle_since > keepalive
+            ):
                 self.discard(conn)
                 continue
             return conn
