@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -439,6 +440,62 @@ async def test_gzip_bomb_decodes_with_bounded_buffering(httpwire_server: Any) ->
         response.release()
     assert total == size
     assert peak <= reader.high_water + 2 * 65536, peak
+
+
+def _compress(coding: str, data: bytes) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "gzip, gzip":
+        return gzip.compress(gzip.compress(data))
+    if coding == "br":
+        brotli = pytest.importorskip("brotli")
+        return bytes(brotli.compress(data))
+    zstandard = pytest.importorskip("zstandard")
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+@pytest.mark.parametrize("chunk", [64, 1])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "gzip, gzip", "br", "zstd"])
+async def test_chunked_bomb_decodes_with_bounded_buffering(
+    raw_server: StartServer, coding: str, chunk: int
+) -> None:
+    """DESIGN.md: the decoder stops while the reader is paused, whatever the framing. With
+    small chunks each chunk is its own parser event: none may be decoded while paused."""
+    size = 32 * MIB
+    body = _compress(coding, bytes(size))
+    framed = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + chunk]), body[i : i + chunk])
+        for i in range(0, len(body), chunk)
+    )
+    sent = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Encoding: " + coding.encode() + b"\r\n\r\n" + framed + b"0\r\n\r\n"
+        )
+        await writer.drain()
+        sent.set()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/", decode=True)
+        reader = response.content
+        await sent.wait()
+        for _ in range(20):  # let the connection take in what it can while nobody reads
+            await asyncio.sleep(0)
+        bound = reader.high_water + 2 * 65536 + 128 * 1024  # a piece, a step, a zstd block
+        assert reader.buffered <= bound, reader.buffered
+        total = 0
+        while piece := await reader.read(1 * MIB):
+            assert reader.buffered <= bound, reader.buffered
+            total += len(piece)
+        response.release()
+    assert total == size
 
 
 # -- early closes and malformed responses -----------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 __all__ = ["Exchange", "disconnected", "doing", "payload_error"]
 
 
+# A shared empty queue for exchanges that do not decode (a real one is made with a decoder).
+_NO_INPUT: deque[bytes] = deque(maxlen=0)
+
+
 class Exchange:
     """The state of the one request/response in progress on a connection.
 
@@ -39,6 +44,7 @@ class Exchange:
         "decoder",
         "end",
         "head",
+        "held",
         "informational",
         "method",
         "reader",
@@ -64,6 +70,7 @@ class Exchange:
         self.response: RawResponse | None = None
         self.decoder: ContentDecoder | None = None
         self.end: EndOfMessage | None = None  # an end held back until decoding catches up
+        self.held: deque[bytes] = _NO_INPUT  # compressed input waiting while the reader is full
         self.informational: tuple[InformationalResponse, ...] = ()
         self.received = False  # any byte of the response arrived
         self.upload_done = False  # the whole request was written

@@ -22,6 +22,8 @@ byte of the response arrived is flagged ``is_stale_connection`` so the client ca
 
 from __future__ import annotations
 
+from collections import deque
+
 from httpwire.parser import (
     END_OF_CHUNK,
     EndOfMessage,
@@ -203,6 +205,7 @@ class ResponseFeeder(ConnectionBase):
             if head.content_coding:
                 try:
                     exchange.decoder = make_decoder(head.content_coding)
+                    exchange.held = deque()
                 except HttpParserError as exc:  # an unsupported coding
                     self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
                     return
@@ -217,18 +220,30 @@ class ResponseFeeder(ConnectionBase):
             drain.set_result(None)  # an early answer ends a wait for 100 Continue
 
     def _decode(self, exchange: Exchange, data: bytes) -> None:
+        """Decode ``data`` (and what waits) into the reader, unless the reader is full.
+
+        While the reader is paused compressed input waits in ``exchange.held``, whatever
+        the framing: with chunked framing every chunk is an event of its own, and feeding
+        each to the decoder would let a small body fill memory however full the reader.
+        At most one read of the socket waits there, since the socket is paused too.
+        """
         decoder = exchange.decoder
         reader = exchange.reader
+        held = exchange.held
         assert decoder is not None and reader is not None
+        if data:
+            held.append(data)
         try:
-            out = decoder.feed(data) if data else b""
-            if out:
-                reader.feed_data(out)
-            while decoder.pending and not self._reading_paused:
-                out = decoder.feed(b"")
+            while not self._reading_paused:
+                if decoder.pending:
+                    out = decoder.feed(b"")
+                elif held:
+                    out = decoder.feed(held.popleft())
+                else:
+                    break
                 if out:
                     reader.feed_data(out)
-            if exchange.end is not None and not decoder.pending:
+            if exchange.end is not None and not decoder.pending and not held:
                 out = decoder.flush()
                 if out:
                     reader.feed_data(out)
