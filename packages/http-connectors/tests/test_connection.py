@@ -502,6 +502,59 @@ async def test_chunked_bomb_decodes_with_bounded_buffering(
 
 
 @pytest.mark.parametrize(
+    ("interim", "count"),
+    [
+        (b"HTTP/1.1 100 Continue\r\n\r\n", 40_000),
+        (
+            b"HTTP/1.1 103 Early Hints\r\n"
+            + (b"Link: <" + b"x" * 7_400 + b">\r\n") * 7  # 52 KB, each field within limits
+            + b"\r\n",
+            600,
+        ),
+    ],
+    ids=["40000-continues", "600-large-early-hints"],
+)
+async def test_interim_responses_are_capped(
+    raw_server: StartServer, interim: bytes, count: int
+) -> None:
+    """RFC 9110 §15.2 lets a server send 1xx responses before the final one, but not
+    without end: each is kept for the caller, and bytes keep the idle timeout from firing."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        for _ in range(count):
+            writer.write(interim)
+            await writer.drain()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        with pytest.raises(BadResponseError, match=r"more than 32 interim \(1xx\) responses"):
+            await send(connector, base + "/", sock_read=30)
+        assert connector.stats() == EMPTY
+
+
+async def test_a_few_interim_responses_are_kept_in_order(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </b.js>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        )
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        assert [r.headers["Link"] for r in response.informational] == ["</a.css>", "</b.js>"]
+        assert await response.content.read() == b"ok"
+        response.release()
+
+
+@pytest.mark.parametrize(
     ("path", "error", "message"),
     [
         (

@@ -46,6 +46,7 @@ class Exchange:
         "head",
         "held",
         "informational",
+        "interim_bytes",
         "method",
         "reader",
         "received",
@@ -71,7 +72,8 @@ class Exchange:
         self.decoder: ContentDecoder | None = None
         self.end: EndOfMessage | None = None  # an end held back until decoding catches up
         self.held: deque[bytes] = _NO_INPUT  # compressed input waiting while the reader is full
-        self.informational: tuple[InformationalResponse, ...] = ()
+        self.informational: list[InformationalResponse] = []
+        self.interim_bytes = 0  # the size of the interim responses, roughly as received
         self.received = False  # any byte of the response arrived
         self.upload_done = False  # the whole request was written
         self.sending = False  # the body is being written

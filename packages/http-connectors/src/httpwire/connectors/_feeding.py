@@ -36,12 +36,15 @@ from httpwire.parser import (
 )
 from httpwire.streams import StreamReader
 
-from ._errors import ClientOSError
+from ._errors import BadResponseError, ClientOSError
 from ._exchange import Exchange, disconnected, doing, payload_error
 from ._protocol import READ_SIZE, ConnectionBase
 from ._response import RawResponse, closed_error
 
-__all__ = ["ResponseFeeder"]
+__all__ = ["MAX_INTERIM", "ResponseFeeder"]
+
+MAX_INTERIM = 32
+"""The most interim (1xx) responses accepted before the final one of a request."""
 
 
 class ResponseFeeder(ConnectionBase):
@@ -103,7 +106,8 @@ class ResponseFeeder(ConnectionBase):
                     self._finish(exchange)
                 return
             elif type(event) is InformationalResponse:
-                exchange.informational += (event,)
+                if not self._interim_received(exchange, event):
+                    return
                 drain = self._drain_waiter
                 if drain is not None and not drain.done():
                     drain.set_result(None)  # wakes a wait for 100 Continue
@@ -115,6 +119,35 @@ class ResponseFeeder(ConnectionBase):
             if rest and exchange.reader is not None:
                 exchange.reader.feed_data(rest)
             self._finish(exchange, reusable=False)
+
+    def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
+        """Keep an interim response, within the caps; False when it failed the exchange.
+
+        A server may send any number of 1xx heads before the final one, and since bytes
+        keep coming no idle timeout ever fires: without a cap they cost memory and CPU
+        without end.
+        """
+        informational = exchange.informational
+        informational.append(event)
+        exchange.interim_bytes += (
+            len(event.reason) + 16 + sum(len(n) + len(v) + 4 for n, v in event.raw_headers)
+        )
+        if len(informational) > MAX_INTERIM or exchange.interim_bytes > self._options[3]:
+            self._fail(
+                exchange,
+                BadResponseError(
+                    f"more than {MAX_INTERIM} interim (1xx) responses, or more than "
+                    f"{self._options[3]} bytes of them (max_head_size), before the final "
+                    f"response: {len(informational)} responses of {exchange.interim_bytes} "
+                    "bytes so far",
+                    method=exchange.method,
+                    url=exchange.url,
+                    host=self._host,
+                    port=self._port,
+                ),
+            )
+            return False
+        return True
 
     def eof_received(self) -> bool | None:
         """The server closed its side: end a read-until-close body, or fail a cut one."""
@@ -210,7 +243,7 @@ class ResponseFeeder(ConnectionBase):
                     self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
                     return
         response = exchange.response = RawResponse(
-            self, exchange.method, head, reader, exchange.informational
+            self, exchange.method, head, reader, tuple(exchange.informational)
         )
         waiter = exchange.waiter
         if not waiter.done():
