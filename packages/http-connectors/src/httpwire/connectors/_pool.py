@@ -274,7 +274,9 @@ class ConnectionPool(Generic[C]):
     def release(self, conn: C) -> None:
         """Take back a connection that is ready for another request.
 
-        A waiter for the same endpoint gets it at once; else it waits in the idle list.
+        When the oldest waiter is for the same pool key it gets the connection at once;
+        otherwise the connection goes to the idle list and waiters are served in arrival
+        order (an older waiter for another endpoint may have it closed to make room).
         """
         if conn.pool_state != ACTIVE:
             return
@@ -282,11 +284,16 @@ class ConnectionPool(Generic[C]):
             self.discard(conn)
             return
         key = conn.pool_key
-        for waiter in self._waiters:
-            if waiter.key == key and not waiter.future.done():
-                self._waiters.remove(waiter)
-                waiter.future.set_result(conn)
-                return
+        waiters = self._waiters
+        while waiters and waiters[0].future.done():
+            waiters.popleft()
+        if waiters and waiters[0].key == key:
+            # The oldest waiter wants this very endpoint: hand the connection over. A waiter
+            # for another endpoint that came first is served first (below, by _wake), even
+            # if that takes closing this connection: waiters are served in arrival order,
+            # never by endpoint, so that a busy endpoint cannot starve a quiet one.
+            waiters.popleft().future.set_result(conn)
+            return
         conn.pool_state = IDLE
         loop = self._loop
         if loop is None:
