@@ -386,6 +386,42 @@ async def test_expect_continue_with_a_bytes_body(httpwire_server: Any) -> None:
         assert (got["expect_continue"], got["bytes"]) == (True, 1000)
 
 
+@pytest.mark.parametrize("body", [b"x" * 1000, BytesBody(b"x" * 1000)], ids=["bytes", "body"])
+async def test_expect_continue_to_a_server_that_ignores_it_sends_the_body_after_a_bound(
+    raw_server: StartServer, body: Any
+) -> None:
+    """RFC 9110 §10.1.1: a client that sends 100-continue SHOULD NOT wait for an indefinite
+    period before sending the content. This server reads the body without ever answering
+    the expectation, as many do."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"expect: 100-continue" in head.lower()
+        got = await reader.readexactly(1000)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(got), got))
+        await writer.drain()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        # The guard only turns a hang into a failure; the bound under test is 0.05 s.
+        response = await asyncio.wait_for(
+            send(
+                connector,
+                base + "/",
+                "PUT",
+                NO_HEADERS,
+                body,
+                expect_continue=True,
+                expect_continue_timeout=0.05,
+            ),
+            30,
+        )
+        assert (response.status, await response.content.read()) == (200, b"x" * 1000)
+        response.release()
+        assert connector.stats() == IDLE_ONLY
+
+
 async def test_expect_continue_answered_early_sends_no_body(raw_server: StartServer) -> None:
     received: list[bytes] = []
 
