@@ -751,6 +751,53 @@ async def test_cancel_while_connecting(unaccepting_port: int) -> None:
     assert client_sockets(unaccepting_port) == before
 
 
+# Loop turns a close() may take: far more than a TLS shutdown with a live peer takes, far
+# fewer than the 5 s bound costs when close() waits for a socket that never reports back.
+CLOSE_TURNS = 100_000
+
+
+async def _close_counting_turns(connector: TCPConnector) -> int:
+    """Close the connector; return how many loop turns it took (work, not seconds)."""
+    closing = asyncio.ensure_future(connector.close())
+    spent = 0
+    while not closing.done():
+        await asyncio.sleep(0)
+        spent += 1
+        if spent == CLOSE_TURNS:  # a socket close() waits for costs its whole 5 s bound
+            break
+    await closing
+    return spent
+
+
+async def test_cancel_at_every_turn_of_connecting_leaves_nothing_registered(
+    raw_server: StartServer, httpwire_server: Any
+) -> None:
+    """uvloop calls connection_made but never connection_lost for a transport whose
+    create_connection was cancelled: the connector must not wait for it. Cancelled at each
+    loop turn of the connect (and of a TLS handshake), close() stays quick and clean."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    urls = [URL(await raw_server(handler)), URL(httpwire_server.url("/get", scheme="https"))]
+    for url in urls:
+        for turns in range(30):
+            connector = TCPConnector(ssl_context=httpwire_server.ssl_context())
+            task = asyncio.ensure_future(connector.acquire(OutgoingRequest("GET", url)))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                (await task).release()
+            except asyncio.CancelledError:
+                pass
+            spent = await _close_counting_turns(connector)
+            assert spent < CLOSE_TURNS, f"close() hung after {turns} turns of connecting to {url}"
+            assert connector.stats() == EMPTY
+
+
 async def test_cancel_while_writing_the_body(raw_server: StartServer) -> None:
     done = asyncio.Event()
 

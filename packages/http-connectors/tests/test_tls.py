@@ -44,7 +44,7 @@ from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import TlsPeer
 
 from ._fetch import fetch, fetch_json
-from .conftest import client_sockets
+from .conftest import client_sockets, client_sockets_after_closing
 
 
 class _Client(asyncio.Protocol):
@@ -280,7 +280,7 @@ async def test_untrusted_certificate_names_the_system_store(httpwire_server: Loc
     )
     assert "ssl_context=ssl.create_default_context(cafile=...)" in message
     assert "SSL_CERT_FILE" in message
-    assert client_sockets(port) == 0
+    assert await client_sockets_after_closing(port) == 0
 
 
 async def test_untrusted_certificate_names_the_context_given(
@@ -440,7 +440,7 @@ async def test_connector_default_trust_rejects_the_test_ca(httpwire_server: Loca
         f"cannot connect to localhost:{port} for GET {url}: certificate verification failed: "
         "unable to get local issuer certificate (trusted CAs: the system's default store"
     )
-    assert client_sockets(port) == 0
+    assert await client_sockets_after_closing(port) == 0
 
 
 async def test_connector_without_verification(httpwire_server: LocalServer) -> None:
