@@ -619,6 +619,34 @@ async def test_broken_head_is_a_clear_error(
 
 
 @pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"f" * 9000 + b"\r\n", "chunk size line"),
+        (b"zz\r\n", "chunk size b'zz' is not hex"),
+        (b"0\r\nBad Trailer\r\n\r\n", "trailer line 1"),
+    ],
+    ids=["long-size-line", "bad-size", "bad-trailer"],
+)
+async def test_a_bad_chunk_line_in_the_same_piece_as_the_head_is_a_payload_error(
+    raw_server: StartServer, body: bytes, message: str
+) -> None:
+    """The head is valid: what is wrong is the body (RFC 9112 §7.1), whichever read brought
+    it, so the error is a ClientPayloadError, not a BadResponseError."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        with pytest.raises(ClientPayloadError, match=message):
+            response = await send(connector, base + "/")
+            await response.content.read()
+        assert connector.stats() == EMPTY
+
+
+@pytest.mark.parametrize(
     ("path", "error", "message"),
     [
         (

@@ -15,6 +15,7 @@ import ssl
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -583,3 +584,38 @@ async def test_an_idle_tls_connection_the_server_closes_is_dropped_cleanly(
         del response
     gc.collect()  # no "unclosed transport" warning (Python 3.10 needs the close)
     assert client_sockets(port) == 0
+
+
+@pytest.fixture
+async def tls11_server(ca: trustme.CA) -> AsyncIterator[int]:
+    """A TLS server that speaks TLS 1.1 at most, which clients must refuse (RFC 8996)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():  # the deprecation is the point of this server
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1_1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ca.issue_cert("localhost").configure_cert(context)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_server_offering_only_tls_1_1_is_an_ssl_error(
+    ca: trustme.CA, tls11_server: int
+) -> None:
+    """RFC 8996 deprecates TLS 1.1: the refused handshake is a ClientSSLError, whatever the
+    server does on its side (an alert, or closing the connection)."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    async with TCPConnector(ssl_context=context) as connector:
+        url = URL(f"https://localhost:{tls11_server}/")
+        with pytest.raises(ClientSSLError, match=r"TLS handshake failed") as caught:
+            await connector.acquire(OutgoingRequest("GET", url))
+        assert not isinstance(caught.value, ClientConnectorCertificateError)
+        assert connector.stats() == EMPTY

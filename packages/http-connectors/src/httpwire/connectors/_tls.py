@@ -44,6 +44,7 @@ __all__ = [
     "check_fingerprint",
     "connector_tls",
     "default_ssl_context",
+    "handshake_dropped",
     "open_tls",
     "request_tls",
     "tls_keywords",
@@ -401,9 +402,29 @@ async def open_tls(
         )
     except ssl.SSLError as exc:
         raise certificate_error(exc, tls.context, host, port, method, url) from exc
+    except ConnectionError as exc:
+        # The peer dropped the connection during the handshake, as servers do when they
+        # refuse it without an alert (a TLS 1.1-only server, say): a TLS failure.
+        raise handshake_dropped(exc, host, port, method, url) from exc
     if tls.fingerprint is not None:
         check_fingerprint(transport, tls.fingerprint, host, port, method, url)
     return transport, protocol
+
+
+def handshake_dropped(
+    exc: ConnectionError, host: str, port: int, method: str | None, url: URL | None
+) -> ClientSSLError:
+    """The error for a peer that closed or reset the connection during the TLS handshake."""
+    detail = exc.strerror or str(exc) or type(exc).__name__
+    return ClientSSLError(
+        host,
+        port,
+        exc,
+        method=method,
+        url=url,
+        reason=f"TLS handshake failed: the server closed the connection during the handshake "
+        f"({detail}); it may not support TLS 1.2 or newer",
+    )
 
 
 async def upgrade_tls(
@@ -447,6 +468,9 @@ async def upgrade_tls(
     except ssl.SSLError as exc:
         transport.abort()
         raise certificate_error(exc, tls.context, host, port, method, url) from exc
+    except ConnectionError as exc:
+        transport.abort()
+        raise handshake_dropped(exc, host, port, method, url) from exc
     except BaseException:
         transport.abort()
         raise
