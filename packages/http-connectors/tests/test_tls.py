@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import os
 import socket
 import ssl
 import subprocess
@@ -619,3 +620,80 @@ async def test_a_server_offering_only_tls_1_1_is_an_ssl_error(
             await connector.acquire(OutgoingRequest("GET", url))
         assert not isinstance(caught.value, ClientConnectorCertificateError)
         assert connector.stats() == EMPTY
+
+
+_SHARED_TRUST_SCRIPT = """
+import asyncio, ssl, sys
+import trustme
+from yarl import URL
+from httpwire.connectors import ClientConnectorCertificateError, OutgoingRequest, TCPConnector
+
+async def main(trusted_url):
+    # SSL_CERT_FILE makes the default store trust the test server's CA.
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL(trusted_url))
+        conn = await connector.acquire(request)
+        reachable = [
+            conn.pool_key.tls.context,
+            conn.transport.get_extra_info("sslcontext"),
+            conn.transport.get_extra_info("ssl_object").context,
+        ]
+        changed = []
+        for context in reachable:
+            for change in (
+                lambda: setattr(context, "check_hostname", False),
+                lambda: setattr(context, "verify_mode", ssl.CERT_NONE),
+                lambda: context.load_verify_locations(cadata=other.cert_pem.bytes().decode()),
+            ):
+                try:
+                    change()
+                except AttributeError:
+                    continue
+                changed.append(repr(change))
+        conn.release()
+    # A new connector with the default trust must still refuse another CA's certificate.
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other.issue_cert("localhost").configure_cert(server_context)
+
+    async def handle(reader, writer):
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_context)
+    port = server.sockets[0].getsockname()[1]
+    async with TCPConnector() as fresh:
+        try:
+            await fresh.acquire(OutgoingRequest("GET", URL(f"https://localhost:{port}/")))
+            verdict = "VERIFICATION OFF"
+        except ClientConnectorCertificateError:
+            verdict = "verified"
+    server.close()
+    print(len(changed), verdict)
+
+other = trustme.CA()
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_nothing_a_caller_reaches_changes_another_connectors_trust(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The default context is shared by every connector: whatever part of it a caller can
+    reach from a connection must refuse changes, or CERT_NONE set through one connection
+    turns verification off for every connector of the process. In a process of its own,
+    whose default trust store is the test server's CA."""
+    script = tmp_path / "shared_trust.py"
+    script.write_text(_SHARED_TRUST_SCRIPT)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["SSL_CERT_FILE"] = str(httpwire_server.ca_pem)
+    env.pop("SSL_CERT_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script), httpwire_server.url("/get", scheme="https")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["0", "verified"]
