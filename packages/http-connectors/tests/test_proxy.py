@@ -7,8 +7,10 @@ verified with the test CA, by the **target's** name, through the tunnel.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
+import logging
 import socket
 import ssl
 
@@ -21,8 +23,10 @@ from httpwire.connectors import (
     ClientConnectorCertificateError,
     ClientProxyConnectionError,
     ClientProxyError,
+    ConnectTimeoutError,
     Fingerprint,
     FingerprintMismatch,
+    OutgoingRequest,
     PoolStats,
     ProxyConnector,
     TCPConnector,
@@ -40,7 +44,7 @@ from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import Proxies
 
 from ._fetch import fetch, fetch_json
-from .conftest import client_sockets
+from .conftest import StartServer, client_sockets
 
 PASSWORD = "p@ss:w/rd %#?&"
 
@@ -363,7 +367,7 @@ async def test_refused_tunnel_is_a_proxy_error_and_leaks_nothing(
     url = URL(httpwire_server.url("/get", scheme="https"))
     async with ProxyConnector(proxy.auth_proxy_url) as connector:
         with pytest.raises(ClientProxyError) as caught:
-            await connector.acquire("GET", url)
+            await connector.acquire(OutgoingRequest("GET", url))
         assert connector.stats() == EMPTY
     assert caught.value.status == 407
     assert str(caught.value).startswith(f"proxy {proxy.auth_proxy_url} refused for GET {url}: 407")
@@ -385,9 +389,11 @@ async def test_per_request_proxy_and_credentials_are_separate_pool_keys(
         assert (await fetch_json(connector, url, proxy=proxy.url)) is not None
         assert connector.stats().idle == 3
         with pytest.raises(ValueError, match="proxy credentials given twice"):
-            await connector.acquire("GET", URL(url), proxy=proxy.auth_url, proxy_auth=auth)
+            await connector.acquire(
+                OutgoingRequest("GET", URL(url), proxy=URL(proxy.auth_url), proxy_auth=auth)
+            )
         with pytest.raises(ValueError, match="proxy_auth was given without a proxy"):
-            await connector.acquire("GET", URL(url), proxy_auth=auth)
+            await connector.acquire(OutgoingRequest("GET", URL(url), proxy_auth=auth))
     assert direct["connection_id"] != via_open["connection_id"]
     assert via_auth_url["connection_id"] != via_open["connection_id"]
     assert via_auth["connection_id"] != via_open["connection_id"]
@@ -417,7 +423,7 @@ async def test_target_pin_through_the_proxy_connector(
     url = URL(httpwire_server.url("/get", scheme="https"))
     async with ProxyConnector(proxy.url, verify_ssl=False, fingerprint=wrong) as connector:
         with pytest.raises(FingerprintMismatch) as caught:
-            await connector.acquire("GET", url)
+            await connector.acquire(OutgoingRequest("GET", url))
         assert connector.stats() == EMPTY
         right = Fingerprint(hashlib.sha1(der).digest())
         response, _ = await fetch(connector, url, ssl=right)
@@ -431,8 +437,41 @@ async def test_unreachable_proxy_is_a_proxy_connection_error() -> None:
         port: int = probe.getsockname()[1]
     async with ProxyConnector(f"http://127.0.0.1:{port}") as connector:
         with pytest.raises(ClientProxyConnectionError) as caught:
-            await connector.acquire("GET", URL("http://example.test/"))
+            await connector.acquire(OutgoingRequest("GET", URL("http://example.test/")))
     assert str(caught.value) == (
         f"cannot connect to 127.0.0.1:{port} for GET http://example.test/: "
         "Connection refused (errno 111)"
     )
+
+
+@pytest.mark.parametrize("how", ["timeout", "cancel"])
+async def test_a_connect_abandoned_while_waiting_logs_nothing(
+    raw_server: StartServer, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    """A CONNECT whose answer never comes, abandoned by sock_connect or by cancellation,
+    must leave no future whose exception nobody retrieves (asyncio logs those)."""
+    asked = asyncio.Event()
+
+    async def silent_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        asked.set()
+        await reader.read()
+
+    proxy = URL(await raw_server(silent_proxy))
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL("https://example.test/"), proxy=proxy)
+        if how == "timeout":
+            with pytest.raises(ConnectTimeoutError):
+                await connector.acquire(request._replace(sock_connect=0.2))
+        else:
+            task = asyncio.ensure_future(connector.acquire(request))
+            await asyncio.wait_for(asked.wait(), 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert connector.stats() == EMPTY
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

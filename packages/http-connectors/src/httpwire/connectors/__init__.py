@@ -4,18 +4,22 @@ tree.
 The connection API the client uses (see the package README)::
 
     connector = TCPConnector(limit=30)
-    conn = await connector.acquire("GET", url, sock_connect=30)
-    response = await conn.send("GET", url, headers, body, sock_read=300)
+    request = OutgoingRequest("GET", url, headers, body, sock_connect=30, sock_read=300)
+    conn = await connector.acquire(request)
+    response = await conn.send(request)
     body = await response.content.read()
     response.release()
     await connector.close()
+
+The client types against :class:`Connector` and :class:`HTTPConnection`, which every
+connector and :class:`Connection` implement.
 """
 
 from __future__ import annotations
 
 from ._auth import BasicAuth
 from ._connection import Connection
-from ._connector import BaseConnector, ConnectionKey, UnixConnector
+from ._connector import BaseConnector, ConnectionKey, PoolOptions, UnixConnector
 from ._errors import (
     BadResponseError,
     ClientConnectionError,
@@ -39,7 +43,7 @@ from ._interfaces import Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
-from ._tcp_connector import TCPConnector
+from ._tcp_connector import TCPConnector, TCPOptions
 from ._tls import Fingerprint
 from ._version import __version__
 
@@ -65,6 +69,7 @@ __all__ = [
     "FingerprintMismatch",
     "HTTPConnection",
     "OutgoingRequest",
+    "PoolOptions",
     "PoolStats",
     "ProxyConnector",
     "RawResponse",
@@ -72,6 +77,7 @@ __all__ = [
     "ServerConnectionError",
     "ServerDisconnectedError",
     "TCPConnector",
+    "TCPOptions",
     "TotalTimeoutError",
     "UnixConnector",
     "__version__",

@@ -13,27 +13,45 @@ shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
 from __future__ import annotations
 
 import asyncio
-import sys
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypedDict, TypeVar, Unpack
 
 from yarl import URL
 
 from ._auth import BasicAuth
 from ._connection import Connection, ParserOptions
 from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeoutError
+from ._interfaces import OutgoingRequest
 from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
 from ._tls import SSLSetting
 
-__all__ = ["BaseConnector", "ConnectionKey", "UnixConnector"]
+__all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 
 _Self = TypeVar("_Self", bound="BaseConnector")
 _new_key = tuple.__new__
 _SECURE = frozenset({"https", "wss"})
 _CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
+
+
+class PoolOptions(TypedDict, total=False):
+    """The pool's and the response parser's settings, which every connector takes.
+
+    Written once here and passed on with ``**options`` by each connector, so that a new
+    setting is one line in this class and one in :class:`BaseConnector`'s signature.
+    See :class:`BaseConnector` for their meaning and defaults.
+    """
+
+    limit: int | None
+    total_limit: int | None
+    keepalive_timeout: float | None
+    force_close: bool
+    max_line_size: int
+    max_field_size: int
+    max_headers: int
+    max_head_size: int
 
 
 class ConnectionKey(NamedTuple):
@@ -60,37 +78,6 @@ def _endpoint_of(key: Hashable) -> Hashable:
     """The (host, port, is_ssl) triple that ``limit`` caps, whatever the trust or proxy."""
     assert isinstance(key, ConnectionKey)
     return key[:3]
-
-
-if sys.version_info >= (3, 11):
-    _timeout = asyncio.timeout
-else:  # pragma: no cover - exercised on 3.10 only
-
-    class _timeout:  # mirrors asyncio.timeout
-        """asyncio.timeout for 3.10: cancel the task at the deadline, then raise TimeoutError."""
-
-        def __init__(self, delay: float | None) -> None:
-            self._delay = delay
-            self._handle: asyncio.TimerHandle | None = None
-            self._expired = False
-
-        async def __aenter__(self) -> None:
-            if self._delay is not None:
-                task = asyncio.current_task()
-                assert task is not None
-                self._handle = asyncio.get_running_loop().call_later(
-                    self._delay, self._expire, task
-                )
-
-        def _expire(self, task: asyncio.Task[Any]) -> None:
-            self._expired = True
-            task.cancel()
-
-        async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-            if self._handle is not None:
-                self._handle.cancel()
-            if self._expired and kind is asyncio.CancelledError:
-                raise TimeoutError
 
 
 class BaseConnector(ABC):
@@ -207,17 +194,8 @@ class BaseConnector(ABC):
             raise ValueError(f"{type(self).__name__} cannot go through a proxy")
         return self._key(url)
 
-    async def acquire(
-        self,
-        method: str,
-        url: URL,
-        *,
-        sock_connect: float | None = None,
-        ssl: SSLSetting | bytes = None,
-        proxy: str | URL | None = None,
-        proxy_auth: BasicAuth | None = None,
-    ) -> Connection:
-        """Get a connection to the URL's endpoint: an idle one, or a new one.
+    async def acquire(self, request: OutgoingRequest) -> Connection:
+        """Get a connection to the request's endpoint: an idle one, or a new one.
 
         Waits, first come first served, while the limits leave no room; cancelling the
         wait gives the place back. The connection is lent to the caller until its
@@ -225,16 +203,14 @@ class BaseConnector(ABC):
         :meth:`Connection.release` is called without sending.
 
         Args:
-            method: The method of the request the connection is for (named in errors).
-            url: The request's URL; its scheme, host and port pick the endpoint.
-            sock_connect: Seconds one connection attempt may take, TLS handshake included
-                (``None``: no limit).
-            ssl: This request's TLS settings, overriding the connector's: ``None`` keeps
-                them; ``True`` verifies; ``False`` neither verifies nor pins; an
-                ``ssl.SSLContext`` replaces the trust; a :class:`Fingerprint` (or its
-                digest) replaces the pin.
-            proxy: An ``http://`` proxy to go through (credentials may be in the URL).
-            proxy_auth: The proxy's credentials, when not in its URL.
+            request: The request the connection is for. Its URL's scheme, host and port
+                pick the endpoint; ``sock_connect`` bounds each connection attempt, TLS
+                handshake included (``None``: no limit); ``ssl`` overrides the connector's
+                TLS settings (``None`` keeps them; ``True`` verifies; ``False`` neither
+                verifies nor pins; an ``ssl.SSLContext`` replaces the trust; a
+                :class:`Fingerprint` or its digest replaces the pin); ``proxy`` and
+                ``proxy_auth`` send it through an ``http://`` proxy. Its method and URL
+                are named in errors.
 
         Returns:
             A connection ready for :meth:`Connection.send`.
@@ -250,12 +226,14 @@ class BaseConnector(ABC):
             ClientConnectionError: The connector is closed.
             ValueError: ``proxy``/``proxy_auth`` are invalid or not supported here.
         """
+        url = request.url
         if self._closed:
             raise ClientConnectionError(
-                f"connector is closed; cannot send {method} {url.with_user(None)}",
-                method=method,
+                f"connector is closed; cannot send {request.method} {url.with_user(None)}",
+                method=request.method,
                 url=url,
             )
+        ssl, proxy, proxy_auth = request[10:13]
         if ssl is None and proxy is None and proxy_auth is None:
             key = self._key(url)
         else:
@@ -268,15 +246,15 @@ class BaseConnector(ABC):
             conn = await pool.acquire(key)
         except RuntimeError as exc:  # closed while waiting
             raise ClientConnectionError(
-                f"connector was closed while {method} {url.with_user(None)} waited for a "
-                "connection",
-                method=method,
+                f"connector was closed while {request.method} {url.with_user(None)} waited "
+                "for a connection",
+                method=request.method,
                 url=url,
             ) from exc
         if conn is not None:
             return conn
         try:
-            conn = await self._open(key, method, url, sock_connect)
+            conn = await self._open(key, request.method, url, request.sock_connect)
         except BaseException:
             pool.unreserve(key)
             raise
@@ -291,23 +269,28 @@ class BaseConnector(ABC):
         options = self._parser_options
 
         conns = self._conns
+        made: list[Connection] = []  # what the factory made, to undo if connecting fails
+        route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
+        tunneled = key.is_ssl
 
-        if key.proxy is None:
-
-            def factory() -> Connection:
-                return Connection(pool, key, host, port, options, conns)
-
-        else:
-            route = ProxyConfig(key.proxy, key.proxy_auth)
-            tunneled = key.is_ssl
-
-            def factory() -> Connection:
-                conn = Connection(pool, key, host, port, options, conns)
+        def factory() -> Connection:
+            conn = Connection(pool, key, host, port, options, conns)
+            if route is not None:
                 conn.proxy_route = route
                 conn.tunneled = tunneled
-                return conn
+            made.append(conn)
+            return conn
 
-        _, conn = await self._connect(factory, key, method, url, sock_connect)
+        try:
+            _, conn = await self._connect(factory, key, method, url, sock_connect)
+        except BaseException:
+            # Cancelled or failed after the loop called connection_made: uvloop then never
+            # calls connection_lost, so the connection is closed and unregistered here
+            # rather than waited for by close().
+            for orphan in made:
+                orphan.close()
+                conns.discard(orphan)
+            raise
         if self._closed:
             conn.close()
             raise ClientConnectionError(
@@ -352,7 +335,7 @@ class BaseConnector(ABC):
             self._pool.close()
             conns = list(self._conns)
             for conn in conns:
-                conn.close()
+                conn.close("the connector was closed")
             waits = [conn.wait_closed() for conn in conns]
             if waits:
                 await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=_CLOSE_WAIT)
@@ -405,35 +388,14 @@ class UnixConnector(BaseConnector):
 
     Args:
         path: The filesystem path of the server's socket.
-        **kwargs: The pool's settings, see :class:`BaseConnector`.
+        **options: The pool's settings (:class:`PoolOptions`), see :class:`BaseConnector`.
 
     Example:
         >>> connector = UnixConnector("/run/app.sock")
     """
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
-    ) -> None:
-        super().__init__(
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
+    def __init__(self, path: str, **options: Unpack[PoolOptions]) -> None:
+        super().__init__(**options)
         self._path = path
 
     @property
@@ -454,7 +416,7 @@ class UnixConnector(BaseConnector):
     ) -> tuple[asyncio.BaseTransport, Connection]:
         loop = asyncio.get_running_loop()
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 return await loop.create_unix_connection(factory, self._path)
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
