@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import settings
+from tests.seam import adapt
 
 from httpwire.client import ClientSession, TCPConnector
-
-from tests.seam import adapt
 
 # No deadline (a loaded CI machine is slow at random) and a bounded number of
 # examples, so property tests cost the same on every run.

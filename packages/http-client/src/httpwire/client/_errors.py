@@ -117,11 +117,25 @@ class ClientResponseError(ClientError):
 
     def __reduce__(self) -> tuple[object, ...]:
         # The history holds live responses (connections, readers): they do not cross a
-        # process boundary; their count is what a log needs.
+        # process boundary. Header proxies do not pickle: their dicts do.
         reduced = super().__reduce__()
         state = dict(self.__dict__)
         state["history"] = ()
+        if self.headers is not None:
+            state["headers"] = CIMultiDict(self.headers)
+        info = self.request_info
+        if info is not None:
+            state["request_info"] = info._replace(headers=CIMultiDict(info.headers))
         return (*reduced[:2], state)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        headers = state.get("headers")
+        if isinstance(headers, CIMultiDict):
+            state["headers"] = CIMultiDictProxy(headers)
+        info = state.get("request_info")
+        if isinstance(info, RequestInfo) and isinstance(info.headers, CIMultiDict):
+            state["request_info"] = info._replace(headers=CIMultiDictProxy(info.headers))
+        self.__dict__.update(state)
 
 
 class TooManyRedirects(ClientResponseError):
