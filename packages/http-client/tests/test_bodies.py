@@ -57,7 +57,7 @@ def test_a_dict_is_urlencoded() -> None:
 
 
 def test_a_dict_with_a_file_is_multipart() -> None:
-    body, ctype = make_body({"file": io.BytesIO(b"abc")}, None, json.dumps, None)
+    _, ctype = make_body({"file": io.BytesIO(b"abc")}, None, json.dumps, None)
     assert ctype is not None and ctype.startswith("multipart/form-data; boundary=")
 
 
