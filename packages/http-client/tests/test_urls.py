@@ -41,7 +41,8 @@ def test_params_as_a_multidict_and_as_a_string() -> None:
 
 
 def test_params_are_appended_to_the_query_in_the_url() -> None:
-    url = build_url("http://h/get?x=0", {"y": "1", "n": 2})
+    params: dict[str, str | int] = {"y": "1", "n": 2}
+    url = build_url("http://h/get?x=0", params)
     assert str(url) == "http://h/get?x=0&y=1&n=2"
 
 
