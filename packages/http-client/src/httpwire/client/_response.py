@@ -213,12 +213,14 @@ class ClientResponse:
                 timer.cancel()
 
     def _check_unconsumed(self, call: str) -> None:
+        if self._state == RELEASED and not self._raw.is_complete:
+            raise ContentConsumedError(self.method, self.url, call=call, released=True)
         content = self.content
+        if content.exception() is not None:
+            return  # reading raises the stream's own error
         consumed = content.total_bytes - content.buffered
         if consumed:
             raise ContentConsumedError(self.method, self.url, consumed=consumed, call=call)
-        if self._state == RELEASED and not self._raw.is_complete:
-            raise ContentConsumedError(self.method, self.url, call=call, released=True)
 
     async def read(self) -> bytes:
         """The whole body (decoded from its content codings when the session decompresses).
