@@ -286,7 +286,7 @@ def test_set_cookie_parsing_never_fails_on_any_text(text: str) -> None:
 
 # -- domain and path matching (RFC 6265 §5.1.3, §5.1.4) ---------------------------------------
 
-_LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+_LABEL = st.from_regex(r"[a-z]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)  # not an IP
 _NAME = st.lists(_LABEL, min_size=1, max_size=4).map(".".join)
 
 
