@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import email.utils
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -266,8 +266,8 @@ def test_invalid_cookie_dates_rfc6265_5_1_1_step_5(text: str) -> None:
 
 @given(st.datetimes(min_value=datetime(1601, 1, 1), max_value=datetime(9999, 12, 31)))
 def test_every_http_date_parses_back_to_its_time(moment: datetime) -> None:
-    stamp = calendar.timegm(moment.replace(microsecond=0, tzinfo=timezone.utc).utctimetuple())
-    text = email.utils.format_datetime(moment.replace(tzinfo=timezone.utc), usegmt=True)
+    stamp = calendar.timegm(moment.replace(microsecond=0, tzinfo=UTC).utctimetuple())
+    text = email.utils.format_datetime(moment.replace(tzinfo=UTC), usegmt=True)
     assert parse_cookie_date(text) == stamp
 
 
