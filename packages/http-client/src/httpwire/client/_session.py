@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Final, TypedDict, Unpack
+from typing import Final, TypedDict, Unpack
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
