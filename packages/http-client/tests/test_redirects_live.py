@@ -230,7 +230,7 @@ async def test_per_request_cookies_are_sent_not_stored(
 ) -> None:
     """The guide's "Custom Cookies"."""
     url = httpwire_server.url("/cookies")
-    async with session.get(url, cookies=dict(cookies_are="working")) as r:
+    async with session.get(url, cookies={"cookies_are": "working"}) as r:
         assert json.loads(await r.text()) == {"cookies": {"cookies_are": "working"}}
     assert len(session.cookie_jar) == 0
 
