@@ -45,18 +45,22 @@ async def test_https_is_verified_by_default(httpwire_server: LocalServer) -> Non
 async def test_verify_ssl_false(httpwire_server: LocalServer) -> None:
     """The guide's "SSL control": relaxed checks."""
     conn = TCPConnector(verify_ssl=False)
-    async with ClientSession(connector=conn) as session:
-        async with session.get(httpwire_server.url("/get", scheme="https")) as r:
-            assert r.status == 200
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
 
 
 async def test_ssl_context(httpwire_server: LocalServer) -> None:
     """The guide's "SSL control": your own CA file."""
     sslcontext = ssl.create_default_context(cafile=str(httpwire_server.ca_pem))
     conn = TCPConnector(ssl_context=sslcontext)
-    async with ClientSession(connector=conn) as session:
-        async with session.get(httpwire_server.url("/get", scheme="https")) as r:
-            assert r.status == 200
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
 
 
 async def test_per_request_ssl(session: ClientSession, httpwire_server: LocalServer) -> None:
@@ -82,9 +86,11 @@ async def test_fingerprints(httpwire_server: LocalServer, name: str) -> None:
         assert exc.expected == bad
         assert exc.got == good
     conn = TCPConnector(verify_ssl=False, fingerprint=good)
-    async with ClientSession(connector=conn) as session:
-        async with session.get(httpwire_server.url("/get", scheme="https")) as r:
-            assert r.status == 200
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
 
 
 async def test_unix_socket(httpwire_server: LocalServer) -> None:
