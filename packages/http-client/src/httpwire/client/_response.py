@@ -236,9 +236,11 @@ class ClientResponse:
         body = self._body
         if body is not None:
             return body
-        self._check_unconsumed("read")
+        content = self.content
+        if self._state != OPEN or content.total_bytes != content.buffered:
+            self._check_unconsumed("read")
         try:
-            body = await self.content.read()
+            body = await content.read()
         except BaseException:
             self.close()
             raise
@@ -351,6 +353,17 @@ class ClientResponse:
         """True once the response let its connection go (read, released or closed)."""
         return self._state != OPEN
 
+    def _exit_now(self) -> bool:
+        """Leave the response synchronously when nothing is left to wait for (the usual
+        case after ``read()``); False when :meth:`_exit` must run."""
+        if self._owner is not None:
+            return False
+        if self._state == OPEN:
+            if not self._raw.is_complete:
+                return False
+            self._finish(RELEASED)
+        return True
+
     async def _exit(self, clean: bool) -> None:
         """Leave the response after ``async with``: drain a small remainder, then release."""
         if self._state == OPEN and clean and not self._raw.is_complete:
@@ -403,7 +416,8 @@ class ClientResponse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._exit(exc_type is None)
+        if not self._exit_now():
+            await self._exit(exc_type is None)
 
     def __del__(self) -> None:
         # A response dropped unreleased: never keep its connection (a fully received body

@@ -393,11 +393,19 @@ class ClientSession:
             sent = sent.copy()
             sent["Authorization"] = auth.encode()
 
-        body, implied_type = make_body(data, json, self._json_serialize, sent.get("Content-Type"))
-        if implied_type is not None and "Content-Type" not in sent and "content-type" not in skip:
-            if isinstance(sent, CIMultiDictProxy):
+        if data is None and json is None:
+            body: RequestBody = None
+        else:
+            body, implied_type = make_body(
+                data, json, self._json_serialize, sent.get("Content-Type")
+            )
+            if (
+                implied_type is not None
+                and "Content-Type" not in sent
+                and "content-type" not in skip
+            ):
                 sent = sent.copy()
-            sent["Content-Type"] = implied_type
+                sent["Content-Type"] = implied_type
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         if proxy_url is None and self._env_proxies is not None:
@@ -405,12 +413,16 @@ class ClientSession:
 
         request_cookies = _cookie_pairs(cookies) if cookies else None
         origin = url
-        loop = asyncio.get_running_loop()
-        deadline = None if limits.total is None else loop.time() + limits.total
+        if limits.total is None:
+            deadline = None
+        else:
+            deadline = asyncio.get_running_loop().time() + limits.total
+        fast = deadline is None and limits.connect is None
         redirects_left = self._max_redirects if max_redirects is None else max_redirects
-        history: list[ClientResponse] = []
+        history: list[ClientResponse] | None = None
         jar = self._cookie_jar
         decode = self._auto_decompress
+        connector = self._connector
         try:
             while True:
                 hop_headers = sent
@@ -431,11 +443,26 @@ class ClientSession:
                     proxy_url,
                     proxy_auth,
                 )
-                raw = await self._send(outgoing, limits, deadline)
-                response = self._response(raw, outgoing, read_until_eof)
+                if fast:
+                    # The common case, inline: no deadline to watch over the awaits.
+                    conn = await connector.acquire(outgoing)
+                    try:
+                        raw = await conn.send(outgoing)
+                    except ClientConnectionError as exc:
+                        if not self._may_retry(exc, outgoing):
+                            raise
+                        raw = await self._send(outgoing, limits, None, retry=False)
+                else:
+                    raw = await self._send(outgoing, limits, deadline)
+                if read_until_eof:
+                    response = ClientResponse(raw, outgoing.method, url, hop_headers)
+                else:
+                    response = self._response(raw, outgoing, read_until_eof)
                 if deadline is not None and not raw.is_complete:
                     error = self._total_error(outgoing, limits)
-                    response._timer = loop.call_at(deadline, response._expire, error)
+                    response._timer = asyncio.get_running_loop().call_at(
+                        deadline, response._expire, error
+                    )
                 set_cookies = raw.head.headers.getall("Set-Cookie", None)
                 if set_cookies:
                     jar.update_cookies_from_headers(set_cookies, url)
@@ -444,6 +471,8 @@ class ClientSession:
                 location = raw.head.headers.get("Location")
                 if location is None:
                     break
+                if history is None:
+                    history = []
                 history.append(response)
                 if redirects_left <= 0:
                     response.release()
@@ -474,7 +503,7 @@ class ClientSession:
                     body = None
                 method, url, sent = hop.method, hop.url, hop.headers
         except BaseException:
-            for previous in history:
+            for previous in history or ():
                 previous.release()
             raise
         if history:
@@ -484,12 +513,17 @@ class ClientSession:
         return response
 
     async def _send(
-        self, outgoing: OutgoingRequest, limits: ClientTimeout, deadline: float | None
+        self,
+        outgoing: OutgoingRequest,
+        limits: ClientTimeout,
+        deadline: float | None,
+        *,
+        retry: bool = True,
     ) -> RawResponse:
         """Acquire a connection and send; once more on a new connection after a stale one."""
         connector = self._connector
         connect = limits.connect
-        for attempt in (1, 2):
+        for attempt in (1, 2) if retry else (2,):
             if connect is None and deadline is None:
                 conn = await connector.acquire(outgoing)
                 try:
