@@ -6,6 +6,7 @@ import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from tests.conftest import StartServer, read_head
@@ -243,3 +244,45 @@ async def test_cancellation_at_any_point_leaves_the_pool_balanced(
         pass
     stats = connector.stats()
     assert stats.in_use == 0 and stats.waiting == 0 and stats.connecting == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/get"),
+        ("post", "/post"),
+        ("put", "/put"),
+        ("delete", "/delete"),
+        ("head", "/get"),
+        ("options", "/get"),
+        ("patch", "/patch"),
+    ],
+)
+async def test_request_with_every_method_of_the_guide(
+    httpwire_server: LocalServer, method: str, path: str
+) -> None:
+    """The guide's "Make a Request"."""
+    r = await request(method, httpwire_server.url(path))
+    assert r.status == 200
+    assert r.method == method.upper()
+    await r.read()
+    async with r:
+        pass
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_saving_a_streamed_body(
+    session: ClientSession, httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The guide's "Streaming Response Content": save what is streamed to a file."""
+    filename = tmp_path / "body"
+    r = await session.get(httpwire_server.url("/stream-bytes/500000?seed=5&chunk_size=7000"))
+    with open(filename, "wb") as fd:
+        while True:
+            chunk = await r.content.read(65536)
+            if not chunk:
+                break
+            fd.write(chunk)
+    r.release()
+    expected = await (await session.get(httpwire_server.url("/bytes/500000?seed=5"))).read()
+    assert filename.read_bytes() == expected
