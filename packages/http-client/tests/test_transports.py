@@ -147,10 +147,12 @@ async def test_trust_env_takes_the_proxy_from_the_environment(
     monkeypatch.setenv("HTTP_PROXY", proxy.auth_url)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    async with ClientSession(trust_env=True) as session:
-        # Through the authenticating proxy: the credentials in its URL are used.
-        async with session.get(httpwire_server.url("/get")) as r:
-            assert r.status == 200
+    # Through the authenticating proxy: the credentials in its URL are used.
+    async with (
+        ClientSession(trust_env=True) as session,
+        session.get(httpwire_server.url("/get")) as r,
+    ):
+        assert r.status == 200
     async with ClientSession() as session, session.get(httpwire_server.url("/get")) as r:
         assert r.status == 200  # without trust_env, no proxy
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
@@ -158,6 +160,8 @@ async def test_trust_env_takes_the_proxy_from_the_environment(
         with pytest.raises(ClientProxyConnectionError):
             await session.get(httpwire_server.url("/get"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    async with ClientSession(trust_env=True) as session:
-        async with session.get(httpwire_server.url("/get")) as r:
-            assert r.status == 200  # NO_PROXY: direct
+    async with (
+        ClientSession(trust_env=True) as session,
+        session.get(httpwire_server.url("/get")) as r,
+    ):
+        assert r.status == 200  # NO_PROXY: direct
