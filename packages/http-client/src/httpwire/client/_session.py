@@ -364,28 +364,32 @@ class ClientSession:
                 )
             auth = url_auth
             url = url.with_user(None)
-        elif auth is None:
-            auth = self._auth
-        elif not isinstance(auth, BasicAuth):
+        elif auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError(f"auth must be a BasicAuth, not {type(auth).__name__}")
 
         # Headers: the session's, the request's over them, then auth.
         sent: CIMultiDict[str] | CIMultiDictProxy[str] = self._headers
+        given: CIMultiDict[str] | None = None
         if headers:
             given = check_headers(headers)
-            if auth is not None and "Authorization" in given:
-                raise ValueError(
-                    "an Authorization header and auth= (or credentials in the URL) were both "
-                    "given: pass only one"
-                )
+            if "Authorization" in given:
+                if auth is not None:
+                    raise ValueError(
+                        "an Authorization header and auth= (or credentials in the URL) were "
+                        "both given: pass only one"
+                    )
+                auth = None  # the request's own header wins over the session's auth
+            elif auth is None:
+                auth = self._auth
             sent = merge_headers(self._headers, given)
+        elif auth is None:
+            auth = self._auth
         skip: Collection[str]
         if skip_auto_headers:
             skip = {name.lower() for name in skip_auto_headers}
-            own = check_headers(headers) if headers else CIMultiDict()
             sent = sent.copy()
             for name in skip:
-                if name not in own:
+                if given is None or name not in given:
                     sent.popall(name, None)
         else:
             skip = self._skip_auto_headers
