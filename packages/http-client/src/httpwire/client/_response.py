@@ -369,12 +369,17 @@ class ClientResponse:
         if self._state == OPEN and clean and not self._raw.is_complete:
             length = self._raw.head.content_length
             if length is not None and length <= _DRAIN_LIMIT:
+                drained = 0
                 try:
-                    while await self.content.readany():
-                        pass
+                    # Bounded by the decoded size too: a small compressed remainder may
+                    # decode to far more; then closing is cheaper than reading.
+                    while drained <= 4 * _DRAIN_LIMIT and (piece := await self.content.readany()):
+                        drained += len(piece)
                 except (Exception, asyncio.CancelledError):
                     self.close()
                     raise
+                if not self.content.at_eof():
+                    self.close()
         owner = self._owner
         self._owner = None
         self.release()
