@@ -13,8 +13,9 @@ The rules (RFC 9110 §15.4, and what browsers and other clients do):
 * Credentials never leave their origin: when the scheme, host or port changes,
   ``Authorization`` and ``Cookie`` headers the caller set are dropped (and a ``Host`` set
   for the first origin), and so is the request's Basic auth (an https to http downgrade is
-  such a change). Cookies of the jar are chosen again for the new URL by the session. ``Proxy-Authorization`` belongs to the
-  proxy, never to a target (the connection sends it to the proxy only).
+  such a change). Cookies of the jar are chosen again for the new URL by the session.
+  ``Proxy-Authorization`` belongs to the proxy, never to a target (the connection sends it
+  to the proxy only).
 * When the body is dropped, so are the fields that described it.
 """
 
