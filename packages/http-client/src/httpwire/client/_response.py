@@ -375,9 +375,11 @@ class ClientResponse:
                     # decode to far more; then closing is cheaper than reading.
                     while drained <= 4 * _DRAIN_LIMIT and (piece := await self.content.readany()):
                         drained += len(piece)
-                except (Exception, asyncio.CancelledError):
+                except asyncio.CancelledError:
                     self.close()
                     raise
+                except Exception:  # the caller is done with the body: no error
+                    self.close()
                 if not self.content.at_eof():
                     self.close()
         owner = self._owner
@@ -428,7 +430,7 @@ class ClientResponse:
         # A response dropped unreleased: never keep its connection (a fully received body
         # already gave it back). No warning: not reading a body is legitimate.
         if getattr(self, "_state", RELEASED) == OPEN:
-            self._state = RELEASED
+            self._set_state(RELEASED)
             try:
                 self._raw.release()
                 owner = self._owner
