@@ -6,11 +6,11 @@ import asyncio
 from http.cookies import SimpleCookie
 from typing import Any, assert_type
 
-from httpwire_testserver import LocalServer
 from multidict import CIMultiDictProxy
 from yarl import URL
 
 from httpwire.client import ClientResponse, ClientSession, RequestContext, StreamReader
+from httpwire_testserver import LocalServer
 
 
 async def test_the_types_users_see(session: ClientSession, httpwire_server: LocalServer) -> None:
