@@ -13,6 +13,7 @@ from tests.conftest import StartServer, read_head
 
 from httpwire.client import (
     ClientSession,
+    ClientTimeout,
     ServerDisconnectedError,
     TCPConnector,
     request,
@@ -181,13 +182,15 @@ def stale_server() -> tuple[list[bytes], object]:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("limits", [None, ClientTimeout(total=30)])
 async def test_a_stale_connection_is_retried_once_for_idempotent_methods(
-    session: ClientSession, raw_server: StartServer, method: str
+    session: ClientSession, raw_server: StartServer, method: str, limits: ClientTimeout | None
 ) -> None:
     seen, handler = stale_server()
     base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
     for _ in range(2):
-        async with session.request(method, base, data=b"x" if method == "PUT" else None) as r:
+        data = b"x" if method == "PUT" else None
+        async with session.request(method, base, data=data, timeout=limits) as r:
             assert await r.read() == b"ok"
     assert len(seen) == 3  # the second request was sent twice
 

@@ -116,3 +116,18 @@ async def test_wait_for_around_request(httpwire_server: LocalServer) -> None:
     """
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(request("get", httpwire_server.url("/delay/1")), 0.1)
+
+
+async def test_generous_deadlines_cover_redirects_without_firing(
+    session: ClientSession, connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    for timeout in (
+        ClientTimeout(total=30),
+        ClientTimeout(connect=30),
+        ClientTimeout(total=30, connect=10),
+    ):
+        async with session.get(httpwire_server.url("/redirect/3"), timeout=timeout) as r:
+            assert r.status == 200
+            assert len(r.history) == 3
+            await r.read()
+    assert connector.stats().open == 1
