@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import StartServer, read_head
+from yarl import URL
 
 from httpwire.client import (
     ClientSession,
@@ -122,9 +123,23 @@ async def test_request_has_its_own_connection_closed_after_reading(
     assert client_sockets(httpwire_server.port) == 0
 
 
+async def test_request_of_a_small_body_closes_at_once(raw_server: StartServer) -> None:
+    """The whole body came with the head: nothing is left open, yet the body is readable."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")  # one write
+        await reader.read()
+
+    base = await raw_server(handler)
+    r = await request("get", base)
+    assert client_sockets(URL(base).port or 0) == 0
+    assert await r.read() == b"hello"
+
+
 async def test_request_unread_then_dropped(httpwire_server: LocalServer) -> None:
     """The guide's "Response Status Codes": the response is never read nor released."""
-    r = await request("get", httpwire_server.url("/get"))
+    r = await request("get", httpwire_server.url("/stream-bytes/3000000"))
     assert r.status == 200
     del r
     gc.collect()
