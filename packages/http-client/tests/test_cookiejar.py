@@ -522,6 +522,20 @@ def test_user_morsel_attributes_are_applied(jar: CookieJar) -> None:
     assert sent(jar, "http://www.example.com/") == "d=1"
 
 
+def test_user_domain_and_path_are_normalised(jar: CookieJar) -> None:
+    cookie = SimpleCookie()
+    cookie["a"] = "1"
+    cookie["a"]["domain"] = ".Example.COM"
+    cookie["a"]["path"] = "relative"
+    jar.update_cookies(cookie)
+    jar.update_cookies(cookie, URL("http://www.example.com/docs/page"))
+    assert sorted((m["domain"], m["path"]) for m in jar) == [
+        ("example.com", "/"),
+        ("example.com", "/docs"),
+    ]
+    assert sent(jar, "http://example.com/docs/x") == "a=1; a=1"
+
+
 @pytest.mark.parametrize(
     "cookies",
     [
@@ -665,6 +679,66 @@ def test_a_domain_cookie_goes_exactly_where_its_domain_matches(
     assert len(jar) == 1
     for target in (host, request_host, f"x.{domain}", domain):
         assert (sent(jar, f"http://{target}/") is not None) == domain_match(target, domain)
+
+
+_ATTRIBUTE = st.sampled_from(
+    [
+        "Path=/",
+        "Path=/a",
+        "Path=",
+        "Domain=example.com",
+        "Domain=.www.example.com",
+        "Domain=com",
+        "Domain=other.org",
+        "Max-Age=0",
+        "Max-Age=30",
+        "Max-Age=-5",
+        "Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "Expires=Fri, 31 Dec 9999 23:59:59 GMT",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+    ]
+)
+_SET_COOKIE = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda name, value, attributes: "; ".join([f"{name}={value}", *attributes]),
+        st.sampled_from(["a", "b", "__Host-c", "path", "d e"]),
+        st.text(max_size=10),
+        st.lists(_ATTRIBUTE, max_size=4),
+    ),
+)
+_ORIGIN = st.sampled_from(
+    [
+        "http://www.example.com/a/b",
+        "https://www.example.com/",
+        "http://example.com/",
+        "http://127.0.0.1/",
+    ]
+)
+
+
+@given(st.lists(st.tuples(_ORIGIN, st.lists(_SET_COOKIE, max_size=4)), max_size=8), _ORIGIN)
+def test_any_sequence_of_set_cookie_fields_keeps_the_jar_consistent(
+    responses: list[tuple[str, list[str]]], request_url: str
+) -> None:
+    clock = Clock()
+    jar = CookieJar(clock=clock, max_cookies=6, max_cookies_per_domain=3)
+    for origin, headers in responses:
+        set_cookies(jar, origin, *headers)
+        clock.now += 7
+        assert len(jar) <= 6
+        assert len(jar) == len(list(jar))
+    header = sent(jar, request_url)
+    if header is not None:
+        assert not any(ord(ch) < 32 and ch != "\t" for ch in header)
+        pairs = header.split("; ")
+        filtered = jar.filter_cookies(URL(request_url))
+        assert {pair.partition("=")[0] for pair in pairs} == set(filtered)
+        for morsel in filtered.values():
+            assert domain_match(URL(request_url).raw_host or "", morsel["domain"])
+    assert all(m["domain"] != "com" and m["domain"] != "other.org" for m in jar)
 
 
 # -- save and load -------------------------------------------------------------------------------
