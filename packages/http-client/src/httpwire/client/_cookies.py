@@ -253,6 +253,8 @@ def is_ip_address(host: str) -> bool:
     Returns:
         True for an IP address literal (an IPv6 zone is allowed).
     """
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # a name (IPv4 ends in a digit, IPv6 has colons): skip a costly parse
     try:
         ipaddress.ip_address(host.partition("%")[0])
     except ValueError:
