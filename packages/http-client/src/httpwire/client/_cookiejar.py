@@ -326,13 +326,13 @@ class CookieJar(AbstractCookieJar):
                     domain = ""
                 elif not domain_match(host, domain):  # §5.3 step 6
                     return
-            if not _prefix_allows(morsel, secure_origin=_is_secure(url, host)):
+            secure_origin = _is_secure(url, host)
+            if not _prefix_allows(morsel, secure_origin=secure_origin):
                 return
             host_only = not domain
             domain = domain or host
             if not path.startswith("/"):  # §5.2.4: absent, empty or relative
                 path = default_path(url.raw_path)
-            secure_origin = _is_secure(url, host)
         secure = bool(morsel["secure"])
         if secure and not secure_origin:  # RFC 6265bis §5.7 step 8
             return
@@ -536,7 +536,11 @@ class CookieJar(AbstractCookieJar):
                 self._count -= len(self._domains.pop(other))
 
     def __iter__(self) -> Iterator[Morsel[str]]:
-        """Iterate over the cookies stored (expired ones excluded), as Morsels."""
+        """Iterate over the cookies stored (expired ones excluded), as Morsels.
+
+        A host-only cookie shows its host as ``domain``; a cookie given by the user for
+        every host shows ``""``; ``expires`` is an HTTP date, or ``""`` for a session cookie.
+        """
         self._purge_expired(self._clock())
         cookies = [c for d in self._domains.values() for c in d.values()]
         return iter([c.morsel() for c in cookies])
