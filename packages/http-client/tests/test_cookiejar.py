@@ -922,3 +922,22 @@ def test_save_replaces_the_file_and_an_empty_jar_saves_an_empty_list(
     path.write_text("old contents")
     jar.save(path)
     assert json.loads(path.read_text())["cookies"] == []
+
+
+def test_failed_save_leaves_no_temporary_file_behind(tmp_path: Path, jar: CookieJar) -> None:
+    _fill(jar)
+    target = tmp_path / "a-directory"
+    target.mkdir()
+    (target / "inside").write_text("keeps the directory from being replaced")
+    with pytest.raises(OSError):
+        jar.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-directory"]
+
+
+def test_non_utf8_file_is_refused_with_the_offset(tmp_path: Path, jar: CookieJar) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(b'{"format": "\xff"}')
+    with pytest.raises(
+        ValueError, match=r"c\.json: not a cookie file: not UTF-8 text \(byte 12\)"
+    ):
+        jar.load(path)
