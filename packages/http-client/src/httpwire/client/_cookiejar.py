@@ -27,11 +27,15 @@ Rules applied on storage (:meth:`CookieJar.update_cookies_from_headers`, and
   single label (``com``, ``localhost``) is taken as a public suffix (step 5): host-only
   when it is the host itself, refused otherwise. Without a public suffix list (the jar
   has no dependency for one), a multi-label suffix such as ``co.uk`` is *not* recognised;
-  a ``Domain`` on an IP-address host makes a host-only cookie, never a domain cookie;
+  a ``Domain`` on an IP-address host is refused unless it is that address, which then
+  makes a host-only cookie, never a domain cookie;
 * ``Max-Age`` wins over ``Expires`` (step 3); a lifetime at or before now deletes the
   cookie of the same name, domain and path; lifetimes are capped at 400 days (6265bis);
 * a ``Secure`` cookie is refused from a non-secure origin, and a non-secure origin cannot
   replace a ``Secure`` cookie (RFC 6265bis §5.7 steps 8 and 15);
+* the name prefixes ``__Secure-`` and ``__Host-`` are enforced (RFC 6265bis §4.1.3);
+* a name or value with a control character, or over 4096 bytes together, is refused
+  (see :mod:`._cookies`);
 * at most ``max_cookies_per_domain`` cookies per domain and ``max_cookies`` in all: past
   either, expired cookies go first, then the least recently used (RFC 6265 §5.3, §6.1).
 
