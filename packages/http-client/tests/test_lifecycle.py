@@ -43,6 +43,15 @@ def client_sockets(port: int) -> int:
     return count
 
 
+async def sockets_after_closing(port: int) -> int:
+    """Client sockets to ``port`` once the loop ran the closes already scheduled."""
+    for _ in range(100):
+        if not client_sockets(port):
+            return 0
+        await asyncio.sleep(0)
+    return client_sockets(port)
+
+
 async def test_await_create_task_wait_for_gather_and_async_with(
     session: ClientSession, httpwire_server: LocalServer
 ) -> None:
@@ -119,8 +128,7 @@ async def test_request_has_its_own_connection_closed_after_reading(
     r = await request("get", httpwire_server.url("/get"))
     assert r.status == 200
     await r.json()
-    await asyncio.sleep(0.01)  # the connector's close runs on the loop
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
 
 
 async def test_request_of_a_small_body_closes_at_once(raw_server: StartServer) -> None:
@@ -143,8 +151,7 @@ async def test_request_unread_then_dropped(httpwire_server: LocalServer) -> None
     assert r.status == 200
     del r
     gc.collect()
-    await asyncio.sleep(0.01)
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
 
 
 async def test_request_with_async_with(httpwire_server: LocalServer) -> None:
