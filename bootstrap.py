@@ -4,7 +4,7 @@
 ``python3 bootstrap.py`` runs every test (exactly what CI runs);
 ``python3 bootstrap.py -s demo`` runs the demo. Any arguments go to nox.
 
-Needs only Python 3.10+ with its standard ``venv`` module. The first run makes
+Needs only Python 3.11+ with its standard ``venv`` module. The first run makes
 ``.tools/`` (a venv holding the pinned nox and uv of tools-requirements.txt);
 later runs reuse it until that file changes. nox then builds every other
 environment itself.
@@ -43,8 +43,8 @@ def _ensure_tools() -> None:
 
 
 def main() -> int:
-    if sys.version_info < (3, 10):  # noqa: UP036 - this script is what a too-old Python runs first
-        sys.exit("httpwire needs Python 3.10 or newer")
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script is what a too-old Python runs first
+        sys.exit("httpwire needs Python 3.11 or newer")
     _ensure_tools()
     env = dict(os.environ)
     # nox finds uv through PATH; put the pinned one first.

@@ -589,7 +589,7 @@ async def test_wait_for_timeout_around_a_request_leaves_the_pool_balanced(
                 response = await asyncio.wait_for(
                     send(connector, httpwire_server.url("/delay/0.02")), delay
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             else:
                 response.release()

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import socket
+import tempfile
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -348,6 +349,22 @@ async def test_payload_from_picks_the_payload_for_each_value(tmp_path: Path) -> 
     assert payload_from(existing) is existing
     named = payload_from(b"x", content_type="image/png", filename="a.png")
     assert (named.content_type, named.filename) == ("image/png", "a.png")
+
+
+async def test_spooled_temporary_files_are_sent_by_their_mode() -> None:
+    # A SpooledTemporaryFile is an io.IOBase but neither a text nor a buffered io class.
+    with (
+        tempfile.SpooledTemporaryFile(mode="w+b") as binary,
+        tempfile.SpooledTemporaryFile(mode="w+", encoding="utf-8") as text,
+    ):
+        binary.write(b"bytes")
+        binary.seek(0)
+        text.write("t\u00e9xt")
+        text.seek(0)
+        assert type(payload_from(binary)) is FilePayload
+        assert type(payload_from(text)) is TextFilePayload
+        assert await collect(payload_from(binary)) == b"bytes"
+        assert await collect(payload_from(text)) == "t\u00e9xt".encode()
 
 
 def test_payload_from_rejects_other_values() -> None:

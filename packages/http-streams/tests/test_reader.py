@@ -243,7 +243,7 @@ async def test_read_all_cancelled_after_draining_puts_the_bytes_back() -> None:
 async def test_wait_for_timeout_on_a_read_loses_nothing() -> None:
     reader = StreamReader()
     reader.feed_data(b"partial line")
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TimeoutError):
         await asyncio.wait_for(reader.readline(), 0.01)
     reader.feed_data(b" ends\n")
     assert await reader.readline() == b"partial line ends\n"

@@ -111,7 +111,7 @@ class _Connection:
                         head = await asyncio.wait_for(self.next_event(), self.idle_timeout)
                     else:
                         head = await self.next_event()
-                except (_ClientGoneError, asyncio.TimeoutError):
+                except (TimeoutError, _ClientGoneError):
                     return  # closed by the client, or idle too long between requests
                 assert isinstance(head, RequestHead), head
                 self.info.requests += 1

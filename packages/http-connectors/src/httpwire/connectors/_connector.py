@@ -90,7 +90,7 @@ else:  # pragma: no cover - exercised on 3.10 only
             if self._handle is not None:
                 self._handle.cancel()
             if self._expired and kind is asyncio.CancelledError:
-                raise asyncio.TimeoutError
+                raise TimeoutError
 
 
 class BaseConnector(ABC):
@@ -456,7 +456,7 @@ class UnixConnector(BaseConnector):
         try:
             async with _timeout(sock_connect):
                 return await loop.create_unix_connection(factory, self._path)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
                 raise ConnectTimeoutError(
                     sock_connect, method=method, url=url, host=self._path

@@ -157,7 +157,7 @@ async def connect_happy_eyeballs(
         for info in ordered:
             try:
                 return await _attempt(loop, info, local, timeout)
-            except (OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError) as exc:
                 errors.append((_show(info[4]), exc))
         raise _failed(host, port, errors, timeout, method, url)
     running: dict[asyncio.Task[socket.socket], str] = {}

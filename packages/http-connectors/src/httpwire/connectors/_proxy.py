@@ -256,7 +256,7 @@ async def open_tunnel(
         transport.write(connect_head(host, port, proxy))
         try:
             head = await asyncio.wait_for(asyncio.shield(tunnel.head), timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             if getattr(exc, "errno", None) is not None:
                 raise
             raise ReadTimeoutError(

@@ -284,7 +284,7 @@ class TCPConnector(BaseConnector):
                 return await open_tls(factory, sock, tls, host, port, method=method, url=url)
         except ClientError:
             raise
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
                 raise ConnectTimeoutError(
                     sock_connect, method=method, url=url, host=host, port=port
@@ -340,7 +340,7 @@ class TCPConnector(BaseConnector):
                 return transport, conn
         except ClientError:
             raise
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
                 raise ConnectTimeoutError(
                     sock_connect, method=method, url=url, host=host, port=port

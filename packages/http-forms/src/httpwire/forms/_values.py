@@ -28,7 +28,7 @@ def _is_text_file(value: object) -> bool:
         return True
     if isinstance(value, (io.RawIOBase, io.BufferedIOBase)):
         return False
-    # Objects that are not io classes (SpooledTemporaryFile on 3.10...): trust the mode.
+    # Plain io.IOBase objects (SpooledTemporaryFile) and file-likes: trust the mode.
     mode = getattr(value, "mode", None)
     return isinstance(mode, str) and "b" not in mode and hasattr(value, "encoding")
 
