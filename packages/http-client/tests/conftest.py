@@ -12,10 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import settings
-
 from httpwire.client import ClientSession, TCPConnector
-
-from tests.seam import adapt
 
 # No deadline (a loaded CI machine is slow at random) and a bounded number of
 # examples, so property tests cost the same on every run.
@@ -48,5 +45,5 @@ async def connector() -> AsyncIterator[TCPConnector]:
 @pytest.fixture
 async def session(connector: TCPConnector) -> AsyncIterator[ClientSession]:
     """A session on the checked connector (which the fixture closes)."""
-    async with ClientSession(connector=adapt(connector), connector_owner=False) as s:
+    async with ClientSession(connector=connector, connector_owner=False) as s:
         yield s

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from httpwire_testserver import LocalServer
-
 from httpwire.client import ClientSession
+from httpwire_testserver import LocalServer
 
 
 async def test_get(session: ClientSession, httpwire_server: LocalServer) -> None:

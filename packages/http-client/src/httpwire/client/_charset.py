@@ -6,8 +6,11 @@ Strategy, in order, stopping at the first that answers:
 2. for JSON types (``application/json``, ``application/*+json``), UTF-8: RFC 8259 §8.1
    requires it of JSON exchanged between systems, so there is nothing to guess;
 3. an empty body: UTF-8, without guessing (there is nothing to guess from);
-4. chardet on the first :data:`DETECT_BYTES` bytes, when it is confident enough;
-5. UTF-8.
+4. UTF-8, when the first :data:`DETECT_BYTES` bytes are valid UTF-8: text in another
+   multi-byte charset or in a legacy 8-bit one almost never is, so validity is a stronger
+   signal than any statistics;
+5. chardet's answer on those bytes;
+6. UTF-8 (``text()`` then raises ``UnicodeDecodeError`` rather than return a wrong guess).
 
 chardet is imported on first use: a client that never calls ``text()`` on a response without
 a charset never pays for it.
@@ -21,8 +24,6 @@ __all__ = ["DETECT_BYTES", "charset_for", "is_json_type"]
 
 DETECT_BYTES = 4096
 """How much of the body chardet looks at: enough for a confident answer, bounded in time."""
-
-_MIN_CONFIDENCE = 0.5
 
 
 def is_json_type(media_type: str) -> bool:
@@ -57,15 +58,17 @@ def charset_for(media_type: str, declared: str | None, body: bytes) -> str:
         return known
     if is_json_type(media_type) or not body:
         return "utf-8"
+    sample = body[:DETECT_BYTES]
+    try:
+        # final=False: the sample may end inside a multi-byte sequence.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
     import chardet  # imported when first needed, see the module docstring
 
-    result = chardet.detect(body[:DETECT_BYTES])
-    encoding = result.get("encoding")
-    confidence = result.get("confidence") or 0.0
-    if encoding and confidence >= _MIN_CONFIDENCE:
-        found = _known(encoding)
-        if found is not None:
-            # Plain ASCII is a subset of UTF-8, and UTF-8 is the better guess for the rest
-            # of a body whose first KiBs happened to be ASCII.
-            return "utf-8" if found == "ascii" else found
+    found = _known(chardet.detect(sample).get("encoding"))
+    if found is not None and found != "ascii":
+        return found
     return "utf-8"

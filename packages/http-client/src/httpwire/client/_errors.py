@@ -17,7 +17,7 @@ message never shows a secret: URLs are shown without their userinfo, header valu
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -117,11 +117,36 @@ class ClientResponseError(ClientError):
 
     def __reduce__(self) -> tuple[object, ...]:
         # The history holds live responses (connections, readers): they do not cross a
-        # process boundary; their count is what a log needs.
+        # process boundary. Header proxies do not pickle: their items do.
         reduced = super().__reduce__()
         state = dict(self.__dict__)
         state["history"] = ()
+        if self.headers is not None:
+            state["headers"] = list(self.headers.items())
+        info = self.request_info
+        if info is not None:
+            state["request_info"] = (
+                info.method,
+                info.url,
+                list(info.headers.items()),
+                info.real_url,
+            )
         return (*reduced[:2], state)
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        if not state:
+            return
+        state = dict(state)
+        headers = state.get("headers")
+        if isinstance(headers, list):
+            state["headers"] = CIMultiDictProxy(CIMultiDict(headers))
+        info = state.get("request_info")
+        if isinstance(info, tuple) and not isinstance(info, RequestInfo):
+            method, url, items, real_url = info
+            state["request_info"] = RequestInfo(
+                method, url, CIMultiDictProxy(CIMultiDict(items)), real_url
+            )
+        self.__dict__.update(state)
 
 
 class TooManyRedirects(ClientResponseError):

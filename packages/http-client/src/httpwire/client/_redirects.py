@@ -82,14 +82,9 @@ def resolve_location(current: URL, location: str) -> URL:
         target = URL(location)
     except (ValueError, TypeError, UnicodeError) as exc:
         raise InvalidURL(location, f"redirect Location cannot be parsed: {exc}") from exc
-    if not target.absolute:
-        if target.scheme:  # "mailto:x", "javascript:..."
-            raise InvalidURL(
-                location,
-                f"redirect to scheme {target.scheme!r} is not followed (only http and https)",
-            )
+    if not target.scheme:  # relative, or network-path ("//host/path")
         target = current.join(target)
-    elif target.scheme not in _SCHEMES:
+    elif target.scheme not in _SCHEMES:  # "mailto:x", "javascript:...", "ftp://..."
         raise InvalidURL(
             location, f"redirect to scheme {target.scheme!r} is not followed (only http and https)"
         )

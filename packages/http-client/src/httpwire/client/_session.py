@@ -697,11 +697,7 @@ class ClientSession:
 
 
 def _new_cookie_jar() -> Any:
-    try:
-        from ._cookiejar import CookieJar
-    except ImportError:
-        return None
-    return CookieJar()
+    return None
 
 
 def request(

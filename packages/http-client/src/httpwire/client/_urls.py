@@ -92,7 +92,7 @@ def build_url(url: StrOrURL, params: Params | None = None, base_url: URL | None 
         parsed = url
     else:
         raise TypeError(f"url must be str or yarl.URL, not {type(url).__name__}")
-    if not parsed.absolute:
+    if not parsed.scheme:
         if base_url is None:
             raise InvalidURL(url, "a relative URL needs the session's base_url")
         parsed = base_url.join(parsed)
