@@ -138,8 +138,8 @@ class ResponseFeeder(ConnectionBase):
         self._closed = True
         transport = self._transport
         if transport is not None and not transport.is_closing():
-            # A TLS transport the peer closed is not marked closed on Python 3.10, which
-            # would warn about it when it is collected.
+            # A transport the peer closed may not be marked closed yet; it would warn
+            # about it when it is collected.
             transport.close()
         if self._registry is not None:
             self._registry.discard(self)

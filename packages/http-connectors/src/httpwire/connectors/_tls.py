@@ -23,9 +23,8 @@ import asyncio
 import hashlib
 import socket
 import ssl
-import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar, Union
+from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
 
@@ -131,7 +130,7 @@ class Fingerprint:
         return f"Fingerprint({self._hashname}={self._digest.hex()})"
 
 
-SSLSetting = Union[bool, ssl.SSLContext, Fingerprint, None]  # noqa: UP007  # a runtime alias on 3.10
+SSLSetting = bool | ssl.SSLContext | Fingerprint | None
 """A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
 (no verification, no pin), an ``SSLContext`` (its trust), or a :class:`Fingerprint` (pin)."""
 
@@ -273,13 +272,12 @@ def tls_keywords(host: str) -> dict[str, Any]:
     """The TLS keywords of ``loop.create_connection``/``loop.start_tls`` for a host.
 
     SNI and the hostname check use the URL's host; for an IP address Python sends no SNI
-    and checks the certificate's IP address entries. The shutdown wait is bounded where
-    asyncio allows it (3.11+); on 3.10 the connector's close aborts what is left.
+    and checks the certificate's IP address entries. The shutdown wait is bounded.
     """
-    keywords: dict[str, Any] = {"server_hostname": host.rstrip(".") or host}
-    if sys.version_info >= (3, 11):
-        keywords["ssl_shutdown_timeout"] = SSL_SHUTDOWN_TIMEOUT
-    return keywords
+    return {
+        "server_hostname": host.rstrip(".") or host,
+        "ssl_shutdown_timeout": SSL_SHUTDOWN_TIMEOUT,
+    }
 
 
 def check_fingerprint(
