@@ -18,7 +18,7 @@ import pytest
 from tests.guide_support import client_sockets, leak_check, on_localhost
 from yarl import URL
 
-from httpwire.client import ClientSession, CookieJar, request
+from httpwire.client import ClientSession, request
 
 if TYPE_CHECKING:
     from httpwire_testserver import LocalServer
@@ -114,6 +114,8 @@ async def test_a_session_shares_cookies(server: Peer) -> None:
 
 async def test_cookies_from_an_ip_address_host_are_kept_only_when_unsafe(server: Peer) -> None:
     """DESIGN.md: like aiohttp, cookies from IP-address hosts need ``CookieJar(unsafe=True)``."""
+    from httpwire.client import CookieJar
+
     async with ClientSession() as session:
         async with session.get(server.url("/cookies/set/my_cookie/my_value")) as r:
             await r.read()
