@@ -198,6 +198,9 @@ def fingerprints(der: bytes) -> dict[str, bytes]:
     return {name: hashlib.new(name, der).digest() for name in ("md5", "sha1", "sha256")}
 
 
+_NO_CONTENT = b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+
+
 @dataclass
 class Recorded:
     """The requests a :func:`recording_server` received, and its URL.
@@ -214,12 +217,16 @@ class Recorded:
 
 
 @contextlib.asynccontextmanager
-async def recording_server() -> AsyncIterator[Recorded]:
+async def recording_server(response: bytes = _NO_CONTENT) -> AsyncIterator[Recorded]:
     """A server in the test's own loop that keeps the request as parsed from the wire.
 
-    It answers every request ``204 No Content`` and closes the connection, so the
-    request's head and body are exactly what the client wrote (our server and
-    httpbin report forms without the parts' own headers).
+    It answers every request with ``response`` (by default ``204 No Content``) and
+    closes the connection, so the request's head and body are exactly what the client
+    wrote (our server and httpbin report forms without the parts' own headers), and a
+    test can give the client an answer neither peer gives.
+
+    Args:
+        response: The bytes of the whole response, head and body.
     """
     recorded = Recorded()
 
@@ -241,7 +248,7 @@ async def recording_server() -> AsyncIterator[Recorded]:
                 if done or not data:
                     break
             recorded.bodies.append(bytes(body))
-            writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            writer.write(response)
             await writer.drain()
         finally:
             writer.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from tests.guide_support import leak_check
+from tests.guide_support import leak_check, recording_server
 
 from httpwire.client import ClientSession, ContentTypeError, request
 from httpwire.streams import StreamReader
@@ -147,12 +147,17 @@ async def test_json_of_a_body_that_is_not_json_raises(server: Peer) -> None:
             await r.json(content_type=None)
 
 
-async def test_json_accepts_plus_json_types(server: Peer) -> None:
-    url = server.url("/response-headers")
-    params = {"Content-Type": "application/problem+json"}
-    async with request("get", url, params=params) as r:
+async def test_json_accepts_plus_json_types() -> None:
+    """DESIGN.md: ``application/*+json`` is JSON too (neither peer can send it alone)."""
+    body = b'{"title": "Not Found", "status": 404}'
+    answer = (
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: application/problem+json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
+    async with recording_server(answer) as peer, request("get", peer.url + "/missing") as r:
+        assert r.content_type == "application/problem+json"
         data = await r.json()
-    assert data["Content-Type"] == "application/problem+json"
+    assert data == {"title": "Not Found", "status": 404}
 
 
 # -- Streaming Response Content ---------------------------------------------------------------
