@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.guide_support import leak_check
 
 from httpwire.client import (
     ClientError,
+    ClientResponse,
     ClientSession,
     ClientTimeout,
     ClientTimeoutError,
@@ -43,6 +44,58 @@ async def test_wait_for_raises_timeout_error(server: Peer) -> None:
     """``await asyncio.wait_for(request('get', url), 0.001)`` raises ``asyncio.TimeoutError``."""
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(request("get", server.url("/delay/3")), 0.001)
+
+
+async def _cancel_after(
+    call: Callable[[], Coroutine[Any, Any, ClientResponse]], turns: int
+) -> bool:
+    """Start ``call()`` as a task, cancel it after ``turns`` turns of the loop.
+
+    Returns:
+        Whether the cancellation was still to come (False: the response came first).
+
+    Raises:
+        AssertionError: The task swallowed the cancellation and returned a response.
+    """
+    task = asyncio.create_task(call())
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    if task.done():
+        (await task).release()
+        return False
+    task.cancel()
+    try:
+        response = await task
+    except asyncio.CancelledError:
+        return True
+    response.release()
+    raise AssertionError(f"cancelled after {turns} turns of the loop, the request went on")
+
+
+async def test_cancelled_at_every_await_point(server: Peer) -> None:
+    """What ``wait_for`` does at its deadline, at each await point in turn, counted in turns.
+
+    The 0.001 s of the guide lands wherever the request happens to be; this walks the
+    cancellation through every step (connecting, sending, waiting for the head) and
+    checks that each raises ``CancelledError`` and leaves no socket open (the leak
+    check after the test).
+    """
+    url = server.url("/delay/1")
+    for turns in range(40):
+        assert await _cancel_after(lambda: request("get", url), turns)
+
+
+async def test_cancelled_at_every_await_point_in_a_session(server: Peer) -> None:
+    conn = TCPConnector(limit=1)
+    async with ClientSession(connector=conn) as session:
+        url = server.url("/delay/1")
+        for turns in range(40):
+            assert await _cancel_after(lambda: session.get(url), turns)
+            await asyncio.sleep(0)
+            stats = conn.stats()
+            assert (stats.in_use, stats.connecting, stats.waiting) == (0, 0, 0), turns
+        async with session.get(server.url("/get")) as r:
+            assert r.status == 200
 
 
 async def test_wait_for_on_a_session_leaves_the_pool_usable(server: Peer) -> None:
