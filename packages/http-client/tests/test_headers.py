@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from httpwire.client import __version__
 from httpwire.client._headers import ACCEPT_ENCODING, merge_headers, session_headers
 from httpwire.parser import supported_codings

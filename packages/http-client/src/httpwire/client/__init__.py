@@ -56,6 +56,7 @@ from httpwire.forms import (
 )
 from httpwire.streams import EmptyStreamReader, StreamReader
 
+from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar, LooseCookies
 from ._errors import (
     ClientResponseError,
     ContentConsumedError,
@@ -67,12 +68,13 @@ from ._errors import (
 )
 from ._request_context import RequestContext
 from ._response import ClientResponse
-from ._session import ClientSession, LooseCookies, RequestOptions, SSLSetting, request
+from ._session import ClientSession, RequestOptions, SSLSetting, request
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "AbstractCookieJar",
     "AsyncIterablePayload",
     "BadResponseError",
     "BaseConnector",
@@ -96,6 +98,8 @@ __all__ = [
     "Connector",
     "ContentConsumedError",
     "ContentTypeError",
+    "CookieJar",
+    "DummyCookieJar",
     "EmptyStreamReader",
     "FilePayload",
     "Fingerprint",

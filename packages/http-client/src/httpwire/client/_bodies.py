@@ -10,7 +10,6 @@ overrides. A ``str`` is encoded with the charset its Content-Type names, else UT
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from httpwire.forms import Payload, StringPayload, payload_from
 from httpwire.streams import Body
@@ -27,7 +26,7 @@ _OCTET_STREAM = "application/octet-stream"
 def make_body(
     data: object,
     json: object,
-    json_serialize: Callable[[Any], str],
+    json_serialize: Callable[[object], str],
     content_type: str | None,
 ) -> tuple[RequestBody, str | None]:
     """The body to send and the Content-Type it implies.

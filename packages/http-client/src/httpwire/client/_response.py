@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import json as _json
 from collections.abc import Callable
-from http.cookies import CookieError, SimpleCookie
+from http.cookies import SimpleCookie
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,6 +42,7 @@ from httpwire.parser import HttpVersion
 from httpwire.streams import StreamReader
 
 from ._charset import charset_for, is_json_type
+from ._cookies import parse_set_cookie
 from ._errors import ClientResponseError, ContentConsumedError, ContentTypeError, RequestInfo
 
 if TYPE_CHECKING:
@@ -64,10 +65,9 @@ _OCTET_STREAM = "application/octet-stream"
 def _parse_set_cookie(values: list[str]) -> SimpleCookie:
     cookies = SimpleCookie()
     for value in values:
-        try:
-            cookies.load(value)
-        except CookieError:
-            continue
+        morsel = parse_set_cookie(value)
+        if morsel is not None:
+            cookies[morsel.key] = morsel
     return cookies
 
 
@@ -213,12 +213,14 @@ class ClientResponse:
                 timer.cancel()
 
     def _check_unconsumed(self, call: str) -> None:
+        if self._state == RELEASED and not self._raw.is_complete:
+            raise ContentConsumedError(self.method, self.url, call=call, released=True)
         content = self.content
+        if content.exception() is not None:
+            return  # reading raises the stream's own error
         consumed = content.total_bytes - content.buffered
         if consumed:
             raise ContentConsumedError(self.method, self.url, consumed=consumed, call=call)
-        if self._state == RELEASED and not self._raw.is_complete:
-            raise ContentConsumedError(self.method, self.url, call=call, released=True)
 
     async def read(self) -> bytes:
         """The whole body (decoded from its content codings when the session decompresses).

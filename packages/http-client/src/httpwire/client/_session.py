@@ -27,9 +27,9 @@ import sys
 import urllib.request
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
-from http.cookies import BaseCookie, Morsel, SimpleCookie
+from http.cookies import Morsel, SimpleCookie
 from types import TracebackType
-from typing import Any, Final, TypedDict, Unpack
+from typing import Final, TypedDict, Unpack
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -49,6 +49,7 @@ from httpwire.connectors import (
 from httpwire.streams import EmptyStreamReader
 
 from ._bodies import RequestBody, make_body
+from ._cookiejar import AbstractCookieJar, CookieJar, LooseCookies
 from ._errors import InvalidURL, RedirectBodyError, TooManyRedirects
 from ._headers import LooseHeaders, check_headers, merge_headers, session_headers
 from ._redirects import REDIRECT_STATUSES, next_hop
@@ -57,12 +58,7 @@ from ._response import ClientResponse
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
 
-__all__ = ["ClientSession", "LooseCookies", "RequestOptions", "SSLSetting", "request"]
-
-LooseCookies = (
-    Mapping[str, "str | Morsel[str]"] | Iterable[tuple[str, "str | Morsel[str]"]] | BaseCookie[str]
-)
-"""Cookies as a mapping, pairs, or a ``SimpleCookie``."""
+__all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
 
 SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
 """A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
@@ -188,11 +184,11 @@ class ClientSession:
         headers: LooseHeaders | None = None,
         skip_auto_headers: Iterable[str] | None = None,
         cookies: LooseCookies | None = None,
-        cookie_jar: Any = None,
+        cookie_jar: AbstractCookieJar | None = None,
         auth: BasicAuth | None = None,
         timeout: ClientTimeout | float | None = DEFAULT_TIMEOUT,
         raise_for_status: bool = False,
-        json_serialize: Callable[[Any], str] = _json.dumps,
+        json_serialize: Callable[[object], str] = _json.dumps,
         auto_decompress: bool = True,
         trust_env: bool = False,
         max_redirects: int = 10,
@@ -218,9 +214,9 @@ class ClientSession:
             urllib.request.getproxies_environment() if trust_env else None
         )
         if cookie_jar is None:
-            cookie_jar = _new_cookie_jar()
+            cookie_jar = CookieJar()
         self._cookie_jar = cookie_jar
-        if cookies is not None and cookie_jar is not None:
+        if cookies:
             cookie_jar.update_cookies(cookies)
         if connector is None:
             connector = TCPConnector(
@@ -244,7 +240,7 @@ class ClientSession:
         return self._connector
 
     @property
-    def cookie_jar(self) -> Any:
+    def cookie_jar(self) -> AbstractCookieJar:
         """The session's cookie jar."""
         return self._cookie_jar
 
@@ -438,10 +434,9 @@ class ClientSession:
                 if deadline is not None and not raw.is_complete:
                     error = self._total_error(outgoing, limits)
                     response._timer = loop.call_at(deadline, response._expire, error)
-                if jar is not None:
-                    set_cookies = raw.head.headers.getall("Set-Cookie", None)
-                    if set_cookies:
-                        jar.update_cookies_from_headers(set_cookies, url)
+                set_cookies = raw.head.headers.getall("Set-Cookie", None)
+                if set_cookies:
+                    jar.update_cookies_from_headers(set_cookies, url)
                 if not allow_redirects or response.status not in REDIRECT_STATUSES:
                     break
                 location = raw.head.headers.get("Location")
@@ -694,10 +689,6 @@ class ClientSession:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<ClientSession {state} connector={self._connector!r}>"
-
-
-def _new_cookie_jar() -> Any:
-    return None
 
 
 def request(

@@ -102,6 +102,10 @@ def build_url(url: StrOrURL, params: Params | None = None, base_url: URL | None 
     if not parsed.raw_host:
         raise InvalidURL(url, "it has no host")
     if params:
+        if isinstance(params, str):
+            # An already encoded query ("a=1&b=x%20y"): decoded here, so it is not encoded
+            # twice, and added like any other parameters.
+            params = URL("?" + params).query
         try:
             parsed = parsed.extend_query(params)  # type: ignore[arg-type]  # yarl's alias is narrower than what it accepts
         except TypeError as exc:
