@@ -238,14 +238,18 @@ async def test_per_request_cookies_are_sent_not_stored(
 async def test_session_cookies_and_ip_hosts(
     connector: TCPConnector, httpwire_server: LocalServer
 ) -> None:
-    async with ClientSession(
-        connector=connector, connector_owner=False, cookies={"start": "1"}
-    ) as s, s.get(httpwire_server.url("/cookies/set?ip=1")) as r:
+    async with (
+        ClientSession(connector=connector, connector_owner=False, cookies={"start": "1"}) as s,
+        s.get(httpwire_server.url("/cookies/set?ip=1")) as r,
+    ):
         # Given by the user: sent everywhere; set by an IP host: refused (not unsafe).
         assert (await r.json())["cookies"] == {"start": "1"}
-    async with ClientSession(
-        connector=connector, connector_owner=False, cookie_jar=CookieJar(unsafe=True)
-    ) as s, s.get(httpwire_server.url("/cookies/set?ip=1")) as r:
+    async with (
+        ClientSession(
+            connector=connector, connector_owner=False, cookie_jar=CookieJar(unsafe=True)
+        ) as s,
+        s.get(httpwire_server.url("/cookies/set?ip=1")) as r,
+    ):
         assert (await r.json())["cookies"] == {"ip": "1"}
 
 

@@ -327,8 +327,7 @@ class ClientResponse:
         self._raw.release()
         owner = self._owner
         if owner is not None:
-            self._owner = None
-            owner._close_soon()
+            owner._close_soon()  # kept: an async exit waits for the close to end
 
     def release(self) -> None:
         """Let the connection go: back to the pool when the body arrived whole, else closed.
@@ -345,7 +344,6 @@ class ClientResponse:
         self._raw.close()
         owner = self._owner
         if owner is not None:
-            self._owner = None
             owner._close_soon()
 
     @property

@@ -163,6 +163,7 @@ class ClientSession:
         "_auto_decompress",
         "_base_url",
         "_closed",
+        "_closing",
         "_connector",
         "_connector_owner",
         "_cookie_jar",
@@ -198,6 +199,7 @@ class ClientSession:
         connector_owner: bool = True,
     ) -> None:
         self._closed = True  # until fully built: __del__ must not warn for a failed init
+        self._closing: asyncio.Task[None] | None = None
         self._created_at = _created_at()
         self._base_url = check_base_url(base_url)
         self._skip_auto_headers = frozenset(n.lower() for n in skip_auto_headers or ())
@@ -655,6 +657,8 @@ class ClientSession:
             self._closed = True
             if self._connector_owner:
                 await self._connector.close()
+        elif self._closing is not None:
+            await asyncio.shield(self._closing)
 
     def _close_soon(self) -> None:
         """Close the session from synchronous code (a one-shot ``request()``'s release)."""
@@ -663,6 +667,7 @@ class ClientSession:
         self._closed = True
         if self._connector_owner:
             task = asyncio.get_running_loop().create_task(self._connector.close())
+            self._closing = task
             _BACKGROUND.add(task)
             task.add_done_callback(_BACKGROUND.discard)
 
