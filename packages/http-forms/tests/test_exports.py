@@ -39,6 +39,7 @@ def test_all_is_unique() -> None:
 
 def test_each_module_imports_alone() -> None:
     modules = [
+        "_delimiters",
         "_errors",
         "_factory",
         "_files",

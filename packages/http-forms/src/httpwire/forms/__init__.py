@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._errors import (
     BoundaryError,
+    BoundaryInContentError,
     FormsError,
     IncompleteMultipartError,
     MalformedMultipartError,
@@ -36,6 +37,7 @@ __all__ = [
     "AsyncIterablePayload",
     "BodyPartReader",
     "BoundaryError",
+    "BoundaryInContentError",
     "ByteSource",
     "BytesPayload",
     "FilePayload",

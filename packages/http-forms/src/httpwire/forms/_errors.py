@@ -14,6 +14,7 @@ from __future__ import annotations
 
 __all__ = [
     "BoundaryError",
+    "BoundaryInContentError",
     "FormsError",
     "IncompleteMultipartError",
     "MalformedMultipartError",
@@ -34,6 +35,35 @@ class PayloadError(FormsError):
     payload was made, when a payload that cannot be replayed is iterated twice,
     or when an async iterable yields something other than bytes.
     """
+
+
+class BoundaryInContentError(PayloadError, ValueError):
+    """A part of a multipart being sent holds the delimiter of a boundary the caller chose.
+
+    RFC 2046 §5.1.1: the delimiter (CRLF ``--`` boundary) must not occur inside any
+    part, or a receiver reads a part the content made up. Bytes and str parts are
+    checked when appended; streamed parts (files, async iterables, StreamReaders,
+    nested writers) while they are sent, and the body stops before the first byte of
+    the delimiter. The message names the part, never its content.
+
+    Attributes:
+        part: Index of the part (0-based) in the multipart whose boundary it holds.
+        offset: Offset in the part's content where the delimiter line ``--boundary``
+            begins.
+    """
+
+    def __init__(self, message: str, *, part: int, offset: int) -> None:
+        self.message = message
+        self.part = part
+        self.offset = offset
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_boundary, (self.message, self.part, self.offset))
+
+
+def _rebuild_boundary(message: str, part: int, offset: int) -> BoundaryInContentError:
+    return BoundaryInContentError(message, part=part, offset=offset)
 
 
 class MultipartError(FormsError, ValueError):

@@ -6,6 +6,14 @@ parts are joined with the delimiters around them into one piece, so a form of
 short fields costs one bytes object; a file part is passed through in the
 pieces its payload reads. The writer is itself a :class:`Payload`, so writers
 nest, and its ``size`` is exact whenever every part knows its own.
+
+No part may hold the delimiter (RFC 2046 §5.1.1). In-memory parts are checked
+when appended. With a boundary the caller chose, every streamed part (a nested
+writer's whole output too) is scanned as it is sent and the body stops before a
+forged delimiter goes out (see ``_delimiters``). A random boundary is not
+scanned: content written without knowing it cannot hold it. Each writer decides
+for its own boundary, so a nested writer with a chosen boundary scans its parts
+even inside a writer with a random one.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ from typing import Any
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ._errors import PayloadError
+from ._delimiters import DelimiterScan
+from ._errors import BoundaryInContentError, PayloadError
 from ._headers import check_header, content_disposition, format_content_type, validate_boundary
 from ._payloads import BytesPayload, JsonPayload, Payload
 from ._values import simple_payload
@@ -72,6 +81,7 @@ class Part:
                 a Content-Transfer-Encoding is not one the writer can apply.
         """
         _check_part_header(name, value)
+        self._writer._check_header_name(name, self._writer._parts.index(self))
         self._headers[name] = value
         self._writer._refresh()
 
@@ -117,6 +127,14 @@ class Part:
         delimiter = b"--" if first else b"\r\n--"
         return delimiter + boundary + b"\r\n" + lines.encode("utf-8") + b"\r\n"
 
+    def _describe(self, index: int) -> str:
+        """The part for an error message: its index and Content-Disposition (bounded)."""
+        headers = self._headers
+        shown = headers.get("Content-Disposition") or headers.get("Content-Type") or ""
+        if len(shown) > 80:
+            shown = shown[:80] + "..."
+        return f"part {index} ({shown!r})"
+
     def __repr__(self) -> str:
         return f"<Part {self.payload!r} headers={list(self._headers.items())!r}>"
 
@@ -140,7 +158,9 @@ class MultipartWriter(Payload):
         subtype: The multipart subtype: ``mixed``, ``form-data``, ``related``...
         boundary: The boundary; by default 32 random hex digits from :mod:`secrets`,
             which in practice cannot occur in the content. A boundary you give must
-            follow RFC 2046 §5.1.1.
+            follow RFC 2046 §5.1.1, and every part is then checked for it: bytes and
+            str parts when appended, streamed parts while the body is sent
+            (:class:`BoundaryInContentError` stops the body before the delimiter).
         quote_fields: In ``form-data``, percent-escape ``"``, CR and LF in names and
             filenames (RFC 7578 §4.2); when False such a name is a ValueError.
 
@@ -155,13 +175,15 @@ class MultipartWriter(Payload):
         async for piece in writer: ...
     """
 
-    __slots__ = ("_boundary", "_parts", "quote_fields", "subtype")
+    __slots__ = ("_boundary", "_parts", "_scan", "quote_fields", "subtype")
 
     def __init__(
         self, subtype: str = "mixed", boundary: str | None = None, *, quote_fields: bool = True
     ) -> None:
         if not isinstance(subtype, str) or not subtype or not _is_token(subtype):
             raise ValueError(f"multipart subtype {subtype!r} is not a token (RFC 2046 §5.1)")
+        # Content cannot be made to hold a random boundary; a chosen one is searched for.
+        self._scan = boundary is not None
         if boundary is None:
             boundary = secrets.token_hex(16)
         validate_boundary(boundary)
@@ -248,6 +270,7 @@ class MultipartWriter(Payload):
         payload's content type is an attribute anyone may have changed)."""
         for header, header_value in headers.items():
             _check_part_header(header, header_value)
+            self._check_header_name(header, len(self._parts))
         if payload is self:
             raise ValueError("a MultipartWriter cannot contain itself")
         if isinstance(payload, MultipartWriter):
@@ -257,15 +280,37 @@ class MultipartWriter(Payload):
             # would also close early, since the header block ends with CRLF.
             value = payload.value
             delimiter = b"--" + self._boundary.encode("ascii")
-            if value.startswith(delimiter) or b"\r\n" + delimiter in value:
-                raise ValueError(
+            if value.startswith(delimiter):
+                at = 0
+            else:
+                at = value.find(b"\r\n" + delimiter)
+                at = at + 2 if at != -1 else -1
+            if at != -1:
+                raise BoundaryInContentError(
                     f"the boundary {self._boundary!r} occurs in the content of part "
-                    f"{len(self._parts)}: choose another (RFC 2046 §5.1.1)"
+                    f"{len(self._parts)} (a delimiter line at byte {at}): choose another "
+                    "(RFC 2046 §5.1.1)",
+                    part=len(self._parts),
+                    offset=at,
                 )
         part = Part(self, payload, headers)
         self._parts.append(part)
         self._refresh()
         return part
+
+    def _check_header_name(self, name: str, index: int) -> None:
+        """Refuse a header name that would begin a delimiter line (RFC 2046 §5.1.1).
+
+        A header name is a token, and ``-`` is a token character, so a name such as
+        ``--<boundary>`` would start a line of the header block with the delimiter.
+        """
+        if name.startswith("--" + self._boundary):
+            raise BoundaryInContentError(
+                f"the header name {name[:80]!r} of part {index} begins with the delimiter "
+                f"'--{self._boundary}' (RFC 2046 §5.1.1)",
+                part=index,
+                offset=0,
+            )
 
     def _check_nested(self, inner: MultipartWriter) -> None:
         """Refuse a nested body whose delimiters would read as ours (RFC 2046 §5.1.2)."""
@@ -327,11 +372,24 @@ class MultipartWriter(Payload):
             yield b"".join(pending)
             pending.clear()
             pending_size = 0
-            source = _base64_pieces(payload) if base64_coded else payload.__aiter__()
             sent = 0
-            async for piece in source:
-                sent += len(piece)
-                yield piece
+            if base64_coded:  # base64 lines never hold "--": nothing to scan
+                async for piece in _base64_pieces(payload):
+                    sent += len(piece)
+                    yield piece
+            elif not self._scan:
+                async for piece in payload:
+                    sent += len(piece)
+                    yield piece
+            else:
+                scan = DelimiterScan(boundary, index, f"{part._describe(index)} of {self!r}")
+                async for piece in payload:
+                    sent += len(piece)
+                    if out := scan.feed(piece):
+                        yield out
+                if rest := scan.flush():
+                    pending.append(rest)
+                    pending_size += len(rest)
             expected = part.size
             if expected is not None and sent != expected:
                 raise PayloadError(
