@@ -9,7 +9,9 @@ decoded body (the errata of DESIGN.md's "Reading the guide").
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from httpwire.streams import StreamReader
 if TYPE_CHECKING:
     from tests.conftest import Clients
 
+    from httpwire_testserver import LocalServer
     from httpwire_testserver.plugin import Peer
 
 
@@ -167,6 +170,7 @@ async def test_content_is_a_stream_reader_of_the_decoded_body(server: Peer) -> N
     """``r.content`` is a StreamReader; ``content.read(10)`` gives decoded bytes, not gzip."""
     async with request("get", server.url("/gzip")) as r:
         assert isinstance(r.content, StreamReader)
+        assert "StreamReader" in repr(r.content)
         first = await r.content.read(10)
         rest = await r.content.read()
     assert 0 < len(first) <= 10
@@ -195,6 +199,29 @@ async def test_stream_to_a_file(
     finally:
         r.release()
     assert filename.read_bytes() == expected
+
+
+async def test_streaming_a_large_body_keeps_memory_bounded(httpwire_server: LocalServer) -> None:
+    """The section's point: ``content`` does not load the whole body in memory.
+
+    tracemalloc counts the in-process server's buffers too, hence the loose bound.
+    """
+    size = 64 * 2**20
+    sha = hashlib.sha256()
+    tracemalloc.start()
+    try:
+        async with request("get", httpwire_server.url(f"/bytes/{size}?seed=4")) as r:
+            while True:
+                chunk = await r.content.read(65536)
+                if not chunk:
+                    break
+                sha.update(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    async with request("get", httpwire_server.url(f"/bytes/{size}?seed=4")) as r:
+        assert hashlib.sha256(await r.read()).hexdigest() == sha.hexdigest()
+    assert peak < size // 4, f"peak {peak} bytes of Python memory for a {size}-byte download"
 
 
 async def test_read_text_json_after_streaming_raise(server: Peer) -> None:

@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import pytest
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict
 from tests.guide_support import leak_check
 from yarl import URL
 
 from httpwire.client import ClientResponse, ClientResponseError, ClientSession, request
 
 if TYPE_CHECKING:
+    from httpwire_testserver import LocalServer
     from httpwire_testserver.plugin import Peer
 
 
@@ -77,6 +78,23 @@ async def test_make_a_request_through_a_session(server: Peer, method: str, path:
             assert r.method == method.upper()
         async with session.request(method.upper(), server.url(path)) as r:
             assert r.status == 200
+
+
+async def test_any_token_is_a_method(httpwire_server: LocalServer) -> None:
+    """ "The first parameter could be any valid http method": ``propfind`` is sent as a token."""
+    async with request("propfind", httpwire_server.url("/anything")) as r:
+        echo = await r.json()
+    assert r.status == 200
+    assert echo["method"] == "PROPFIND"
+
+
+@pytest.mark.parametrize("method", ["", "GET /", "GE\r\nT", "G(E)T", "GÉT"])
+async def test_an_invalid_method_is_a_value_error(
+    httpwire_server: LocalServer, method: str
+) -> None:
+    """A method that is not a token (RFC 9110 §9.1) is refused before anything is sent."""
+    with pytest.raises(ValueError):
+        await request(method, httpwire_server.url("/anything"))
 
 
 async def test_the_guide_example_prints_the_page(server: Peer) -> None:
@@ -138,6 +156,27 @@ async def test_params_are_percent_encoded(server: Peer) -> None:
     assert "%26c%3Dd" in raw_query and "%C3%A9" in raw_query
     assert " " not in raw_query and "é" not in raw_query
     assert echo["args"] == payload
+
+
+async def test_params_merge_with_the_query_of_the_url(server: Peer) -> None:
+    """DESIGN.md: ``params`` are added after the query already in the URL, in order."""
+    async with request("get", server.url("/get?a=1"), params=[("b", "2"), ("a", "3")]) as r:
+        assert str(r.url) == server.url("/get?a=1&b=2&a=3")
+        echo = await r.json()
+    assert echo["args"] == {"a": ["1", "3"], "b": "2"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [MultiDict([("key", "value1"), ("key", "value2")]), "key=value1&key=value2"],
+    ids=["multidict", "str"],
+)
+async def test_params_as_a_multidict_or_a_str(server: Peer, params: MultiDict[str] | str) -> None:
+    """DESIGN.md: ``params`` may also be a MultiDict or a str."""
+    async with request("get", server.url("/get"), params=params) as r:
+        assert str(r.url) == server.url("/get?key=value1&key=value2")
+        echo = await r.json()
+    assert echo["args"] == {"key": ["value1", "value2"]}
 
 
 # -- Response Status Codes --------------------------------------------------------------------
