@@ -152,11 +152,12 @@ async def test_timeout_n_is_no_bytes_for_n_seconds(server: Peer) -> None:
 
 async def test_a_slow_but_steady_body_is_not_cut_by_timeout_n(server: Peer) -> None:
     """The timeout "is not a time limit on the entire response download"."""
-    # 8 bytes, one every 0.15 s: 1.2 s in all, four times the 0.3 s timeout.
-    url = server.url("/drip?duration=1.2&numbytes=8&delay=0")
-    async with request("get", url, timeout=0.3) as r:
+    # 12 bytes, one every 0.1 s: 1.2 s in all, twice the 0.6 s timeout; a gap between
+    # two bytes would have to stretch sixfold to reach it.
+    url = server.url("/drip?duration=1.2&numbytes=12&delay=0")
+    async with request("get", url, timeout=0.6) as r:
         body = await r.read()
-    assert body == b"*" * 8
+    assert body == b"*" * 12
 
 
 async def test_a_silent_body_is_cut_by_timeout_n(httpwire_server: LocalServer) -> None:
@@ -167,11 +168,11 @@ async def test_a_silent_body_is_cut_by_timeout_n(httpwire_server: LocalServer) -
 
 
 async def test_client_timeout_sock_read_in_a_session(server: Peer) -> None:
-    async with ClientSession(timeout=ClientTimeout(sock_read=0.3)) as session:
+    async with ClientSession(timeout=ClientTimeout(sock_read=0.6)) as session:
         with pytest.raises(ReadTimeoutError):
             await session.get(server.url("/delay/3"))
-        async with session.get(server.url("/drip?duration=1.2&numbytes=8&delay=0")) as r:
-            assert await r.read() == b"*" * 8
+        async with session.get(server.url("/drip?duration=1.2&numbytes=12&delay=0")) as r:
+            assert await r.read() == b"*" * 12
 
 
 async def test_client_timeout_total_is_a_deadline(server: Peer) -> None:
