@@ -215,7 +215,7 @@ class BaseConnector(ABC):
                 method=request.method,
                 url=url,
             )
-        ssl, proxy, proxy_auth = request[10:]
+        ssl, proxy, proxy_auth = request[10:13]
         if ssl is None and proxy is None and proxy_auth is None:
             key = self._key(url)
         else:

@@ -16,6 +16,7 @@ Errors are translated at this boundary: parser errors become :class:`BadResponse
 from __future__ import annotations
 
 import asyncio
+import select
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -46,6 +47,25 @@ ParserOptions = tuple[int, int, int, int]
 """max_line_size, max_field_size, max_headers, max_head_size for the response parser."""
 
 
+class _Poller:
+    """Whether a socket has bytes (or an end of file) to read, without waiting."""
+
+    __slots__ = ("_fd", "_poll")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        if hasattr(select, "poll"):
+            self._poll: select.poll | None = select.poll()
+            self._poll.register(fd, select.POLLIN | select.POLLPRI)
+        else:  # pragma: no cover - Windows has no poll()
+            self._poll = None
+
+    def readable(self) -> bool:
+        if self._poll is not None:
+            return bool(self._poll.poll(0))
+        return bool(select.select([self._fd], [], [], 0)[0])  # pragma: no cover - Windows
+
+
 class ConnectionBase(asyncio.BufferedProtocol):
     """The state of one HTTP/1.1 connection, and what sending and receiving share.
 
@@ -71,6 +91,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         "_lost",
         "_options",
         "_parser",
+        "_poller",
         "_pool",
         "_port",
         "_read_timeout",
@@ -123,6 +144,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         self._last_data = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._buffer: memoryview | None = None  # where the transport reads into
+        self._poller: _Poller | None = None  # asks the socket for unread bytes, when idle
 
     def _new_parser(self) -> ResponseParser:
         line, field, count, head = self._options
@@ -145,6 +167,26 @@ class ConnectionBase(asyncio.BufferedProtocol):
     def is_closed(self) -> bool:
         """True once the connection was closed, by us or by the peer."""
         return self._closed
+
+    @property
+    def is_reusable(self) -> bool:
+        """True when the idle connection may be lent: open, and no byte arrived on it.
+
+        Any byte a server sends to an idle connection (a stray response, a ``408`` before it
+        closes) would be read as the next request's response: such a connection is unusable.
+        The bytes may not have been read yet, so the socket itself is asked, with a poll
+        that does not wait (one system call per reuse, as urllib3 and httpcore do).
+        """
+        if self._closed or self._parser.buffered:
+            return False
+        poller = self._poller
+        if poller is None:
+            transport = self._transport
+            sock = None if transport is None else transport.get_extra_info("socket")
+            if sock is None:
+                return True
+            poller = self._poller = _Poller(sock.fileno())
+        return not poller.readable()
 
     @property
     def transport(self) -> asyncio.Transport | None:
