@@ -204,3 +204,34 @@ def test_request_and_response_chunked_bodies_mark_chunk_ends() -> None:
         "END_OF_CHUNK",
         "EndOfMessage(trailers=<CIMultiDict()>, raw_trailers=())",
     ]
+
+
+@pytest.mark.parametrize("request_", [False, True])
+def test_chunked_decoding_never_waits_for_more_than_it_needs_rfc9112_7_1(request_: bool) -> None:
+    """Each piece yields every event it completes: data as it arrives, no look-ahead."""
+    parser = RequestParser() if request_ else ResponseParser(mark_chunks=True)
+    if not request_:
+        assert isinstance(parser, ResponseParser)
+    parser.feed(REQUEST if request_ else HEAD)
+    steps: list[tuple[bytes, list[object]]] = [
+        (b"5", []),  # the size may go on: 5, 50, 5f...
+        (b"\r", []),
+        (b"\n", []),  # the size line is complete: nothing more is needed to start the data
+        (b"he", [b"he"]),  # data goes out as it comes
+        (b"llo", [b"llo"]),
+        (b"\r", []),
+        (b"\n", []),
+        (b"0\r\n", []),  # the last chunk: a trailer section or the empty line follows
+        (b"\r\n", [EndOfMessage()]),  # the end, without waiting for another byte
+    ]
+    if not request_:
+        steps[6] = (b"\n", ["END_OF_CHUNK"])
+    for piece, want in steps:
+        got = [repr(e) if type(e).__name__ == "EndOfChunk" else e for e in parser.feed(piece)]
+        assert got == want, piece
+        assert parser.buffered == 0 or piece in (b"5", b"\r", b"0\r\n")
+    whole = b"5\r\nhello\r\n0\r\n\r\n"
+    fresh = ResponseParser()
+    fresh.feed(HEAD)
+    assert fresh.feed(whole) == [b"hello", EndOfMessage()]
+    assert fresh.buffered == 0

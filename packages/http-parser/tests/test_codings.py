@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
+from typing import Any, SupportsIndex
 
 import pytest
 
@@ -136,3 +137,99 @@ def test_zstd_stream_cut_between_frames_is_complete_but_inside_is_truncated() ->
     stage.decode(frame + frame[:10], 4096)
     with pytest.raises(DecodingError, match="zstd data is truncated: the body ended after"):
         stage.finish()
+
+
+# --- work linear in the input, whatever the pieces (a hostile server's worst cases) ----------
+
+MIB = 1 << 20
+
+
+class _Counted(bytes):
+    """Body bytes that count every byte copied out of them by slicing."""
+
+    copied = 0
+
+    def __getitem__(self, key: SupportsIndex | slice) -> Any:
+        if isinstance(key, slice):
+            out = _Counted(super().__getitem__(key))
+            _Counted.copied += len(out)
+            return out
+        return super().__getitem__(key)
+
+    def __add__(self, other: bytes) -> _Counted:  # type: ignore[override]  # bytes only here
+        out = _Counted(bytes(self) + bytes(other))
+        _Counted.copied += len(out)
+        return out
+
+
+class _CountingZlib:
+    """A zlib decompressor that counts the bytes handed to it and copied back out of it."""
+
+    handled = 0
+
+    def __init__(self, wbits: int) -> None:
+        self._obj = _REAL_DECOMPRESSOBJ(wbits)
+
+    def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+        _CountingZlib.handled += len(data)
+        return self._obj.decompress(data, max_length)
+
+    @property
+    def eof(self) -> bool:
+        return self._obj.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        _CountingZlib.handled += len(self._obj.unused_data)
+        return self._obj.unused_data
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        _CountingZlib.handled += len(self._obj.unconsumed_tail)
+        return self._obj.unconsumed_tail
+
+
+_REAL_DECOMPRESSOBJ = zlib.decompressobj
+
+
+def _work_to_decode(stage: Stage, body: bytes, limit: int) -> int:
+    """Bytes copied or handed to the library while ``body`` is decoded fed whole."""
+    _Counted.copied = _CountingZlib.handled = 0
+    out = run(stage, _Counted(body), step=len(body), limit=limit)
+    assert len(out) < len(body)
+    return _Counted.copied + _CountingZlib.handled
+
+
+@pytest.mark.parametrize("limit", [65536, 1024])
+def test_gzip_of_many_empty_members_costs_work_linear_in_its_size(
+    monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """4 MiB of empty gzip members (with zero padding between some), fed whole: zlib copies
+    what follows a member's end, so the stage must never hand it the whole rest."""
+    monkeypatch.setattr(zlib, "decompressobj", _CountingZlib)
+    member = gzip.compress(b"", mtime=0) + gzip.compress(b"x", mtime=0) + b"\x00" * 3
+    small = member * (MIB // len(member))
+    large = member * (4 * MIB // len(member))
+    work_small = _work_to_decode(ZlibStage("gzip", "the body", gzip=True), small, limit)
+    work_large = _work_to_decode(ZlibStage("gzip", "the body", gzip=True), large, limit)
+    assert work_large <= 16 * len(large)
+    assert work_large <= 4.2 * work_small  # four times the input, four times the work
+
+
+@needs_zstd
+def test_zstd_of_one_byte_raw_blocks_costs_work_linear_in_its_size() -> None:
+    """4 MiB of 1-byte raw blocks (RFC 8878 §3.1.1.2), fed whole: the stage must keep an
+    offset into its input, never re-slice the rest of it for every block."""
+
+    def frame(blocks: int) -> bytes:
+        header = _ZSTD_MAGIC_BYTES + b"\x00\x00"  # no content size, 1 KiB window
+        block = (1 << 3).to_bytes(3, "little") + b"z"  # raw block of one byte, not last
+        last = ((1 << 3) | 1).to_bytes(3, "little") + b"z"
+        return header + block * (blocks - 1) + last
+
+    large = frame(4 * MIB // 4)
+    work = _work_to_decode(ZstdStage("zstd", "the body", zstandard), large, 65536)
+    assert work <= 16 * len(large)  # quadratic, it would be about 2 * 10**12
+
+
+_ZSTD_MAGIC_BYTES = b"\x28\xb5\x2f\xfd"

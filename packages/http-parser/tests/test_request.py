@@ -436,3 +436,25 @@ def test_http_client_multi_value_putheader_is_obs_fold_and_rejected() -> None:
         "obs-fold in header line 5 b'\\tb': line folding is not allowed in requests "
         "(RFC 9112 §5.2)"
     )
+
+
+@pytest.mark.parametrize("coding", [b"compress", b"x-compress", b"x-custom", b"br"])
+def test_a_request_transfer_coding_nobody_here_undoes_is_refused_rfc9112_6_1(
+    coding: bytes,
+) -> None:
+    """compress is never decoded, so a server refuses it as a transfer coding (RFC 9112 §6.1)
+    and reports it, undecoded, as a content coding."""
+    wire = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: " + coding + b", chunked\r\n\r\n"
+    with pytest.raises(InvalidFramingError) as info:
+        RequestParser().feed(wire)
+    assert "unknown transfer coding" in str(info.value)
+
+
+def test_a_request_content_coding_nobody_here_undoes_is_reported_undecoded() -> None:
+    events = parse(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Encoding: compress, gzip\r\n"
+        b"Transfer-Encoding: deflate, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n"
+    )
+    head = head_of(events)
+    assert (head.content_coding, head.undecoded_coding) == (("gzip", "deflate"), ("compress",))
+    assert events[1:] == [b"x", EndOfMessage()]

@@ -8,17 +8,22 @@ one zstd block of 128 KiB): never an amount that grows with the ratio of a bomb.
 
 * gzip (``x-gzip``): zlib with the gzip wrapper, whose ``max_length`` bounds each
   call; concatenated members are decoded one after the other, and zero padding
-  after a member is ignored, as gzip(1) does.
+  after a member is ignored, as gzip(1) does. zlib copies whatever follows a
+  member's end, so it is handed a window of the input, never the whole rest.
 * deflate: the ``zlib`` format of RFC 1950 as RFC 9110 §8.4.1.2 says, or the raw
   deflate data many servers send instead; the first two bytes tell which.
 * br: brotli 1.2's ``process(data, output_buffer_limit=...)``.
 * zstd: the ``zstandard`` library. Its decoder has no output limit, so the input
   is fed one zstd block at a time (a block decodes to 128 KiB at most, RFC 8878
   §3.1.1.2); the window is capped at 8 MiB as RFC 9659 §3 allows.
+
+Every stage keeps an offset into the input it holds instead of re-slicing it, so a
+body of many tiny members or blocks costs time linear in its size.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from abc import ABC, abstractmethod
 from types import ModuleType
@@ -31,6 +36,10 @@ __all__ = ["BrotliStage", "Stage", "ZlibStage", "ZstdStage"]
 _GZIP_WBITS: Final = 16 + zlib.MAX_WBITS
 _ZSTD_MAX_WINDOW: Final = 8 * 1024 * 1024
 _ZSTD_MAGIC: Final = b"\x28\xb5\x2f\xfd"
+# zlib gets a window of the input that doubles, per stream, from the first to the largest.
+_FIRST_WINDOW: Final = 64
+_MAX_WINDOW: Final = 256 * 1024
+_ZEROS: Final = re.compile(b"\x00*")
 
 
 class Stage(ABC):
@@ -75,15 +84,25 @@ class Stage(ABC):
 
 
 class ZlibStage(Stage):
-    """gzip (with concatenated members) or deflate (zlib-wrapped or raw)."""
+    """gzip (with concatenated members) or deflate (zlib-wrapped or raw).
 
-    __slots__ = ("_done", "_gzip", "_members", "_more", "_obj", "_tail")
+    Input waits in ``_tail`` with an offset ``_pos`` instead of being re-sliced:
+    zlib copies whatever follows a stream's end into ``unused_data``, so feeding it
+    the whole rest of the input at every member of a multi-member gzip would cost
+    time quadratic in the input. Each call hands zlib a window that starts small
+    at every stream and doubles while the stream goes on, so what zlib copies back
+    is bounded by twice what it consumed (plus a constant), whatever the pieces.
+    """
+
+    __slots__ = ("_done", "_gzip", "_members", "_more", "_obj", "_pos", "_tail", "_window")
 
     def __init__(self, name: str, layer: str, *, gzip: bool) -> None:
         super().__init__(name, layer)
         self._gzip = gzip
         self._obj: Any = None  # zlib's Decompress type is not public before 3.12
-        self._tail = b""  # input not yet consumed by zlib
+        self._tail = b""  # input not yet consumed by zlib, from _pos on
+        self._pos = 0
+        self._window = _FIRST_WINDOW  # input handed to zlib in the next call
         self._more = False  # the last call stopped at its output limit
         self._members = 0  # streams (gzip members) completed
         self._done = False  # deflate: the one stream ended
@@ -92,16 +111,17 @@ class ZlibStage(Stage):
     def pending(self) -> bool:
         return self._more
 
-    def _start(self, buf: bytes) -> bool:
-        """Create the decompressor for the stream starting at ``buf``; False to wait."""
+    def _start(self, buf: bytes, pos: int) -> bool:
+        """Create the decompressor for the stream at ``buf[pos:]``; False to wait."""
         if self._gzip:
             if self._members:
-                if buf == b"\x1f":
+                if len(buf) - pos == 1 and buf[pos] == 0x1F:
                     return False
-                if buf[:2] != b"\x1f\x8b":
+                if buf[pos : pos + 2] != b"\x1f\x8b":
                     raise DecodingError(
                         f"unexpected bytes after the end of gzip member {self._members} "
-                        f"at byte {self._consumed} of {self._layer}: {bounded_repr(buf, 16)} "
+                        f"at byte {self._consumed} of {self._layer}: "
+                        f"{bounded_repr(buf[pos:], 16)} "
                         "(a new member starts with b'\\x1f\\x8b')"
                     )
             self._obj = zlib.decompressobj(_GZIP_WBITS)
@@ -109,25 +129,30 @@ class ZlibStage(Stage):
         if self._done:
             raise DecodingError(
                 f"unexpected bytes after the end of the deflate stream at byte "
-                f"{self._consumed} of {self._layer}: {bounded_repr(buf, 16)}"
+                f"{self._consumed} of {self._layer}: {bounded_repr(buf[pos:], 16)}"
             )
-        if len(buf) < 2:
+        if len(buf) - pos < 2:
             return False
         # RFC 1950 §2.2: CM = 8, CINFO <= 7 and the header is a multiple of 31. Raw
         # deflate from real encoders never matches: its first byte then would be a
         # non-final stored block with nonzero padding bits.
-        cmf, flg = buf[0], buf[1]
+        cmf, flg = buf[pos], buf[pos + 1]
         wrapped = cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0
         self._obj = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         return True
 
     def decode(self, data: bytes, limit: int) -> bytes:
-        buf = self._tail + data if self._tail else data
+        buf, pos = self._tail, self._pos
+        if data:
+            buf = buf[pos:] + data if pos < len(buf) else data
+            pos = 0
+        n = len(buf)
         more = self._more  # zlib may still hold output of the last call
-        if not buf and not more:
+        if pos >= n and not more:
             return b""
         parts: list[bytes] = []
         size = 0
+        window = self._window
         while True:
             if size >= limit:
                 more = True  # stopped by the limit: there may be more
@@ -137,45 +162,52 @@ class ZlibStage(Stage):
                 more = False
                 if self._members and self._gzip:
                     # Zero padding between members is ignored, as gzip(1) does.
-                    stripped = buf.lstrip(b"\x00")
-                    self._consumed += len(buf) - len(stripped)
-                    buf = stripped
-                if not buf or not self._start(buf):
+                    match = _ZEROS.match(buf, pos)
+                    zeros = match.end() - pos if match is not None else 0
+                    self._consumed += zeros
+                    pos += zeros
+                if pos >= n or not self._start(buf, pos):
                     break
                 obj = self._obj
-            elif not buf and not more:
+                window = _FIRST_WINDOW
+            elif pos >= n and not more:
                 break
             room = limit - size
+            given = buf[pos : pos + window]
             try:
-                chunk = obj.decompress(buf, room)
+                chunk = obj.decompress(given, room)
             except zlib.error as exc:
-                raise self._corrupt(self._consumed, self._consumed + len(buf), exc) from exc
+                raise self._corrupt(self._consumed, self._consumed + n - pos, exc) from exc
             if chunk:
                 parts.append(chunk)
                 size += len(chunk)
             if obj.eof:
-                rest: bytes = obj.unused_data
-                self._consumed += len(buf) - len(rest)
-                buf = rest
+                used = len(given) - len(obj.unused_data)
+                self._consumed += used
+                pos += used
                 self._obj = None
                 self._members += 1
                 self._done = not self._gzip
                 more = False
                 continue
-            tail: bytes = obj.unconsumed_tail
-            self._consumed += len(buf) - len(tail)
-            buf = tail
+            used = len(given) - len(obj.unconsumed_tail)
+            self._consumed += used
+            pos += used
             more = len(chunk) >= room
             if not more:
-                break
-        self._tail = buf
+                if pos >= n:
+                    break
+                window = min(window * 2, _MAX_WINDOW)  # the stream goes on: take more
+        if pos >= n:
+            buf, pos = b"", 0
+        self._tail, self._pos, self._window = buf, pos, window
         self._more = more
         if len(parts) == 1:
             return parts[0]
         return b"".join(parts)
 
     def finish(self) -> None:
-        if self._obj is not None or self._tail:
+        if self._obj is not None or self._pos < len(self._tail):
             raise self._truncated()
 
 
@@ -259,6 +291,7 @@ class ZstdStage(Stage):
         "_more",
         "_obj",
         "_out",
+        "_pos",
         "_state",
         "_tail",
         "_unit",
@@ -272,7 +305,10 @@ class ZstdStage(Stage):
         self._dctx = module.ZstdDecompressor(max_window_size=_ZSTD_MAX_WINDOW)
         self._error: type[Exception] = module.ZstdError
         self._obj: Any = None
-        self._tail = b""  # input not yet given to zstd
+        # Input not yet given to zstd, from _pos on: an offset, never a re-slice of the
+        # rest per block, which made a body of tiny blocks cost quadratic time.
+        self._tail = b""
+        self._pos = 0
         self._out = b""  # decoded output beyond the last call's limit (one block at most)
         self._state = self._FRAME
         self._unit = 0  # bytes left of the unit (header, block or skippable frame) being fed
@@ -285,7 +321,7 @@ class ZstdStage(Stage):
 
     def _next_unit(self) -> bool:
         """Find the length of the next unit to feed; False when more input is needed."""
-        tail = self._tail
+        tail = self._tail[self._pos : self._pos + 8]  # every header fits in 8 bytes
         state = self._state
         if state == self._FRAME:
             if len(tail) < 5:
@@ -344,16 +380,19 @@ class ZstdStage(Stage):
         return True
 
     def decode(self, data: bytes, limit: int) -> bytes:
+        tail = self._tail
         if data:
-            self._tail = self._tail + data if self._tail else data
+            tail = self._tail = tail[self._pos :] + data if self._pos < len(tail) else data
+            self._pos = 0
         out = self._out
         parts = [out] if out else []
         size = len(out)
-        while size < limit and self._tail:
+        while size < limit and self._pos < len(tail):
             if not self._unit and not self._next_unit():
                 break
-            piece = self._tail[: self._unit]
-            self._tail = self._tail[len(piece) :]
+            pos = self._pos
+            piece = tail[pos : pos + self._unit]
+            self._pos = pos + len(piece)
             self._unit -= len(piece)
             start = self._consumed
             self._consumed += len(piece)
@@ -364,14 +403,16 @@ class ZstdStage(Stage):
             if chunk:
                 parts.append(chunk)
                 size += len(chunk)
+        if self._pos >= len(tail):
+            self._tail, self._pos = b"", 0
         out = parts[0] if len(parts) == 1 else b"".join(parts)
         self._out = out[limit:]
         # More may come without input: held output, or input left when the limit stopped us.
-        self._more = bool(self._out) or (size >= limit and bool(self._tail))
+        self._more = bool(self._out) or (size >= limit and self._pos < len(self._tail))
         return out[:limit] if size > limit else out
 
     def finish(self) -> None:
-        if self._tail or self._unit or self._state != self._FRAME:
+        if self._pos < len(self._tail) or self._unit or self._state != self._FRAME:
             raise self._truncated()
         if self._obj is not None and not self._obj.eof:
             raise self._truncated()  # pragma: no cover - only if zstd disagrees on framing

@@ -27,7 +27,7 @@ from typing import Final
 from ._codings import BrotliStage, Stage, ZlibStage, ZstdStage
 from ._errors import DecodingError
 
-__all__ = ["ContentDecoder", "make_decoder", "supported_codings"]
+__all__ = ["ContentDecoder", "make_decoder", "split_codings", "supported_codings"]
 
 MAX_CODINGS: Final = 5
 """More stacked codings than this are refused: no real server stacks that many."""
@@ -58,16 +58,52 @@ def _optional(name: str) -> ModuleType | None:
 def supported_codings() -> tuple[str, ...]:
     """The content codings this installation decodes, for an ``Accept-Encoding`` field.
 
+    Any other coding (``compress``, ``x-compress``, a name no registry knows, or
+    ``br``/``zstd`` without their library) is never decoded: the parsers report it
+    in the head's ``undecoded_coding`` and leave the body as it came.
+
     Returns:
         ``("gzip", "x-gzip", "deflate")``, followed by ``"br"`` when brotli 1.2
         or newer is installed and ``"zstd"`` when zstandard is installed.
     """
-    codings = ["gzip", "x-gzip", "deflate"]
+    codings = list(_ALWAYS)
     if _optional("brotli") is not None:
         codings.append("br")
     if _optional("zstandard") is not None:
         codings.append("zstd")
     return tuple(codings)
+
+
+_ALWAYS: Final = ("gzip", "x-gzip", "deflate")
+
+
+def split_codings(codings: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Split a body's codings into those :func:`make_decoder` undoes and those that stay.
+
+    Codings are undone last applied first, so only the longest run at the end
+    whose every coding is in :func:`supported_codings` can be undone; the codings
+    before it (from the last one that cannot be decoded on) stay on the body.
+
+    Args:
+        codings: Lowercased codings in the order they were applied.
+
+    Returns:
+        ``(decoded, undecoded)``: ``undecoded + decoded == codings``.
+    """
+    cut = len(codings)
+    supported: tuple[str, ...] = _ALWAYS
+    while cut:
+        coding = codings[cut - 1]
+        if coding not in supported:
+            if supported is not _ALWAYS:
+                break
+            supported = supported_codings()  # looked up only past the common codings
+            if coding not in supported:
+                break
+        cut -= 1
+    if not cut:
+        return codings, ()
+    return codings[cut:], codings[:cut]
 
 
 class ContentDecoder:

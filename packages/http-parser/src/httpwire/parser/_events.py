@@ -141,8 +141,15 @@ class ResponseHead(_Head):
         content_length: The body's length from ``Content-Length``; ``None`` when
             the body is chunked, read until close, or absent by rule
             (HEAD, 1xx, 204, 304, 2xx to CONNECT).
-        content_coding: Lowercased ``Content-Encoding`` tokens in the order they
-            were applied, ``identity`` dropped.
+        content_coding: The codings to undo, in the order they were applied, ready for
+            ``make_decoder()``: lowercased ``Content-Encoding`` tokens (``identity``
+            dropped), then the transfer codings other than ``chunked``. Only codings
+            in ``supported_codings()`` are listed here.
+        undecoded_coding: The codings that stay on the body once ``content_coding``
+            is undone, in the order they were applied: one this installation cannot
+            decode (unknown, ``compress``, ``br`` or ``zstd`` without its library)
+            and every coding applied before it. Empty in the usual case; when not,
+            the body is delivered with these codings still applied.
     """
 
     __slots__ = (
@@ -153,6 +160,7 @@ class ResponseHead(_Head):
         "reason",
         "should_close",
         "status",
+        "undecoded_coding",
         "upgrade",
         "version",
     )
@@ -167,6 +175,7 @@ class ResponseHead(_Head):
         "chunked",
         "content_length",
         "content_coding",
+        "undecoded_coding",
     )
 
     def __init__(
@@ -181,6 +190,7 @@ class ResponseHead(_Head):
         chunked: bool,
         content_length: int | None,
         content_coding: tuple[str, ...],
+        undecoded_coding: tuple[str, ...] = (),
     ) -> None:
         self.version = version
         self.status = status
@@ -192,6 +202,7 @@ class ResponseHead(_Head):
         self.chunked = chunked
         self.content_length = content_length
         self.content_coding = content_coding
+        self.undecoded_coding = undecoded_coding
 
 
 class RequestHead(_Head):
@@ -209,9 +220,11 @@ class RequestHead(_Head):
             HTTP/1.1 request (RFC 9110 §7.8: ignored in HTTP/1.0).
         chunked: The body uses the chunked transfer coding.
         content_length: The body's length; 0 when the request has no body framing.
-        content_coding: Lowercased ``Content-Encoding`` tokens in the order they
-            were applied, ``identity`` dropped.
+        content_coding: The codings to undo, in the order they were applied, ready for
+            ``make_decoder()`` (as in :class:`ResponseHead`).
         expect_continue: The client sent ``Expect: 100-continue``.
+        undecoded_coding: The codings that stay on the body once ``content_coding``
+            is undone (as in :class:`ResponseHead`).
     """
 
     __slots__ = (
@@ -223,6 +236,7 @@ class RequestHead(_Head):
         "method",
         "should_close",
         "target",
+        "undecoded_coding",
         "upgrade",
         "version",
     )
@@ -238,6 +252,7 @@ class RequestHead(_Head):
         "content_length",
         "content_coding",
         "expect_continue",
+        "undecoded_coding",
     )
 
     def __init__(
@@ -253,6 +268,7 @@ class RequestHead(_Head):
         content_length: int | None,
         content_coding: tuple[str, ...],
         expect_continue: bool,
+        undecoded_coding: tuple[str, ...] = (),
     ) -> None:
         self.method = method
         self.target = target
@@ -265,6 +281,7 @@ class RequestHead(_Head):
         self.content_length = content_length
         self.content_coding = content_coding
         self.expect_continue = expect_continue
+        self.undecoded_coding = undecoded_coding
 
 
 class EndOfMessage(_Event):

@@ -17,19 +17,26 @@ from ._headers import TOKEN, parse_fields_slow
 __all__ = [
     "REQUEST_RE",
     "STATUS_RE",
+    "check_status_prefix",
     "find_head_end_lenient",
     "parse_request_head_slow",
+    "parse_request_line",
     "parse_response_head_slow",
+    "parse_status_line",
     "version_of",
 ]
 
 # status-line = HTTP-version SP status-code SP [ reason-phrase ]   (RFC 9112 §4)
-# reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); valid codes are 100-599 (RFC 9110 §15)
-STATUS_RE = re.compile(r"HTTP/1\.([0-9]) ([1-5][0-9][0-9]) ([\t \x21-\x7e\x80-\U0010ffff]*)\r\n")
+# reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); valid codes are 100-599 (RFC 9110 §15).
+# The SP before an empty reason is a sender's MUST that real servers break ("HTTP/1.1 200"):
+# the reason is ignorable and framing does not depend on it, so a client accepts the line.
+STATUS_RE = re.compile(
+    r"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: ([\t \x21-\x7e\x80-\U0010ffff]*))?\r\n"
+)
 # request-line = method SP request-target SP HTTP-version   (RFC 9112 §3)
 REQUEST_RE = re.compile("(" + TOKEN + r") ([\x21-\x7e]+) HTTP/1\.([0-9])\r\n")
 
-_BSTATUS_RE = re.compile(rb"HTTP/1\.([0-9]) ([1-5][0-9][0-9]) ([\t \x21-\x7e\x80-\xff]*)")
+_BSTATUS_RE = re.compile(rb"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: ([\t \x21-\x7e\x80-\xff]*))?")
 _BREQUEST_RE = re.compile(b"(" + TOKEN.encode() + rb") ([\x21-\x7e]+) HTTP/1\.([0-9])")
 _BVERSION_RE = re.compile(rb"HTTP/([0-9])\.([0-9])")
 _BTOKEN_RE = re.compile(TOKEN.encode())
@@ -66,6 +73,27 @@ def find_head_end_lenient(buf: bytes, pos: int, stop: int) -> tuple[int, int]:
     return crlf + 1, crlf + 3
 
 
+def check_status_prefix(data: bytes | bytearray) -> None:
+    """Refuse a status line whose first bytes cannot begin ``HTTP/``.
+
+    A peer that is not an HTTP/1.x server (an SSH banner, an HTTP/0.9-style answer
+    that is a bare document) is refused from its first bytes, without waiting for a
+    line end or an empty line that may never come.
+
+    Args:
+        data: The first bytes of a status line (any number).
+
+    Raises:
+        BadStartLineError: They are not a prefix of ``HTTP/`` (nor start with it).
+    """
+    head = bytes(data[:5])
+    if head != b"HTTP/"[: len(head)]:
+        raise BadStartLineError(
+            f"the response starts with {bounded_repr(data, 16)}, which cannot begin an HTTP/1.x "
+            "status line (RFC 9112 §4)"
+        )
+
+
 def _split_start_line(block: bytes, *, is_request: bool, max_line_size: int) -> tuple[bytes, int]:
     if is_request:
         end = block.find(b"\r\n")
@@ -82,6 +110,7 @@ def _split_start_line(block: bytes, *, is_request: bool, max_line_size: int) -> 
         rest = end + 1
         if line.endswith(b"\r"):
             line = line[:-1]
+        check_status_prefix(line)  # first, as an unfinished line is judged
     if len(line) > max_line_size:
         raise LineTooLongError(
             f"{'request' if is_request else 'status'} line {bounded_repr(line)} is longer than "
@@ -125,10 +154,11 @@ def parse_status_line(line: bytes) -> tuple[HttpVersion, int, str]:
     match = _BSTATUS_RE.fullmatch(line)
     if match is not None:
         minor, code, reason = match.groups()
-        return version_of(minor.decode()), int(code), reason.decode("utf-8", "surrogateescape")
+        text = reason.decode("utf-8", "surrogateescape") if reason is not None else ""
+        return version_of(minor.decode()), int(code), text
     version, _, rest = line.partition(b" ")
     _check_version(version, line, "status")
-    code, space, reason = rest.partition(b" ")
+    code, _, reason = rest.partition(b" ")
     if not (len(code) == 3 and code.isdigit()):
         raise BadStartLineError(
             f"status code {bounded_repr(code)} in the status line {bounded_repr(line)} is not "
@@ -138,11 +168,6 @@ def parse_status_line(line: bytes) -> tuple[HttpVersion, int, str]:
         raise BadStartLineError(
             f"status code {bounded_repr(code)} in the status line {bounded_repr(line)} is "
             "outside 100-599 (RFC 9110 §15)"
-        )
-    if not space:
-        raise BadStartLineError(
-            f"status line {bounded_repr(line)} lacks the SP after the status code: "
-            "status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)"
         )
     raise BadStartLineError(
         f"invalid reason phrase {bounded_repr(reason)} in the status line {bounded_repr(line)}: "

@@ -18,7 +18,6 @@ The raw ``(bytes, bytes)`` pairs are only computed when someone asks for them
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Sequence
 
 from ._errors import (
@@ -62,17 +61,9 @@ _BTOKEN_RE = re.compile(TOKEN.encode())
 # No backtracking: the leading whitespace and the value both accept SP and HTAB, so with
 # plain greedy repeats a line of many spaces followed by a bad byte was retried at every
 # split between the two, in time quadratic in the line's length (a 30 KB line, well within
-# max_head_size, cost seconds). Possessive repeats (Python 3.11+) never give back what
-# they took; older versions get a value that must start with a visible character, so the
-# two repeats cannot overlap. Both forms match exactly the same lines.
+# max_head_size, cost seconds). Possessive repeats never give back what they took.
 _VALUE_CHARS = "\x21-\x7e\x80-\U0010ffff"  # VCHAR and obs-text, without SP and HTAB
-if sys.version_info >= (3, 11):
-    _FIELD = "^(" + TOKEN + "+):[ \t]*+([\t " + _VALUE_CHARS + "]*+)(?<![ \t])\r\n"
-else:  # pragma: no cover - exercised by the Python 3.10 test runs
-    _FIELD = (
-        "^(" + TOKEN + "):[ \t]*((?:[" + _VALUE_CHARS + "][\t " + _VALUE_CHARS + "]*)?)"
-        "(?<![ \t])\r\n"
-    )
+_FIELD = "^(" + TOKEN + "+):[ \t]*+([\t " + _VALUE_CHARS + "]*+)(?<![ \t])\r\n"
 FIELD_RE = re.compile(_FIELD, re.MULTILINE)
 _BFIELD_RE = re.compile(
     b"^(" + TOKEN.encode() + rb"):[ \t]*([\t \x21-\x7e\x80-\xff]*)\r\n", re.MULTILINE
@@ -120,14 +111,15 @@ def parse_fields_slow(
 
     Used when the bulk path rejected a block; also accepts what responses may
     carry and the bulk path does not: bare LF line ends (RFC 9112 §2.2) and
-    obs-fold, replaced by a space (RFC 9112 §5.2).
+    obs-fold, replaced by a space (RFC 9112 §5.2); values are stripped after unfolding.
 
     Args:
         block: The field lines including the line end of the last one, without the
             empty line that ends the section.
         is_request: Apply the rules for requests (no bare LF, no obs-fold).
-        max_field_size: The longest field line accepted, in bytes.
-        max_headers: The most field lines accepted.
+        max_field_size: The longest field accepted, in bytes: a line with its obs-fold
+            continuation lines, line ends excluded.
+        max_headers: The most fields accepted (a folded field counts once).
         line_number: The line number of the first field line in the message, for messages.
         what: ``"header"`` or ``"trailer"``, for messages.
 
@@ -136,8 +128,8 @@ def parse_fields_slow(
 
     Raises:
         InvalidHeaderError: A line breaks the field syntax.
-        FieldTooLargeError: A line is longer than ``max_field_size``.
-        TooManyHeadersError: There are more than ``max_headers`` lines.
+        FieldTooLargeError: A field (unfolded) is longer than ``max_field_size``.
+        TooManyHeadersError: There are more than ``max_headers`` fields.
     """
     if is_request:
         lines = block.split(b"\r\n")
@@ -152,18 +144,8 @@ def parse_fields_slow(
     if lines and lines[-1] == b"":
         lines.pop()
     raw: list[tuple[bytes, bytes]] = []
+    field_size = 0  # the current field with its continuation lines: one unfolded field
     for number, line in enumerate(lines, line_number):
-        if len(line) > max_field_size:
-            raise FieldTooLargeError(
-                f"{what} line {number} {bounded_repr(line)} is longer than "
-                f"max_field_size={max_field_size} bytes",
-                max_field_size,
-            )
-        if b"\r" in line:
-            raise InvalidHeaderError(
-                f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
-                "before LF (RFC 9112 §2.2)"
-            )
         if line[:1] in (b" ", b"\t"):
             if is_request:
                 raise InvalidHeaderError(
@@ -175,11 +157,39 @@ def parse_fields_slow(
                     f"whitespace at the start of the first {what} line {bounded_repr(line)}"
                     " (RFC 9112 §2.2)"
                 )
-            _check_value(line, line.strip(_WS), number, what)
-            name, value = raw[-1]
+            # RFC 9112 §5.2: obs-fold continues the field above; the unfolded field counts
+            # once against max_headers, and its whole length against max_field_size.
+            field_size += len(line)
+            if field_size > max_field_size:
+                raise FieldTooLargeError(
+                    f"{what} field {bounded_repr(raw[-1][0])} with its obs-fold continuation "
+                    f"line {number} {bounded_repr(line)} is longer than "
+                    f"max_field_size={max_field_size} bytes (RFC 9112 §5.2)",
+                    max_field_size,
+                )
+            if b"\r" in line:
+                raise InvalidHeaderError(
+                    f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
+                    "before LF (RFC 9112 §2.2)"
+                )
             continuation = line.strip(_WS)
-            raw[-1] = (name, value + b" " + continuation if value else continuation)
+            _check_value(line, continuation, number, what)
+            if continuation:  # a fold of only whitespace adds nothing (RFC 9110 §5.5)
+                name, value = raw[-1]
+                raw[-1] = (name, value + b" " + continuation if value else continuation)
             continue
+        if len(line) > max_field_size:
+            raise FieldTooLargeError(
+                f"{what} line {number} {bounded_repr(line)} is longer than "
+                f"max_field_size={max_field_size} bytes",
+                max_field_size,
+            )
+        field_size = len(line)
+        if b"\r" in line:
+            raise InvalidHeaderError(
+                f"bare CR in {what} line {number} {bounded_repr(line)}: CR is only allowed "
+                "before LF (RFC 9112 §2.2)"
+            )
         name, colon, value = line.partition(b":")
         if not colon:
             raise InvalidHeaderError(
@@ -285,10 +295,10 @@ def parse_content_length(values: list[str]) -> int:
     return found
 
 
-# Transfer codings this parser knows (RFC 9112 §7, the IANA registry). Only
-# "chunked" is decoded here; the others are compression codings handed to the
-# caller next to the content codings.
-_TRANSFER_CODINGS = frozenset({"chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"})
+# Transfer codings a request may carry (RFC 9112 §7, the IANA registry): chunked, which the
+# parser undoes, and the compressions the decoders undo. compress/x-compress are refused like
+# any other coding nobody here can undo (RFC 9112 §6.1: a server answers 501 to them).
+_REQUEST_TRANSFER_CODINGS = frozenset({"chunked", "gzip", "x-gzip", "deflate"})
 
 
 def parse_transfer_encoding(
@@ -296,17 +306,25 @@ def parse_transfer_encoding(
 ) -> tuple[bool, tuple[str, ...]]:
     """Read every ``Transfer-Encoding`` line of a message.
 
+    A request is held to the strict rules. A response is read the way RFC 9112
+    §6.3 item 4 says: when ``chunked`` is not its final coding, its body runs
+    until the connection closes, whatever the codings are (``identity`` adds
+    nothing; unknown ones are reported, never refused, as framing does not
+    depend on them).
+
     Args:
         values: The decoded values of every ``Transfer-Encoding`` line.
-        is_request: Apply the rule for requests: the last coding must be chunked.
+        is_request: Apply the rules for requests: known codings only, and the last
+            one must be chunked.
 
     Returns:
         Whether the body is chunked (``chunked`` is the last coding), and the
-        codings other than ``chunked`` in the order they were applied.
+        other codings in the order they were applied (``identity`` dropped).
 
     Raises:
-        InvalidFramingError: Unknown coding, parameters, ``chunked`` not last or
-            applied twice, or (in a request) a last coding other than ``chunked``.
+        InvalidFramingError: Empty, or ``chunked`` applied twice (when it is the
+            final coding); in a request also an unknown coding, parameters or a
+            last coding other than ``chunked``.
     """
     if len(values) == 1 and values[0].lower() == "chunked":
         return True, ()  # the common case, decided without building a list
@@ -314,14 +332,15 @@ def parse_transfer_encoding(
     shown = _brepr(", ".join(values))
     if not codings:
         raise InvalidFramingError(f"empty Transfer-Encoding {shown} (RFC 9112 §6.1)")
-    for coding in codings:
-        if coding not in _TRANSFER_CODINGS:
-            raise InvalidFramingError(
-                f"unknown transfer coding {_brepr(coding)} in Transfer-Encoding {shown}"
-                " (RFC 9112 §6.1, §7)"
-            )
+    if is_request:
+        for coding in codings:
+            if coding not in _REQUEST_TRANSFER_CODINGS:
+                raise InvalidFramingError(
+                    f"unknown transfer coding {_brepr(coding)} in Transfer-Encoding {shown}"
+                    " (RFC 9112 §6.1, §7)"
+                )
     chunked = codings[-1] == "chunked"
-    if "chunked" in codings[:-1]:
+    if (chunked or is_request) and "chunked" in codings[:-1]:
         raise InvalidFramingError(
             f"chunked is not the last transfer coding or is applied twice in "
             f"Transfer-Encoding {shown} (RFC 9112 §6.1, §7.1)"
@@ -331,7 +350,9 @@ def parse_transfer_encoding(
             f"the last transfer coding of a request must be chunked: Transfer-Encoding "
             f"{shown} (RFC 9112 §6.3)"
         )
-    return chunked, tuple(c for c in codings if c != "chunked")
+    if chunked:
+        codings.pop()
+    return chunked, tuple(c for c in codings if c != "identity")
 
 
 def content_codings(values: list[str]) -> tuple[str, ...]:

@@ -43,7 +43,10 @@ from ._events import (
     RawHeaders,
 )
 from ._head import (
+    check_status_prefix,
     find_head_end_lenient,
+    parse_request_line,
+    parse_status_line,
 )
 from ._headers import (
     FIELD_RE,
@@ -131,6 +134,7 @@ class BaseParser(ABC):
         "_buf",
         "_error",
         "_expected",
+        "_field_size",
         "_is_request",
         "_line_start",
         "_lines",
@@ -142,6 +146,7 @@ class BaseParser(ABC):
         "_next_state",
         "_remaining",
         "_scan",
+        "_skipped",
         "_small_head",
         "_state",
         "_trailing",
@@ -172,6 +177,8 @@ class BaseParser(ABC):
         self._scan = 0
         self._lines = 0
         self._line_start = 0
+        self._field_size = 0  # the unfolded length of the last field line seen
+        self._skipped = 0  # empty lines skipped before the next start line, in bytes
         self._remaining = 0
         self._expected = 0
         self._trailing = bytearray()
@@ -333,6 +340,7 @@ class BaseParser(ABC):
         self._scan = max(len(buf) - 3, 0) if self._state != CHUNK_SIZE else len(buf)
         self._lines = 0
         self._line_start = 0
+        self._field_size = 0
         state = self._state
         if state in (HEAD, TRAILERS):
             self._check_partial_head(buf)
@@ -340,13 +348,23 @@ class BaseParser(ABC):
             self._check_chunk_line(buf)
 
     def _check_partial_head(self, buf: bytearray) -> None:
-        """Check the limits on an unfinished head or trailer section, incrementally."""
+        """Check the limits on an unfinished head or trailer section, incrementally.
+
+        The same rules as on a whole head, so that the outcome never depends on how
+        the bytes were split: the start line is judged as soon as it is complete (and
+        a status line as soon as its first bytes cannot begin ``HTTP/``), an obs-fold
+        continuation line belongs to the field above it (counted once, its unfolded
+        length bounded by ``max_field_size``), and a line that starts with
+        whitespace where no field can be continued is refused at once.
+        """
         is_head = self._state == HEAD
         what = "header" if is_head else "trailer"
         start = self._line_start
         # Bytes past the head size limit are not the head's business (they may be a body
         # that followed an oversized head): only the limit itself is checked on them.
-        stop = min(len(buf), self._max_head_size + 1)
+        room = self._max_head_size - self._skipped
+        stop = min(len(buf), room + 1)
+        first_field = 1 if is_head else 0  # the line number of the first field line
         while True:
             nl = buf.find(b"\n", start, stop)
             if nl < 0:
@@ -356,21 +374,87 @@ class BaseParser(ABC):
                     f"bare LF after {bounded_repr(buf[start:nl])}: requests must end lines "
                     "with CRLF (RFC 9112 §2.2)"
                 )
-            self._check_line_length(buf, start, nl, what)
-            self._lines += 1
+            if self._lines >= first_field and buf[start] in (32, 9):
+                self._check_fold(buf, start, nl, what, first_field, True)
+            elif is_head and not self._lines:
+                self._check_start_line(buf, start, nl)
+                self._lines += 1
+            else:
+                self._check_line_length(buf, start, nl, what)
+                self._field_size = nl - start - (buf[nl - 1] == 13 if nl > start else 0)
+                self._lines += 1
             start = nl + 1
             if self._lines > self._max_headers + is_head:
                 raise TooManyHeadersError(
                     f"more than max_headers={self._max_headers} {what} fields", self._max_headers
                 )
         self._line_start = start
-        self._check_line_length(buf, start, stop, what)
-        if len(buf) > self._max_head_size:
+        if is_head and not self._lines and not self._is_request and buf[:1] not in b"\r\n":
+            check_status_prefix(buf[: min(5, stop)])  # an unfinished status line
+        if start < stop and self._lines >= first_field and buf[start] in (32, 9):
+            self._check_fold(buf, start, stop, what, first_field, False)
+        else:
+            self._check_line_length(buf, start, stop, what)
+        if len(buf) > room:
             raise HeadTooLargeError(
                 f"{'head' if is_head else 'trailer section'} {bounded_repr(buf)} is larger than "
-                f"max_head_size={self._max_head_size} bytes",
+                f"max_head_size={self._max_head_size} bytes"
+                + (
+                    f" (with {self._skipped} bytes of empty lines before it)"
+                    if self._skipped
+                    else ""
+                ),
                 self._max_head_size,
             )
+
+    def _check_fold(
+        self, buf: bytearray, start: int, end: int, what: str, first: int, complete: bool
+    ) -> None:
+        """A line at ``start`` starts with whitespace: obs-fold, or an error (RFC 9112 §5.2)."""
+        line = buf[start:end]
+        if self._lines == first:
+            raise InvalidHeaderError(
+                f"whitespace at the start of the first {what} line {bounded_repr(line)}"
+                " (RFC 9112 §2.2)"
+            )
+        if self._is_request:
+            raise InvalidHeaderError(
+                f"obs-fold in {what} line {self._lines + 1} {bounded_repr(line)}: line folding "
+                "is not allowed in requests (RFC 9112 §5.2)"
+            )
+        length = end - start
+        if end > start and buf[end - 1] == 13:
+            length -= 1
+        size = self._field_size + length
+        if size > self._max_field_size:
+            raise FieldTooLargeError(
+                f"{what} field with its obs-fold continuation line {bounded_repr(line)} is longer"
+                f" than max_field_size={self._max_field_size} bytes (RFC 9112 §5.2)",
+                self._max_field_size,
+            )
+        if complete:
+            self._field_size = size
+
+    def _check_start_line(self, buf: bytearray, start: int, nl: int) -> None:
+        """Judge a complete start line before the rest of its head arrives.
+
+        In the order a whole head is judged in (``_head.parse_*_head_slow``).
+        """
+        if not self._is_request:
+            check_status_prefix(buf[start : start + 5])
+        self._check_line_length(buf, start, nl, "start")
+        line = bytes(buf[start:nl])
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if b"\r" in line:
+            kind = "request" if self._is_request else "status"
+            raise InvalidHeaderError(
+                f"bare CR in the {kind} line {bounded_repr(line)} (RFC 9112 §2.2)"
+            )
+        if self._is_request:
+            parse_request_line(line)
+        else:
+            parse_status_line(line)
 
     def _check_line_length(self, buf: bytearray, start: int, end: int, what: str) -> None:
         length = end - start
@@ -411,30 +495,40 @@ class BaseParser(ABC):
             if state == HEAD:
                 first = buf[pos]
                 if first == 13 or first == 10:
-                    # RFC 9112 §2.2: ignore empty lines before a start line.
+                    # RFC 9112 §2.2: ignore empty lines before a start line; they count
+                    # against max_head_size, so an endless stream of them is refused.
                     if buf.startswith(_CRLF, pos):
-                        pos += 2
-                        continue
-                    if first == 10 and not self._is_request:
-                        pos += 1
-                        continue
-                    if pos + 1 == n:
+                        step = 2
+                    elif first == 10 and not self._is_request:
+                        step = 1
+                    elif pos + 1 == n:
                         self._wait(buf[pos:])
                         return events
-                    raise InvalidHeaderError(
-                        f"bare {'CR' if first == 13 else 'LF'} before the start line "
-                        f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
-                    )
-                end = buf.find(b"\r\n\r\n", pos, pos + self._max_head_size)
+                    else:
+                        raise InvalidHeaderError(
+                            f"bare {'CR' if first == 13 else 'LF'} before the start line "
+                            f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
+                        )
+                    pos += step
+                    self._skipped += step
+                    if self._skipped > self._max_head_size:
+                        raise HeadTooLargeError(
+                            f"more than max_head_size={self._max_head_size} bytes of empty "
+                            "lines before a start line (RFC 9112 §2.2)",
+                            self._max_head_size,
+                        )
+                    continue
+                room = pos + self._max_head_size - self._skipped
+                end = buf.find(b"\r\n\r\n", pos, room)
                 if end >= 0:
                     pos = self._head(buf, pos, end + 2, end + 4, append)
+                    self._skipped = 0
                 else:
                     if not self._is_request:
-                        block_end, after = find_head_end_lenient(
-                            buf, pos, pos + self._max_head_size
-                        )
+                        block_end, after = find_head_end_lenient(buf, pos, room)
                         if block_end >= 0:
                             pos = self._head(buf, pos, block_end, after, append)
+                            self._skipped = 0
                             state = self._state
                             continue
                     self._wait(buf[pos:])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from multidict import CIMultiDict
 
+from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -152,7 +153,7 @@ class RequestParser(BaseParser):
                     " its framing is faulty (RFC 9112 §6.1)"
                 )
             chunked, extra = parse_transfer_encoding(te, is_request=True)
-            coding += extra
+            coding += extra  # applied after the content codings
             length = None
         elif cl is not None:
             value = cl[0]
@@ -160,6 +161,9 @@ class RequestParser(BaseParser):
                 length = int(value)
             else:
                 length = parse_content_length(cl)
+        undecoded: tuple[str, ...] = ()
+        if coding:
+            coding, undecoded = split_codings(coding)
         append(
             RequestHead(
                 method,
@@ -173,6 +177,7 @@ class RequestParser(BaseParser):
                 length,
                 coding,
                 expect_continue,
+                undecoded,
             )
         )
         self._next_state = UPGRADED if upgrade else HEAD

@@ -10,6 +10,7 @@ from collections import deque
 
 from multidict import CIMultiDict
 
+from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -186,13 +187,26 @@ class ResponseParser(BaseParser):
             else:
                 length = parse_content_length(cl)
 
+        undecoded: tuple[str, ...] = ()
+        if coding:
+            coding, undecoded = split_codings(coding)
         if method != "GET" or status in _NO_BODY_STATUSES:
             upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
             if upgrade or method == "HEAD" or status == 204 or status == 304:
                 # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
                 append(
                     ResponseHead(
-                        version, status, reason, headers, raw, close, upgrade, False, None, coding
+                        version,
+                        status,
+                        reason,
+                        headers,
+                        raw,
+                        close,
+                        upgrade,
+                        False,
+                        None,
+                        coding,
+                        undecoded,
                     )
                 )
                 append(END)
@@ -205,7 +219,17 @@ class ResponseParser(BaseParser):
         if length is not None and te is None:
             append(
                 ResponseHead(
-                    version, status, reason, headers, raw, close, False, False, length, coding
+                    version,
+                    status,
+                    reason,
+                    headers,
+                    raw,
+                    close,
+                    False,
+                    False,
+                    length,
+                    coding,
+                    undecoded,
                 )
             )
             if length:
@@ -225,7 +249,9 @@ class ResponseParser(BaseParser):
             return after
         if te is not None:
             chunked, extra = parse_transfer_encoding(te, is_request=False)
-            coding += extra
+            if extra:
+                # Transfer codings were applied after the content codings.
+                coding, undecoded = split_codings(undecoded + coding + extra)
             if chunked:
                 self._state = CHUNK_SIZE
             else:
@@ -235,12 +261,24 @@ class ResponseParser(BaseParser):
             self._next_state = HEAD
             append(
                 ResponseHead(
-                    version, status, reason, headers, raw, close, False, chunked, None, coding
+                    version,
+                    status,
+                    reason,
+                    headers,
+                    raw,
+                    close,
+                    False,
+                    chunked,
+                    None,
+                    coding,
+                    undecoded,
                 )
             )
             return after
         append(
-            ResponseHead(version, status, reason, headers, raw, True, False, False, None, coding)
+            ResponseHead(
+                version, status, reason, headers, raw, True, False, False, None, coding, undecoded
+            )
         )
         self._state = UNTIL_CLOSE
         return after
@@ -252,7 +290,7 @@ def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
     if match is None:
         return None
     minor, code, reason = match.groups()
-    start_line = (version_of(minor), int(code), reason)
+    start_line = (version_of(minor), int(code), reason or "")
     if len(_STATUS_LINES) < _CACHE_SIZE and len(line) <= 64:
         _STATUS_LINES[line] = start_line
     return start_line
