@@ -23,6 +23,7 @@ from httpwire.client import (
     ClientSession,
     ClientTimeout,
     ClientTimeoutError,
+    ProxyConnector,
     ReadTimeoutError,
     TCPConnector,
     TotalTimeoutError,
@@ -31,7 +32,7 @@ from httpwire.client import (
 
 if TYPE_CHECKING:
     from httpwire_testserver import LocalServer
-    from httpwire_testserver.plugin import Peer
+    from httpwire_testserver.plugin import Peer, Proxies, TlsPeer
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +96,31 @@ async def test_cancelled_at_every_await_point_in_a_session(server: Peer) -> None
             stats = conn.stats()
             assert (stats.in_use, stats.connecting, stats.waiting) == (0, 0, 0), turns
         async with session.get(server.url("/get")) as r:
+            assert r.status == 200
+
+
+async def test_cancelled_at_every_await_point_over_tls(https_server: TlsPeer) -> None:
+    """The same walk through a TLS handshake."""
+    conn = TCPConnector(ssl_context=https_server.ssl_context())
+    async with ClientSession(connector=conn) as session:
+        url = https_server.url("/delay/1")
+        for turns in range(60):
+            assert await _cancel_after(lambda: session.get(url), turns)
+        async with session.get(https_server.url("/get")) as r:
+            assert r.status == 200
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_cancelled_at_every_await_point_through_a_proxy(
+    httpwire_server: LocalServer, proxy: Proxies, scheme: str
+) -> None:
+    """The same walk through proxy.py: absolute-form for http, a CONNECT tunnel for https."""
+    conn = ProxyConnector(proxy=proxy.auth_url, ssl_context=httpwire_server.ssl_context())
+    async with ClientSession(connector=conn) as session:
+        url = httpwire_server.url("/delay/1", scheme=scheme)
+        for turns in range(60):
+            assert await _cancel_after(lambda: session.get(url), turns)
+        async with session.get(httpwire_server.url("/get", scheme=scheme)) as r:
             assert r.status == 200
 
 
