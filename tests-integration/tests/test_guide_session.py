@@ -9,7 +9,9 @@ and to ``/cookies/set?...`` (a redirect that sets the cookie on its way).
 
 from __future__ import annotations
 
+import gc
 import json
+import warnings
 from collections.abc import AsyncIterator
 from http.cookies import SimpleCookie
 from typing import TYPE_CHECKING
@@ -18,7 +20,7 @@ import pytest
 from tests.guide_support import SocketInfo, client_sockets, leak_check, on_localhost
 from yarl import URL
 
-from httpwire.client import ClientSession, request
+from httpwire.client import ClientSession, TCPConnector, request
 
 if TYPE_CHECKING:
     from httpwire_testserver import LocalServer
@@ -182,3 +184,34 @@ async def test_session_close_returns_once_its_sockets_are_closed(server: Peer) -
     await session.close()
     assert session.closed
     assert connected() == set()
+
+
+async def test_a_response_collected_unreleased_gives_its_connection_back(server: Peer) -> None:
+    """An unreleased, unread response that is garbage-collected frees its pool slot and its
+    socket is closed by the client, not by the transport's finalizer."""
+    conn = TCPConnector(limit=1)
+    async with ClientSession(connector=conn) as session:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            r = await session.get(server.url("/bytes/100000?seed=1"))
+            del r
+            gc.collect()
+        transport = [str(w.message) for w in caught if "transport" in str(w.message)]
+        assert not transport, transport
+        stats = conn.stats()
+        assert (stats.in_use, stats.waiting) == (0, 0)
+        # limit=1: a slot still held would make this wait forever (pytest-timeout ends it).
+        async with session.get(server.url("/get")) as r2:
+            assert r2.status == 200
+
+
+async def test_a_one_shot_response_collected_unreleased_closes_its_connection(
+    server: Peer,
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        r = await request("get", server.url("/bytes/100000?seed=1"))
+        del r
+        gc.collect()
+    transport = [str(w.message) for w in caught if "transport" in str(w.message)]
+    assert not transport, transport
