@@ -107,6 +107,17 @@ async def test_gzip_and_deflate_are_decoded(
         assert json.loads(zlib.decompress(wire.body))[flag] is True
 
 
+async def test_brotli_is_decoded_when_its_library_is_installed(server: Peer) -> None:
+    """DESIGN.md: br is decoded when brotli is installed (the integration venv has it)."""
+    pytest.importorskip("brotli")
+    async with request("get", server.url("/brotli")) as r:
+        assert r.headers.get("Content-Encoding") == "br"
+        echo = await r.json()
+    assert echo["brotli"] is True
+    offered = {c.strip() for c in echo["headers"]["Accept-Encoding"].split(",")}
+    assert "br" in offered
+
+
 # -- JSON Response Content --------------------------------------------------------------------
 
 
