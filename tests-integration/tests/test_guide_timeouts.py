@@ -47,6 +47,21 @@ async def test_wait_for_raises_timeout_error(server: Peer) -> None:
         await asyncio.wait_for(request("get", server.url("/delay/3")), 0.001)
 
 
+def _await_chain(coro: object) -> str:
+    """Where a suspended coroutine waits: ``file:line function`` down its await chain."""
+    coro = getattr(coro, "_coro", coro)  # the request's own coroutine, when it is wrapped
+    steps = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            steps.append(type(coro).__name__)
+            break
+        name = frame.f_code.co_filename.rsplit("/", 1)[-1]
+        steps.append(f"{name}:{frame.f_lineno} {frame.f_code.co_name}")
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return " -> ".join(steps)
+
+
 async def _cancel_after(
     call: Callable[[], Coroutine[Any, Any, ClientResponse]], turns: int
 ) -> bool:
@@ -64,13 +79,17 @@ async def _cancel_after(
     if task.done():
         (await task).release()
         return False
+    where = _await_chain(task.get_coro())
     task.cancel()
     try:
         response = await task
     except asyncio.CancelledError:
         return True
     response.release()
-    raise AssertionError(f"cancelled after {turns} turns of the loop, the request went on")
+    raise AssertionError(
+        f"cancelled after {turns} turns of the loop, the request went on; "
+        f"it was waiting at {where}"
+    )
 
 
 async def test_cancelled_at_every_await_point(server: Peer) -> None:
