@@ -239,6 +239,17 @@ async def test_unix_connector(server: Peer) -> None:
     assert echo["headers"]["Host"] == "python.org"
 
 
+async def test_an_idna_host_goes_out_punycoded(server: Peer) -> None:
+    """A non-ASCII host name is sent IDNA-encoded in ``Host`` (the socket needs no DNS)."""
+    async with (
+        UnixConnector(path=server.unix_path) as conn,
+        request("get", "http://bücher.example/get", connector=conn) as r,
+    ):
+        echo = await r.json()
+    assert echo["headers"]["Host"] == "xn--bcher-kva.example"
+    assert r.url.raw_host == "xn--bcher-kva.example"
+
+
 async def test_unix_connector_in_a_session(httpwire_server: LocalServer) -> None:
     conn = UnixConnector(path=httpwire_server.unix_path)
     async with ClientSession(connector=conn) as session:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from multidict import CIMultiDictProxy, MultiDict
-from tests.guide_support import leak_check
+from tests.guide_support import leak_check, recording_server
 from yarl import URL
 
 from httpwire.client import ClientResponse, ClientResponseError, ClientSession, request
@@ -121,6 +121,37 @@ async def test_what_request_returns_works_with_await_tasks_wait_for_and_async_wi
     async with request("get", url) as fourth:
         assert (await fourth.json())["url"] == url
     assert {first.status, second.status, third.status, fourth.status} == {200}
+
+
+async def test_base_url_joins_relative_urls(server: Peer) -> None:
+    """DESIGN.md: ``ClientSession(base_url=...)``; relative URLs are joined to it."""
+    async with (
+        ClientSession(base_url=server.http_url) as session,
+        session.get("/get", params={"a": "1"}) as r,
+    ):
+        echo = await r.json()
+    assert str(r.url) == server.url("/get?a=1")
+    assert echo["args"] == {"a": "1"}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Bad": "a\r\nInjected: yes"},
+        {"X-Bad": "a\nb"},
+        {"X-Bad\r\nInjected": "x"},
+        {"X": "a\x00"},
+    ],
+    ids=["crlf-value", "lf-value", "crlf-name", "nul-value"],
+)
+async def test_a_header_with_cr_lf_or_nul_is_refused_before_sending(
+    headers: dict[str, str],
+) -> None:
+    """RFC 9110 §5.5: CR, LF and NUL are invalid in a field; nothing reaches the server."""
+    async with recording_server() as peer:
+        with pytest.raises(ValueError):
+            await request("get", peer.url + "/get", headers=headers)
+    assert peer.heads == []
 
 
 # -- Passing Parameters In URLs --------------------------------------------------------------
