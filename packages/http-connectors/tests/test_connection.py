@@ -619,6 +619,34 @@ async def test_broken_head_is_a_clear_error(
 
 
 @pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"f" * 9000 + b"\r\n", "chunk size line"),
+        (b"zz\r\n", "chunk size b'zz' is not hex"),
+        (b"0\r\nBad Trailer\r\n\r\n", "trailer line 1"),
+    ],
+    ids=["long-size-line", "bad-size", "bad-trailer"],
+)
+async def test_a_bad_chunk_line_in_the_same_piece_as_the_head_is_a_payload_error(
+    raw_server: StartServer, body: bytes, message: str
+) -> None:
+    """The head is valid: what is wrong is the body (RFC 9112 §7.1), whichever read brought
+    it, so the error is a ClientPayloadError, not a BadResponseError."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        with pytest.raises(ClientPayloadError, match=message):
+            response = await send(connector, base + "/")
+            await response.content.read()
+        assert connector.stats() == EMPTY
+
+
+@pytest.mark.parametrize(
     ("path", "error", "message"),
     [
         (
@@ -749,6 +777,53 @@ async def test_cancel_while_connecting(unaccepting_port: int) -> None:
         await _cancel_after(0.1, connector.acquire(OutgoingRequest("GET", url)))
         assert connector.stats() == EMPTY
     assert client_sockets(unaccepting_port) == before
+
+
+# Loop turns a close() may take: far more than a TLS shutdown with a live peer takes, far
+# fewer than the 5 s bound costs when close() waits for a socket that never reports back.
+CLOSE_TURNS = 100_000
+
+
+async def _close_counting_turns(connector: TCPConnector) -> int:
+    """Close the connector; return how many loop turns it took (work, not seconds)."""
+    closing = asyncio.ensure_future(connector.close())
+    spent = 0
+    while not closing.done():
+        await asyncio.sleep(0)
+        spent += 1
+        if spent == CLOSE_TURNS:  # a socket close() waits for costs its whole 5 s bound
+            break
+    await closing
+    return spent
+
+
+async def test_cancel_at_every_turn_of_connecting_leaves_nothing_registered(
+    raw_server: StartServer, httpwire_server: Any
+) -> None:
+    """uvloop calls connection_made but never connection_lost for a transport whose
+    create_connection was cancelled: the connector must not wait for it. Cancelled at each
+    loop turn of the connect (and of a TLS handshake), close() stays quick and clean."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    urls = [URL(await raw_server(handler)), URL(httpwire_server.url("/get", scheme="https"))]
+    for url in urls:
+        for turns in range(30):
+            connector = TCPConnector(ssl_context=httpwire_server.ssl_context())
+            task = asyncio.ensure_future(connector.acquire(OutgoingRequest("GET", url)))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                (await task).release()
+            except asyncio.CancelledError:
+                pass
+            spent = await _close_counting_turns(connector)
+            assert spent < CLOSE_TURNS, f"close() hung after {turns} turns of connecting to {url}"
+            assert connector.stats() == EMPTY
 
 
 async def test_cancel_while_writing_the_body(raw_server: StartServer) -> None:

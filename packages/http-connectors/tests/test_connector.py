@@ -366,27 +366,6 @@ async def test_close_while_connecting_closes_the_new_socket(httpwire_server: Any
     assert client_sockets(port) == 0
 
 
-def test_works_on_uvloop(httpwire_server: Any) -> None:
-    uvloop = pytest.importorskip("uvloop")
-
-    async def cycle() -> None:
-        async with TCPConnector() as connector:
-            ids = [
-                (await fetch_json(connector, httpwire_server.url("/connection-id")))[
-                    "connection_id"
-                ]
-                for _ in range(2)
-            ]
-            assert ids[0] == ids[1]
-            assert connector.stats() == IDLE_ONLY
-
-    loop = uvloop.new_event_loop()
-    try:
-        loop.run_until_complete(cycle())
-    finally:
-        loop.close()
-
-
 async def test_waiters_are_served_in_arrival_order_across_endpoints(
     raw_server: StartServer,
 ) -> None:

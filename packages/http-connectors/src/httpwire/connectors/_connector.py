@@ -251,23 +251,28 @@ class BaseConnector(ABC):
         options = self._parser_options
 
         conns = self._conns
+        made: list[Connection] = []  # what the factory made, to undo if connecting fails
+        route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
+        tunneled = key.is_ssl
 
-        if key.proxy is None:
-
-            def factory() -> Connection:
-                return Connection(pool, key, host, port, options, conns)
-
-        else:
-            route = ProxyConfig(key.proxy, key.proxy_auth)
-            tunneled = key.is_ssl
-
-            def factory() -> Connection:
-                conn = Connection(pool, key, host, port, options, conns)
+        def factory() -> Connection:
+            conn = Connection(pool, key, host, port, options, conns)
+            if route is not None:
                 conn.proxy_route = route
                 conn.tunneled = tunneled
-                return conn
+            made.append(conn)
+            return conn
 
-        _, conn = await self._connect(factory, key, method, url, sock_connect)
+        try:
+            _, conn = await self._connect(factory, key, method, url, sock_connect)
+        except BaseException:
+            # Cancelled or failed after the loop called connection_made: uvloop then never
+            # calls connection_lost, so the connection is closed and unregistered here
+            # rather than waited for by close().
+            for orphan in made:
+                orphan.close()
+                conns.discard(orphan)
+            raise
         if self._closed:
             conn.close()
             raise ClientConnectionError(

@@ -20,7 +20,14 @@ import select
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
-from httpwire.parser import DecodingError, HttpParserError, InvalidChunkError, ResponseParser
+from httpwire.parser import (
+    DecodingError,
+    HttpParserError,
+    InvalidChunkError,
+    InvalidHeaderError,
+    LineTooLongError,
+    ResponseParser,
+)
 
 from ._errors import BadResponseError, ClientConnectionError, ClientPayloadError, ReadTimeoutError
 from ._exchange import Exchange, doing, payload_error
@@ -42,6 +49,22 @@ def _for(exchange: Exchange) -> str:
 READ_SIZE = 65536
 # Parser errors that only a body can cause, even when its head came in the same piece.
 _BODY_ERRORS = (InvalidChunkError, DecodingError)
+# How the parser's messages name the lines of a chunked body: its size lines and trailers.
+_BODY_LINES = ("chunk", "trailer")
+
+
+def _in_body(exc: HttpParserError) -> bool:
+    """Whether a parser error is about the body, even when the head came in the same piece.
+
+    The parser raises before returning the head's event, so the exchange cannot tell; the
+    error's kind (and, for the two kinds heads share with bodies, the line it names) can.
+    """
+    if isinstance(exc, _BODY_ERRORS):
+        return True
+    if isinstance(exc, (LineTooLongError, InvalidHeaderError)):
+        return exc.message.startswith(_BODY_LINES)
+    return False
+
 
 ParserOptions = tuple[int, int, int, int]
 """max_line_size, max_field_size, max_headers, max_head_size for the response parser."""
@@ -284,7 +307,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
 
     def _parse_failed(self, exchange: Exchange, exc: HttpParserError) -> None:
         error: ClientConnectionError | ClientPayloadError
-        if exchange.head is None and not isinstance(exc, _BODY_ERRORS):
+        if exchange.head is None and not _in_body(exc):
             error = BadResponseError(
                 str(exc),
                 method=exchange.method,

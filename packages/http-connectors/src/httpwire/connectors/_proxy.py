@@ -272,6 +272,14 @@ async def open_tunnel(
         if not 200 <= head.status < 300:
             raise ClientProxyError(proxy.url, head.status, head.reason, method=method, url=url)
     except BaseException:
+        # Cancelled or timed out while waiting: the answer's future must not outlive us
+        # unread (the abort below would fail it, and asyncio would log it as never
+        # retrieved).
+        answer = tunnel.head
+        if not answer.done():
+            answer.cancel()
+        elif not answer.cancelled():
+            answer.exception()
         transport.abort()
         raise
     return transport, tunnel
