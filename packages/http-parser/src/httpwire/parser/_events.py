@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Final, NamedTuple
 
 from multidict import CIMultiDict
 
+from ._decoders import split_codings
 from ._headers import RawHeaders, raw_fields
 
 __all__ = [
@@ -77,9 +78,22 @@ class _Head(_Event):
     most callers use the decoded ``headers`` alone.
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_raw", "_undecoded")
 
     _raw: RawHeaders | bytes
+    _undecoded: tuple[str, ...]
+
+    @property
+    def undecoded_coding(self) -> tuple[str, ...]:
+        """The codings that stay on the body once ``content_coding`` is undone.
+
+        Set only when a head has codings at all, so that the common head costs
+        nothing more to build; ``()`` otherwise.
+        """
+        try:
+            return self._undecoded
+        except AttributeError:
+            return ()
 
     @property
     def raw_headers(self) -> RawHeaders:
@@ -160,7 +174,6 @@ class ResponseHead(_Head):
         "reason",
         "should_close",
         "status",
-        "undecoded_coding",
         "upgrade",
         "version",
     )
@@ -190,7 +203,6 @@ class ResponseHead(_Head):
         chunked: bool,
         content_length: int | None,
         content_coding: tuple[str, ...],
-        undecoded_coding: tuple[str, ...] = (),
     ) -> None:
         self.version = version
         self.status = status
@@ -202,7 +214,8 @@ class ResponseHead(_Head):
         self.chunked = chunked
         self.content_length = content_length
         self.content_coding = content_coding
-        self.undecoded_coding = undecoded_coding
+        if content_coding:  # rare: only with Content-Encoding or a transfer coding
+            self.content_coding, self._undecoded = split_codings(content_coding)
 
 
 class RequestHead(_Head):
@@ -236,7 +249,6 @@ class RequestHead(_Head):
         "method",
         "should_close",
         "target",
-        "undecoded_coding",
         "upgrade",
         "version",
     )
@@ -268,7 +280,6 @@ class RequestHead(_Head):
         content_length: int | None,
         content_coding: tuple[str, ...],
         expect_continue: bool,
-        undecoded_coding: tuple[str, ...] = (),
     ) -> None:
         self.method = method
         self.target = target
@@ -281,7 +292,8 @@ class RequestHead(_Head):
         self.content_length = content_length
         self.content_coding = content_coding
         self.expect_continue = expect_continue
-        self.undecoded_coding = undecoded_coding
+        if content_coding:
+            self.content_coding, self._undecoded = split_codings(content_coding)
 
 
 class EndOfMessage(_Event):

@@ -30,6 +30,7 @@ from ._errors import (
 
 __all__ = [
     "FIELD_RE",
+    "MAX_DIGITS",
     "TOKEN",
     "TOKEN_RE",
     "RawHeaders",
@@ -65,6 +66,14 @@ _BTOKEN_RE = re.compile(TOKEN.encode())
 _VALUE_CHARS = "\x21-\x7e\x80-\U0010ffff"  # VCHAR and obs-text, without SP and HTAB
 _FIELD = "^(" + TOKEN + "+):[ \t]*+([\t " + _VALUE_CHARS + "]*+)(?<![ \t])\r\n"
 FIELD_RE = re.compile(_FIELD, re.MULTILINE)
+# Why "one FIELD_RE pair per LF" validates a whole block at once (the parsers' fast path).
+# The start-line patterns and FIELD_RE all end in CRLF and allow no CR or LF inside;
+# FIELD_RE is anchored at line starts ("^", MULTILINE, which only matches after LF).
+# So every match covers exactly one whole line, and matches are disjoint. If the
+# matches (plus the start line) are as many as the LFs in the block, every line
+# was matched whole: no bare CR or LF, no obs-fold (a line starting with SP/HTAB),
+# no whitespace before a colon, no bad name character, no CTL in a value, and no
+# whitespace at the end of a value (a lookbehind refuses it: the careful path strips it).
 _BFIELD_RE = re.compile(
     b"^(" + TOKEN.encode() + rb"):[ \t]*([\t \x21-\x7e\x80-\xff]*)\r\n", re.MULTILINE
 )
@@ -251,7 +260,8 @@ def comma_tokens(values: Sequence[str]) -> list[str]:
     return items
 
 
-_DIGITS_MAX = 18  # below 2**63: a length that fits any platform's off_t
+MAX_DIGITS = 18
+"""Most digits in a Content-Length: below 2**63, a length that fits any platform's off_t."""
 
 
 def parse_content_length(values: list[str]) -> int:
@@ -278,9 +288,9 @@ def parse_content_length(values: list[str]) -> int:
                 raise InvalidFramingError(
                     f"Content-Length {_brepr(value)} is not 1*DIGIT (RFC 9110 §8.6)"
                 )
-            if len(part) > _DIGITS_MAX:
+            if len(part) > MAX_DIGITS:
                 raise InvalidFramingError(
-                    f"Content-Length {_brepr(value)} has more than {_DIGITS_MAX} digits"
+                    f"Content-Length {_brepr(value)} has more than {MAX_DIGITS} digits"
                     " (RFC 9110 §8.6)"
                 )
             length = int(part)

@@ -13,16 +13,18 @@ the end of a head, of a chunk size line or of a trailer section; they wait in a
 are checked as the piece arrives, so an endless line fails as soon as it passes
 its limit instead of filling memory.
 
-The state machine is a small integer per parser; the body states loop inside
-``_run`` without calling out, since that loop is where the time goes.
+The state machine is a small integer per parser (the states are named in
+``_framing``); the body states loop inside ``_run`` without calling out, since that
+loop is where the time goes. The checks on bytes kept between calls apply the rules
+of a whole head (start line, obs-fold, limits) line by line as the lines complete,
+so that no outcome depends on how the input was split.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict
 
 from ._chunked import HEX_DIGITS, parse_chunk_size_line
 from ._errors import (
@@ -42,6 +44,20 @@ from ._events import (
     Event,
     RawHeaders,
 )
+from ._framing import (
+    CHUNK_DATA,
+    CHUNK_END,
+    CHUNK_SIZE,
+    CLOSED,
+    END,
+    FAILED,
+    HEAD,
+    LENGTH,
+    TRAILERS,
+    UNTIL_CLOSE,
+    UPGRADED,
+    Append,
+)
 from ._head import (
     check_status_prefix,
     find_head_end_lenient,
@@ -54,43 +70,7 @@ from ._headers import (
     raw_fields,
 )
 
-__all__ = [
-    "CHUNK_DATA",
-    "CHUNK_END",
-    "CHUNK_SIZE",
-    "CLOSED",
-    "CONNECTION",
-    "CONTENT_ENCODING",
-    "CONTENT_LENGTH",
-    "END",
-    "EXPECT",
-    "FAILED",
-    "HEAD",
-    "HOST",
-    "LENGTH",
-    "MAX_DIGITS",
-    "TRAILERS",
-    "TRANSFER_ENCODING",
-    "UNTIL_CLOSE",
-    "UPGRADE",
-    "UPGRADED",
-    "Append",
-    "BaseParser",
-]
-
-Append = Callable[[Event], None]
-
-# Parser states.
-HEAD = 0  # waiting for a head
-LENGTH = 1  # Content-Length body: self._remaining bytes to go
-CHUNK_SIZE = 2  # waiting for a chunk size line
-CHUNK_DATA = 3  # inside chunk data: self._remaining bytes to go
-CHUNK_END = 4  # waiting for the CRLF after chunk data
-TRAILERS = 5  # waiting for the trailer section after the last chunk
-UNTIL_CLOSE = 6  # body read until the connection closes
-UPGRADED = 7  # not HTTP any more: bytes go to trailing_data()
-CLOSED = 8  # feed_eof() was called
-FAILED = 9  # an error was raised
+__all__ = ["BaseParser"]
 
 _CRLF = b"\r\n"
 # Servers repeat a few chunk sizes: once a size line passed the strict check, its
@@ -98,27 +78,6 @@ _CRLF = b"\r\n"
 # next one costs a dict lookup instead of a strip() and an int().
 _CACHE_SIZE = 512
 _CHUNK_SIZES: dict[bytes, int] = {}
-END = EndOfMessage()
-"""The end of every message without trailers: it holds no state, so one is shared."""
-
-# Field names as istr: their lowercase form is computed once, not at every lookup.
-CONNECTION = istr("Connection")
-CONTENT_ENCODING = istr("Content-Encoding")
-CONTENT_LENGTH = istr("Content-Length")
-EXPECT = istr("Expect")
-HOST = istr("Host")
-TRANSFER_ENCODING = istr("Transfer-Encoding")
-UPGRADE = istr("Upgrade")
-
-# _FAST_PATH_PROOF: why "one FIELD_RE pair per LF" validates a whole block at once.
-# The start-line pattern and FIELD_RE both end in CRLF and allow no CR or LF inside;
-# FIELD_RE is anchored at line starts ("^", MULTILINE, which only matches after LF).
-# So every match covers exactly one whole line, and matches are disjoint. If the
-# matches (plus the start line) are as many as the LFs in the block, every line
-# was matched whole: no bare CR or LF, no obs-fold (a line starting with SP/HTAB),
-# no whitespace before a colon, no bad name character, no CTL in a value, and no
-# whitespace at the end of a value (a lookbehind refuses it: the careful path strips it).
-MAX_DIGITS = 18
 
 
 def _check_limit(name: str, value: int) -> int:
@@ -491,6 +450,11 @@ class BaseParser(ABC):
         pos = 0
         n = len(buf)
         state = self._state
+        # Empty lines skipped before the next start line: counted here, and kept in
+        # self._skipped only while this call ends waiting for that start line.
+        skipped = self._skipped
+        if skipped:
+            self._skipped = 0
         while pos < n:
             if state == HEAD:
                 first = buf[pos]
@@ -502,6 +466,7 @@ class BaseParser(ABC):
                     elif first == 10 and not self._is_request:
                         step = 1
                     elif pos + 1 == n:
+                        self._skipped = skipped
                         self._wait(buf[pos:])
                         return events
                     else:
@@ -510,27 +475,29 @@ class BaseParser(ABC):
                             f"{bounded_repr(buf[pos : pos + 64])} (RFC 9112 §2.2)"
                         )
                     pos += step
-                    self._skipped += step
-                    if self._skipped > self._max_head_size:
+                    skipped += step
+                    if skipped > self._max_head_size:
                         raise HeadTooLargeError(
                             f"more than max_head_size={self._max_head_size} bytes of empty "
                             "lines before a start line (RFC 9112 §2.2)",
                             self._max_head_size,
                         )
                     continue
-                room = pos + self._max_head_size - self._skipped
-                end = buf.find(b"\r\n\r\n", pos, room)
+                end = buf.find(b"\r\n\r\n", pos, pos + self._max_head_size - skipped)
                 if end >= 0:
                     pos = self._head(buf, pos, end + 2, end + 4, append)
-                    self._skipped = 0
+                    skipped = 0
                 else:
                     if not self._is_request:
-                        block_end, after = find_head_end_lenient(buf, pos, room)
+                        block_end, after = find_head_end_lenient(
+                            buf, pos, pos + self._max_head_size - skipped
+                        )
                         if block_end >= 0:
                             pos = self._head(buf, pos, block_end, after, append)
-                            self._skipped = 0
+                            skipped = 0
                             state = self._state
                             continue
+                    self._skipped = skipped
                     self._wait(buf[pos:])
                     return events
                 state = self._state
@@ -654,6 +621,8 @@ class BaseParser(ABC):
                 self._trailing += memoryview(buf)[pos:]
                 return events
         self._state = state
+        if skipped:  # the bytes ended with empty lines before a start line
+            self._skipped = skipped
         return events
 
     def _trailers(self, buf: bytes, pos: int, append: Append) -> int:

@@ -1,6 +1,6 @@
 """The request parser (the server side): request lines, Host, strict framing.
 
-The head is validated in bulk (see ``_parser``'s _FAST_PATH_PROOF); requests get the
+The head is validated in bulk (see the proof beside ``FIELD_RE`` in ``_headers``); requests get the
 strict rules of RFC 9112: CRLF only, no obs-fold, exactly one Host, chunked last.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from multidict import CIMultiDict
 
-from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -19,20 +18,7 @@ from ._events import (
     RawHeaders,
     RequestHead,
 )
-from ._head import (
-    REQUEST_RE,
-    parse_request_head_slow,
-    version_of,
-)
-from ._headers import (
-    FIELD_RE,
-    comma_tokens,
-    content_codings,
-    parse_content_length,
-    parse_transfer_encoding,
-    validate_host,
-)
-from ._parser import (
+from ._framing import (
     CHUNK_SIZE,
     CONNECTION,
     CONTENT_ENCODING,
@@ -42,13 +28,26 @@ from ._parser import (
     HEAD,
     HOST,
     LENGTH,
-    MAX_DIGITS,
     TRANSFER_ENCODING,
     UPGRADE,
     UPGRADED,
     Append,
-    BaseParser,
 )
+from ._head import (
+    REQUEST_RE,
+    parse_request_head_slow,
+    version_of,
+)
+from ._headers import (
+    FIELD_RE,
+    MAX_DIGITS,
+    comma_tokens,
+    content_codings,
+    parse_content_length,
+    parse_transfer_encoding,
+    validate_host,
+)
+from ._parser import BaseParser
 
 __all__ = ["RequestParser"]
 
@@ -91,7 +90,7 @@ class RequestParser(BaseParser):
         match = REQUEST_RE.match(text) if len(block) <= self._small_head else None
         if match is not None:
             pairs = FIELD_RE.findall(text, match.end())
-            # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
+            # One pair per LF proves the whole block valid: see the proof beside FIELD_RE.
             fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
@@ -161,9 +160,6 @@ class RequestParser(BaseParser):
                 length = int(value)
             else:
                 length = parse_content_length(cl)
-        undecoded: tuple[str, ...] = ()
-        if coding:
-            coding, undecoded = split_codings(coding)
         append(
             RequestHead(
                 method,
@@ -177,7 +173,6 @@ class RequestParser(BaseParser):
                 length,
                 coding,
                 expect_continue,
-                undecoded,
             )
         )
         self._next_state = UPGRADED if upgrade else HEAD

@@ -1,7 +1,7 @@
 """The response parser (the client side): status lines, interim responses, body rules.
 
-The head is validated in bulk (see ``_parser``'s _FAST_PATH_PROOF); the framing follows
-RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
+The head is validated in bulk (see the proof beside ``FIELD_RE`` in ``_headers``); the
+framing follows RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections import deque
 
 from multidict import CIMultiDict
 
-from ._decoders import split_codings
 from ._errors import (
     InvalidFramingError,
     bounded_repr,
@@ -22,6 +21,19 @@ from ._events import (
     RawHeaders,
     ResponseHead,
 )
+from ._framing import (
+    CHUNK_SIZE,
+    CONNECTION,
+    CONTENT_ENCODING,
+    CONTENT_LENGTH,
+    END,
+    HEAD,
+    LENGTH,
+    TRANSFER_ENCODING,
+    UNTIL_CLOSE,
+    UPGRADED,
+    Append,
+)
 from ._head import (
     STATUS_RE,
     find_head_end_lenient,
@@ -30,26 +42,13 @@ from ._head import (
 )
 from ._headers import (
     FIELD_RE,
+    MAX_DIGITS,
     comma_tokens,
     content_codings,
     parse_content_length,
     parse_transfer_encoding,
 )
-from ._parser import (
-    CHUNK_SIZE,
-    CONNECTION,
-    CONTENT_ENCODING,
-    CONTENT_LENGTH,
-    END,
-    HEAD,
-    LENGTH,
-    MAX_DIGITS,
-    TRANSFER_ENCODING,
-    UNTIL_CLOSE,
-    UPGRADED,
-    Append,
-    BaseParser,
-)
+from ._parser import BaseParser
 
 __all__ = ["ResponseParser"]
 
@@ -126,7 +125,7 @@ class ResponseParser(BaseParser):
         # A head longer than the shortest line limit may hold a line over it: careful path.
         if start_line is not None and len(block) <= self._small_head:
             pairs = FIELD_RE.findall(text, fields_at)
-            # One pair per LF proves the whole block valid: see _FAST_PATH_PROOF.
+            # One pair per LF proves the whole block valid: see the proof beside FIELD_RE.
             fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
         else:
             fast = False
@@ -187,26 +186,13 @@ class ResponseParser(BaseParser):
             else:
                 length = parse_content_length(cl)
 
-        undecoded: tuple[str, ...] = ()
-        if coding:
-            coding, undecoded = split_codings(coding)
         if method != "GET" or status in _NO_BODY_STATUSES:
             upgrade = status == 101 or (method == "CONNECT" and 200 <= status < 300)
             if upgrade or method == "HEAD" or status == 204 or status == 304:
                 # RFC 9112 §6.3 items 1 and 2: no body, whatever the fields say.
                 append(
                     ResponseHead(
-                        version,
-                        status,
-                        reason,
-                        headers,
-                        raw,
-                        close,
-                        upgrade,
-                        False,
-                        None,
-                        coding,
-                        undecoded,
+                        version, status, reason, headers, raw, close, upgrade, False, None, coding
                     )
                 )
                 append(END)
@@ -219,17 +205,7 @@ class ResponseParser(BaseParser):
         if length is not None and te is None:
             append(
                 ResponseHead(
-                    version,
-                    status,
-                    reason,
-                    headers,
-                    raw,
-                    close,
-                    False,
-                    False,
-                    length,
-                    coding,
-                    undecoded,
+                    version, status, reason, headers, raw, close, False, False, length, coding
                 )
             )
             if length:
@@ -249,9 +225,7 @@ class ResponseParser(BaseParser):
             return after
         if te is not None:
             chunked, extra = parse_transfer_encoding(te, is_request=False)
-            if extra:
-                # Transfer codings were applied after the content codings.
-                coding, undecoded = split_codings(undecoded + coding + extra)
+            coding += extra  # applied after the content codings
             if chunked:
                 self._state = CHUNK_SIZE
             else:
@@ -261,24 +235,12 @@ class ResponseParser(BaseParser):
             self._next_state = HEAD
             append(
                 ResponseHead(
-                    version,
-                    status,
-                    reason,
-                    headers,
-                    raw,
-                    close,
-                    False,
-                    chunked,
-                    None,
-                    coding,
-                    undecoded,
+                    version, status, reason, headers, raw, close, False, chunked, None, coding
                 )
             )
             return after
         append(
-            ResponseHead(
-                version, status, reason, headers, raw, True, False, False, None, coding, undecoded
-            )
+            ResponseHead(version, status, reason, headers, raw, True, False, False, None, coding)
         )
         self._state = UNTIL_CLOSE
         return after
