@@ -100,7 +100,7 @@ async def test_cancelled_at_every_await_point(server: Peer) -> None:
     checks that each raises ``CancelledError`` and leaves no socket open (the leak
     check after the test).
     """
-    url = server.url("/delay/1")
+    url = server.url("/delay/0.5")
     for turns in range(40):
         assert await _cancel_after(lambda: request("get", url), turns)
 
@@ -108,7 +108,7 @@ async def test_cancelled_at_every_await_point(server: Peer) -> None:
 async def test_cancelled_at_every_await_point_in_a_session(server: Peer) -> None:
     conn = TCPConnector(limit=1)
     async with ClientSession(connector=conn) as session:
-        url = server.url("/delay/1")
+        url = server.url("/delay/0.5")
         for turns in range(40):
             assert await _cancel_after(lambda: session.get(url), turns)
             await asyncio.sleep(0)
@@ -122,7 +122,7 @@ async def test_cancelled_at_every_await_point_over_tls(https_server: TlsPeer) ->
     """The same walk through a TLS handshake."""
     conn = TCPConnector(ssl_context=https_server.ssl_context())
     async with ClientSession(connector=conn) as session:
-        url = https_server.url("/delay/1")
+        url = https_server.url("/delay/0.5")
         for turns in range(60):
             assert await _cancel_after(lambda: session.get(url), turns)
         async with session.get(https_server.url("/get")) as r:
@@ -136,7 +136,7 @@ async def test_cancelled_at_every_await_point_through_a_proxy(
     """The same walk through proxy.py: absolute-form for http, a CONNECT tunnel for https."""
     conn = ProxyConnector(proxy=proxy.auth_url, ssl_context=httpwire_server.ssl_context())
     async with ClientSession(connector=conn) as session:
-        url = httpwire_server.url("/delay/1", scheme=scheme)
+        url = httpwire_server.url("/delay/0.5", scheme=scheme)
         for turns in range(60):
             assert await _cancel_after(lambda: session.get(url), turns)
         async with session.get(httpwire_server.url("/get", scheme=scheme)) as r:
