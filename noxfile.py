@@ -185,8 +185,11 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def demo(session: nox.Session) -> None:
-    """The main demo: run examples/demo.py against the local test server."""
-    _install(session, [*_local(*PACKAGES), "httpwire-testserver"])
+    """The main demo: the guide's sections with the client, against the local test server.
+
+    trustme makes the throw-away CA of the server's HTTPS listener (the SSL section).
+    """
+    _install(session, [*_local(*PACKAGES), "httpwire-testserver", "trustme>=1.2"])
     session.run("python", str(ROOT / "examples" / "demo.py"), *session.posargs)
 
 

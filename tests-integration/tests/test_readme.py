@@ -24,13 +24,25 @@ def _run(code: str) -> str:
     return done.stdout
 
 
-def test_the_readme_has_both_first_examples() -> None:
-    assert len(BLOCKS) == 2
+def test_the_readme_has_its_three_first_examples() -> None:
+    assert len(BLOCKS) == 3
+    assert "from httpwire.client import ClientSession" in BLOCKS[0], "the client comes first"
+
+
+def test_the_client_example_gets_and_posts(httpwire_server: LocalServer) -> None:
+    code = BLOCKS[0].replace("http://127.0.0.1:8080", httpwire_server.http_url)
+    assert code != BLOCKS[0], "the example no longer names the server it talks to"
+    assert _run(code).splitlines() == [
+        "200 application/json",
+        f"{httpwire_server.http_url}/get?key=value",
+        "{'key': 'value'}",
+        "{'name': 'httpwire'}",
+    ]
 
 
 def test_the_connection_level_example_fetches_a_page(httpwire_server: LocalServer) -> None:
-    code = BLOCKS[0].replace("http://127.0.0.1:8080", httpwire_server.http_url)
-    assert code != BLOCKS[0], "the example no longer names the server it talks to"
+    code = BLOCKS[1].replace("http://127.0.0.1:8080", httpwire_server.http_url)
+    assert code != BLOCKS[1], "the example no longer names the server it talks to"
     lines = _run(code).splitlines()
     assert lines[0] == "200 application/json"
     total = sum(int(line.split()[0]) for line in lines[1:])
@@ -39,7 +51,7 @@ def test_the_connection_level_example_fetches_a_page(httpwire_server: LocalServe
 
 
 def test_the_parser_example_prints_its_events() -> None:
-    assert _run(BLOCKS[1]).splitlines() == ["200 5", "body b'hello'", "end of message"]
+    assert _run(BLOCKS[2]).splitlines() == ["200 5", "body b'hello'", "end of message"]
 
 
 @pytest.mark.parametrize("block", range(len(BLOCKS)))
