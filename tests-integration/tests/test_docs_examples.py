@@ -13,7 +13,7 @@ The addresses in the examples are the documented defaults, replaced here by the 
 cookies must be shared: IP hosts get no cookies), ``https://localhost:8443`` by its TLS
 side, ``/path/to/ca-bundle.crt`` by the CA that signed it, ``/path/to/socket`` by its Unix
 socket, and ``http://127.0.0.1:3128`` / ``http://127.0.0.1:3129`` by the open and the
-authenticating proxy.py (whose credentials replace ``"user", "pass"``).
+authenticating proxy.py (whose credentials replace ``"user", "pass"`` and ``user:pass@``).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Block:
     lang: str
     code: str
     output: str | None
+    caption: str | None = None
 
     @property
     def name(self) -> str:
@@ -104,12 +105,17 @@ def _blocks_of(path: Path) -> list[Block]:
             _, next_lang, next_options, next_text = found[n + 1]
             if next_lang == "text" and "output" in next_options.get("class", ""):
                 output = next_text
-        blocks.append(Block(page, line, lang, text, output))
+        blocks.append(Block(page, line, lang, text, output, options.get("caption")))
     return blocks
 
 
+def _is_test_file(block: Block) -> bool:
+    return bool(block.caption and re.fullmatch(r"test_\w+\.py", block.caption))
+
+
 BLOCKS = [b for path in sorted(DOCS.rglob("*.rst")) for b in _blocks_of(path)]
-PROGRAMS = [b for b in BLOCKS if b.lang == "python"]
+PROGRAMS = [b for b in BLOCKS if b.lang == "python" and not _is_test_file(b)]
+TEST_FILES = [b for b in BLOCKS if b.lang == "python" and _is_test_file(b)]
 DOCTESTS = [b for b in BLOCKS if b.lang == "pycon"]
 
 
@@ -129,6 +135,7 @@ def substitutions(request: pytest.FixtureRequest) -> Substitutions:
         if "127.0.0.1:312" in code:
             proxies: Proxies = request.getfixturevalue("proxy")
             user, password = proxies.auth
+            table["http://user:pass@127.0.0.1:3129"] = proxies.auth_url
             table["http://127.0.0.1:3128"] = proxies.url
             table["http://127.0.0.1:3129"] = proxies.auth_proxy_url
             table['"user", "pass"'] = f"{user!r}, {password!r}"
@@ -152,6 +159,12 @@ class Substitutions:
 
 def _checker_matches(expected: str, got: str) -> bool:
     return doctest.OutputChecker().check_output(expected, got, doctest.ELLIPSIS)
+
+
+def test_the_docs_have_examples_on_every_guide_page() -> None:
+    pages = {b.page for b in PROGRAMS + DOCTESTS + TEST_FILES}
+    for page in ("guide/client.rst", "guide/in-depth.rst", "guide/testing.rst"):
+        assert page in pages, f"{page} has no example that runs"
 
 
 def test_no_other_code_block_holds_python() -> None:
@@ -182,6 +195,30 @@ def test_example_runs(block: Block, substitutions: Substitutions) -> None:
         assert _checker_matches(expected, done.stdout), (
             f"{block.name} printed:\n{done.stdout}\nthe page shows:\n{expected}"
         )
+
+
+@pytest.mark.parametrize("block", TEST_FILES, ids=[b.name for b in TEST_FILES])
+def test_example_test_file_passes(block: Block, tmp_path: Path) -> None:
+    """A page's example test module runs under pytest with the page's other files.
+
+    Every block of the page captioned with a file name (the modules it imports, its
+    ``pytest.ini``) is written next to it, as a reader following the page would.
+    """
+    assert block.caption is not None
+    for other in BLOCKS:
+        if other.page == block.page and other.caption:
+            (tmp_path / other.caption).write_text(other.code, encoding="utf-8")
+    pytest_options = ["-q", "-p", "no:cacheprovider", "-W", "error"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_options, block.caption],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"{block.name}:\n{done.stdout}\n{done.stderr}"
+    assert re.search(r"^\d+ passed", done.stdout.splitlines()[-1]), done.stdout
 
 
 @pytest.mark.parametrize("block", DOCTESTS, ids=[b.name for b in DOCTESTS])
