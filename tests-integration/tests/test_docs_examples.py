@@ -4,9 +4,11 @@ How examples are found: each ``.. code-block:: python`` of a page under ``docs/`
 program. It runs in a fresh interpreter, as a reader would run it, with top-level ``await``
 allowed (the way ``python -m asyncio`` runs what is typed at its prompt), warnings turned into
 errors, and must exit cleanly with nothing on stderr. When the block right after it is a
-``.. code-block:: text`` with ``:class: output``, what the program prints must match it (``...``
-stands for any text). Each ``.. code-block:: pycon`` runs as a doctest. No other code block
-may hold Python: a page cannot carry an example that nothing runs.
+``.. code-block:: text`` with ``:class: output``, what the program prints must match it
+(``...`` stands for any text). A python block captioned ``test_*.py`` is a test module: it
+runs under pytest beside the page's other captioned files. The ``.. code-block:: pycon``
+blocks of a page run in order as one doctest session. No other code block may hold Python:
+a page cannot carry an example that nothing runs.
 
 The addresses in the examples are the documented defaults, replaced here by the fixtures':
 ``http://127.0.0.1:8080`` and ``http://localhost:8080`` by our server (``localhost`` where
@@ -221,15 +223,23 @@ def test_example_test_file_passes(block: Block, tmp_path: Path) -> None:
     assert re.search(r"^\d+ passed", done.stdout.splitlines()[-1]), done.stdout
 
 
-@pytest.mark.parametrize("block", DOCTESTS, ids=[b.name for b in DOCTESTS])
-def test_doctest_block(block: Block, substitutions: Substitutions) -> None:
-    code = substitutions.apply(block.code)
-    test = doctest.DocTestParser().get_doctest(code, {}, block.name, block.page, block.line)
+DOCTEST_PAGES = sorted({b.page for b in DOCTESTS})
+
+
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
+def test_doctest_blocks(page: str, substitutions: Substitutions) -> None:
+    """A page's ``pycon`` blocks run in order in one namespace, as one interpreter session."""
+    namespace: dict[str, object] = {}
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     out: list[str] = []
-    result = runner.run(test, out=out.append)
-    assert result.failed == 0, "".join(out)
-    assert result.attempted > 0, f"{block.name} holds no example"
+    for block in (b for b in DOCTESTS if b.page == page):
+        code = substitutions.apply(block.code)
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(code, namespace, block.name, block.page, block.line)
+        test.globs = namespace  # get_doctest copies the globals: keep one namespace
+        result = runner.run(test, out=out.append, clear_globs=False)
+        assert result.attempted > 0, f"{block.name} holds no example"
+    assert runner.failures == 0, "".join(out)
 
 
 # -- every public name has a docstring --------------------------------------------------------
