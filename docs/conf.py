@@ -64,6 +64,7 @@ intersphinx_timeout = 10
 
 html_theme = "furo"
 html_title = "httpwire"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["httpwire.css"]
 pygments_style = "friendly"
 pygments_dark_style = "monokai"

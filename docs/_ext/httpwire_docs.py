@@ -65,32 +65,50 @@ _MISSING = object()
 
 
 class PackageAPI(SphinxDirective):
-    """``.. httpwire-api:: MODULE``: the module's own names, then links to its re-exports."""
+    """``.. httpwire-api:: MODULE``: the module's own names by kind, then its re-exports.
+
+    The directive's content may list names to show first, in that order (the names a user
+    meets first); the others follow in the order of ``__all__``.
+    """
 
     required_arguments = 1
+    has_content = True
 
     def run(self) -> list[nodes.Node]:
         modname = self.arguments[0]
         module = importlib.import_module(modname)
+        first = [line.strip() for line in self.content if line.strip()]
         public = [n for n in module.__all__ if not n.startswith("__")]
+        public.sort(key=lambda n: first.index(n) if n in first else len(first))
         reexported: dict[str, list[str]] = {}
-        data: list[str] = []
+        groups: dict[str, list[str]] = {"Classes": [], "Functions": [], "Errors": [], "data": []}
         for name in public:
+            obj = getattr(module, name)
             home = home_of(module, name)
             if home != modname:
                 reexported.setdefault(home, []).append(name)
-            elif not (inspect.isclass(getattr(module, name)) or callable(getattr(module, name))):
-                data.append(name)
-        lines = [f".. automodule:: {modname}"]
-        excluded = [n for names in reexported.values() for n in names] + data
-        if excluded:
-            lines.append(f"   :exclude-members: {', '.join(excluded)}")
-        lines.append("")
-        if data:
-            # Constants and type aliases: autodoc skips them (they are imported), so they
-            # are described here with the documentation of the module that defines them.
-            lines += ["Constants and type aliases", "-" * len("Constants and type aliases"), ""]
-            for name in data:
+            elif inspect.isclass(obj) and issubclass(obj, BaseException):
+                groups["Errors"].append(name)
+            elif inspect.isclass(obj):
+                groups["Classes"].append(name)
+            elif callable(obj):
+                groups["Functions"].append(name)
+            else:
+                groups["data"].append(name)
+        # The module's docstring only: each name gets its own directive below, in order.
+        lines = [f".. automodule:: {modname}", f"   :exclude-members: {', '.join(public)}", ""]
+        directive = {"Classes": "autoclass", "Functions": "autofunction", "Errors": "autoexception"}
+        for title, kind in directive.items():
+            if groups[title]:
+                lines += [title, "-" * len(title), ""]
+                for name in groups[title]:
+                    lines += [f".. {kind}:: {modname}.{name}", ""]
+        if groups["data"]:
+            # Constants and type aliases: autodoc reads their documentation only in the module
+            # that defines them, so it is looked up there and written out here.
+            title = "Constants and type aliases"
+            lines += [title, "-" * len(title), ""]
+            for name in groups["data"]:
                 value = repr(getattr(module, name))
                 lines += [f".. py:data:: {name}", f"   :module: {modname}"]
                 if len(value) <= 200 and "\n" not in value:
@@ -99,9 +117,10 @@ class PackageAPI(SphinxDirective):
                 lines += [f"   {line}" for line in attribute_doc(module, name)]
                 lines.append("")
         if reexported:
+            title = "Re-exported names"
             lines += [
-                "Re-exported names",
-                "-" * len("Re-exported names"),
+                title,
+                "-" * len(title),
                 "",
                 f"``{modname}`` also exports these names, documented where they are defined:",
                 "",
