@@ -97,7 +97,11 @@ class PackageAPI(SphinxDirective):
                 groups["data"].append(name)
         # The module's docstring only: each name gets its own directive below, in order.
         lines = [f".. automodule:: {modname}", f"   :exclude-members: {', '.join(public)}", ""]
-        directive = {"Classes": "autoclass", "Functions": "autofunction", "Errors": "autoexception"}
+        directive = {
+            "Classes": "autoclass",
+            "Functions": "autofunction",
+            "Errors": "autoexception",
+        }
         for title, kind in directive.items():
             if groups[title]:
                 lines += [title, "-" * len(title), ""]
