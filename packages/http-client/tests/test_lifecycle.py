@@ -6,12 +6,15 @@ import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from tests.conftest import StartServer, read_head
+from yarl import URL
 
 from httpwire.client import (
     ClientSession,
+    ClientTimeout,
     ServerDisconnectedError,
     TCPConnector,
     request,
@@ -38,6 +41,15 @@ def client_sockets(port: int) -> int:
         if link.startswith("socket:[") and link[8:-1] in inodes:
             count += 1
     return count
+
+
+async def sockets_after_closing(port: int) -> int:
+    """Client sockets to ``port`` once the loop ran the closes already scheduled."""
+    for _ in range(100):
+        if not client_sockets(port):
+            return 0
+        await asyncio.sleep(0)
+    return client_sockets(port)
 
 
 async def test_await_create_task_wait_for_gather_and_async_with(
@@ -116,18 +128,30 @@ async def test_request_has_its_own_connection_closed_after_reading(
     r = await request("get", httpwire_server.url("/get"))
     assert r.status == 200
     await r.json()
-    await asyncio.sleep(0.01)  # the connector's close runs on the loop
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
+
+
+async def test_request_of_a_small_body_closes_at_once(raw_server: StartServer) -> None:
+    """The whole body came with the head: nothing is left open, yet the body is readable."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")  # one write
+        await reader.read()
+
+    base = await raw_server(handler)
+    r = await request("get", base)
+    assert client_sockets(URL(base).port or 0) == 0
+    assert await r.read() == b"hello"
 
 
 async def test_request_unread_then_dropped(httpwire_server: LocalServer) -> None:
     """The guide's "Response Status Codes": the response is never read nor released."""
-    r = await request("get", httpwire_server.url("/get"))
+    r = await request("get", httpwire_server.url("/stream-bytes/3000000"))
     assert r.status == 200
     del r
     gc.collect()
-    await asyncio.sleep(0.01)
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
 
 
 async def test_request_with_async_with(httpwire_server: LocalServer) -> None:
@@ -180,13 +204,15 @@ def stale_server() -> tuple[list[bytes], object]:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("limits", [None, ClientTimeout(total=30)])
 async def test_a_stale_connection_is_retried_once_for_idempotent_methods(
-    session: ClientSession, raw_server: StartServer, method: str
+    session: ClientSession, raw_server: StartServer, method: str, limits: ClientTimeout | None
 ) -> None:
     seen, handler = stale_server()
     base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
     for _ in range(2):
-        async with session.request(method, base, data=b"x" if method == "PUT" else None) as r:
+        data = b"x" if method == "PUT" else None
+        async with session.request(method, base, data=data, timeout=limits) as r:
             assert await r.read() == b"ok"
     assert len(seen) == 3  # the second request was sent twice
 
@@ -243,3 +269,45 @@ async def test_cancellation_at_any_point_leaves_the_pool_balanced(
         pass
     stats = connector.stats()
     assert stats.in_use == 0 and stats.waiting == 0 and stats.connecting == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/get"),
+        ("post", "/post"),
+        ("put", "/put"),
+        ("delete", "/delete"),
+        ("head", "/get"),
+        ("options", "/get"),
+        ("patch", "/patch"),
+    ],
+)
+async def test_request_with_every_method_of_the_guide(
+    httpwire_server: LocalServer, method: str, path: str
+) -> None:
+    """The guide's "Make a Request"."""
+    r = await request(method, httpwire_server.url(path))
+    assert r.status == 200
+    assert r.method == method.upper()
+    await r.read()
+    async with r:
+        pass
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_saving_a_streamed_body(
+    session: ClientSession, httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The guide's "Streaming Response Content": save what is streamed to a file."""
+    filename = tmp_path / "body"
+    r = await session.get(httpwire_server.url("/stream-bytes/500000?seed=5&chunk_size=7000"))
+    with open(filename, "wb") as fd:  # noqa: ASYNC230  # the guide's example as written
+        while True:
+            chunk = await r.content.read(65536)
+            if not chunk:
+                break
+            fd.write(chunk)
+    r.release()
+    expected = await (await session.get(httpwire_server.url("/bytes/500000?seed=5"))).read()
+    assert filename.read_bytes() == expected
