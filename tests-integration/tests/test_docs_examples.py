@@ -174,9 +174,24 @@ def test_no_other_code_block_holds_python() -> None:
     for block in BLOCKS:
         assert block.lang in allowed, f"{block.name}: code-block language {block.lang!r}"
         if block.lang not in {"python", "pycon"}:
-            assert not re.search(
-                r"^\s*(import |from \S+ import |async def |await )", block.code, re.M
-            ), f"{block.name}: Python in a {block.lang!r} block is never run"
+            assert not _PYTHON.search(block.code), (
+                f"{block.name}: Python in a {block.lang!r} block is never run"
+            )
+
+
+_PYTHON = re.compile(r"^\s*(import |from \S+ import |async (def|with|for) |await )", re.M)
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.rglob("*.rst")), ids=lambda p: p.name)
+def test_no_literal_block_holds_python(path: Path) -> None:
+    """A ``::`` literal block is never run, so Python must go in a ``code-block``."""
+    text = path.read_text(encoding="utf-8")
+    for match in re.finditer(r"(?<!\.\. )[^\n]*::\n\n((?:[ \t]+[^\n]*\n|\n)+)", text):
+        if match.group(0).lstrip().startswith(".."):
+            continue
+        assert not _PYTHON.search(match.group(1)), (
+            f"{path.name}: a literal block holds Python that no test runs:\n{match.group(1)}"
+        )
 
 
 @pytest.mark.parametrize("block", PROGRAMS, ids=[b.name for b in PROGRAMS])
