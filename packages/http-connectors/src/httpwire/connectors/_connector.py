@@ -13,11 +13,10 @@ shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
 from __future__ import annotations
 
 import asyncio
-import sys
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from yarl import URL
 
@@ -61,37 +60,6 @@ def _endpoint_of(key: Hashable) -> Hashable:
     """The (host, port, is_ssl) triple that ``limit`` caps, whatever the trust or proxy."""
     assert isinstance(key, ConnectionKey)
     return key[:3]
-
-
-if sys.version_info >= (3, 11):
-    _timeout = asyncio.timeout
-else:  # pragma: no cover - exercised on 3.10 only
-
-    class _timeout:  # mirrors asyncio.timeout
-        """asyncio.timeout for 3.10: cancel the task at the deadline, then raise TimeoutError."""
-
-        def __init__(self, delay: float | None) -> None:
-            self._delay = delay
-            self._handle: asyncio.TimerHandle | None = None
-            self._expired = False
-
-        async def __aenter__(self) -> None:
-            if self._delay is not None:
-                task = asyncio.current_task()
-                assert task is not None
-                self._handle = asyncio.get_running_loop().call_later(
-                    self._delay, self._expire, task
-                )
-
-        def _expire(self, task: asyncio.Task[Any]) -> None:
-            self._expired = True
-            task.cancel()
-
-        async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-            if self._handle is not None:
-                self._handle.cancel()
-            if self._expired and kind is asyncio.CancelledError:
-                raise TimeoutError
 
 
 class BaseConnector(ABC):
@@ -247,7 +215,7 @@ class BaseConnector(ABC):
                 method=request.method,
                 url=url,
             )
-        ssl, proxy, proxy_auth = request[10:]
+        ssl, proxy, proxy_auth = request[10:13]
         if ssl is None and proxy is None and proxy_auth is None:
             key = self._key(url)
         else:
@@ -283,23 +251,28 @@ class BaseConnector(ABC):
         options = self._parser_options
 
         conns = self._conns
+        made: list[Connection] = []  # what the factory made, to undo if connecting fails
+        route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
+        tunneled = key.is_ssl
 
-        if key.proxy is None:
-
-            def factory() -> Connection:
-                return Connection(pool, key, host, port, options, conns)
-
-        else:
-            route = ProxyConfig(key.proxy, key.proxy_auth)
-            tunneled = key.is_ssl
-
-            def factory() -> Connection:
-                conn = Connection(pool, key, host, port, options, conns)
+        def factory() -> Connection:
+            conn = Connection(pool, key, host, port, options, conns)
+            if route is not None:
                 conn.proxy_route = route
                 conn.tunneled = tunneled
-                return conn
+            made.append(conn)
+            return conn
 
-        _, conn = await self._connect(factory, key, method, url, sock_connect)
+        try:
+            _, conn = await self._connect(factory, key, method, url, sock_connect)
+        except BaseException:
+            # Cancelled or failed after the loop called connection_made: uvloop then never
+            # calls connection_lost, so the connection is closed and unregistered here
+            # rather than waited for by close().
+            for orphan in made:
+                orphan.close()
+                conns.discard(orphan)
+            raise
         if self._closed:
             conn.close()
             raise ClientConnectionError(
@@ -446,7 +419,7 @@ class UnixConnector(BaseConnector):
     ) -> tuple[asyncio.BaseTransport, Connection]:
         loop = asyncio.get_running_loop()
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 return await loop.create_unix_connection(factory, self._path)
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):

@@ -26,7 +26,6 @@ from ._connector import (
     ConnectionKey,
     _is_deadline,
     _new_key,
-    _timeout,
 )
 from ._errors import (
     ClientConnectorError,
@@ -280,7 +279,7 @@ class TCPConnector(BaseConnector):
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 return await open_tls(factory, sock, tls, host, port, method=method, url=url)
         except ClientError:
             raise
@@ -331,7 +330,7 @@ class TCPConnector(BaseConnector):
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 transport, _ = await open_tunnel(
                     sock, proxy, host, port, timeout=None, method=method, url=url
                 )
