@@ -1,4 +1,4 @@
-"""Sphinx helpers of the httpwire documentation: one directive for each package's API.
+"""The Sphinx extension of the httpwire documentation: one directive for each package's API.
 
 ``.. httpwire-api:: httpwire.client`` documents every name of the module's ``__all__`` that
 the module itself defines, and lists the names it re-exports from a lower package with a link
