@@ -41,8 +41,11 @@ autodoc_default_options = {
     "undoc-members": True,
     "show-inheritance": True,
     # Inherited members are part of a class's API (a payload's content_type, an error's
-    # attributes), except what builtins and typing add.
-    "inherited-members": "BaseException, Exception, tuple, object, Protocol, Generic, dict",
+    # attributes), except what builtins, the standard library and typing add.
+    "inherited-members": (
+        "BaseException, Exception, OSError, TimeoutError, ValueError, RuntimeError, EOFError,"
+        " IncompleteReadError, tuple, object, Protocol, Generic, dict, Coroutine"
+    ),
 }
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
