@@ -101,6 +101,9 @@ def _blocks_of(path: Path) -> list[Block]:
     blocks: list[Block] = []
     for n, (line, lang, options, text) in enumerate(found):
         if lang == "text" and "output" in options.get("class", ""):
+            # An output block checks the program right before it, and nothing else.
+            before = found[n - 1][1] if n > 0 else None
+            assert before == "python", f"{page}:{line}: an output block after no program"
             continue
         output = None
         if n + 1 < len(found):
