@@ -1,0 +1,145 @@
+"""The Sphinx extension of the httpwire documentation: one directive for each package's API.
+
+``.. httpwire-api:: httpwire.client`` documents every name of the module's ``__all__`` that
+the module itself defines, and lists the names it re-exports from a lower package with a link
+to where they are documented. Each object is so described once, under the package that
+defines it, and every public name of every package still has its place in the reference.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import ModuleType
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.application import Sphinx
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+__all__ = ["PACKAGES", "attribute_doc", "home_of", "setup"]
+
+#: The packages, lowest layer first: a name's home is the lowest one exporting it.
+PACKAGES = (
+    "httpwire.parser",
+    "httpwire.streams",
+    "httpwire.connectors",
+    "httpwire.forms",
+    "httpwire.client",
+)
+
+
+def home_of(module: ModuleType, name: str) -> str:
+    """The package that defines ``module.name``: the lowest one exporting the same object."""
+    obj = getattr(module, name)
+    for package in PACKAGES:
+        if package == module.__name__:
+            break
+        other = importlib.import_module(package)
+        if name in getattr(other, "__all__", ()) and getattr(other, name) is obj:
+            return package
+    return module.__name__
+
+
+def attribute_doc(package: ModuleType, name: str) -> list[str]:
+    """The doc comment or string of a constant or alias, from the private module defining it.
+
+    autodoc reads such documentation only in the module it documents, and a package's
+    ``__init__`` only imports these names, so the defining module is looked up here.
+    """
+    obj = getattr(package, name)
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        if module.__dict__.get(name, _MISSING) is not obj:
+            continue
+        docs = ModuleAnalyzer.for_module(info.name).find_attr_docs()
+        if ("", name) in docs:
+            return list(docs["", name])
+    return []
+
+
+_MISSING = object()
+
+
+class PackageAPI(SphinxDirective):
+    """``.. httpwire-api:: MODULE``: the module's own names by kind, then its re-exports.
+
+    The directive's content may list names to show first, in that order (the names a user
+    meets first); the others follow in the order of ``__all__``.
+    """
+
+    required_arguments = 1
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        modname = self.arguments[0]
+        module = importlib.import_module(modname)
+        first = [line.strip() for line in self.content if line.strip()]
+        public = [n for n in module.__all__ if not n.startswith("__")]
+        public.sort(key=lambda n: first.index(n) if n in first else len(first))
+        reexported: dict[str, list[str]] = {}
+        groups: dict[str, list[str]] = {"Classes": [], "Functions": [], "Errors": [], "data": []}
+        for name in public:
+            obj = getattr(module, name)
+            home = home_of(module, name)
+            if home != modname:
+                reexported.setdefault(home, []).append(name)
+            elif inspect.isclass(obj) and issubclass(obj, BaseException):
+                groups["Errors"].append(name)
+            elif inspect.isclass(obj):
+                groups["Classes"].append(name)
+            elif callable(obj):
+                groups["Functions"].append(name)
+            else:
+                groups["data"].append(name)
+        # The module's docstring only: each name gets its own directive below, in order.
+        lines = [f".. automodule:: {modname}", f"   :exclude-members: {', '.join(public)}", ""]
+        directive = {
+            "Classes": "autoclass",
+            "Functions": "autofunction",
+            "Errors": "autoexception",
+        }
+        for title, kind in directive.items():
+            if groups[title]:
+                lines += [title, "-" * len(title), ""]
+                for name in groups[title]:
+                    lines += [f".. {kind}:: {modname}.{name}", ""]
+        if groups["data"]:
+            # Constants and type aliases: autodoc reads their documentation only in the module
+            # that defines them, so it is looked up there and written out here.
+            title = "Constants and type aliases"
+            lines += [title, "-" * len(title), ""]
+            for name in groups["data"]:
+                value = repr(getattr(module, name))
+                lines += [f".. py:data:: {name}", f"   :module: {modname}"]
+                if len(value) <= 200 and "\n" not in value:
+                    lines.append(f"   :value: {value}")
+                lines.append("")
+                lines += [f"   {line}" for line in attribute_doc(module, name)]
+                lines.append("")
+        if reexported:
+            title = "Re-exported names"
+            lines += [
+                title,
+                "-" * len(title),
+                "",
+                f"``{modname}`` also exports these names, documented where they are defined:",
+                "",
+            ]
+            for home in PACKAGES:
+                if home in reexported:
+                    refs = ", ".join(f":py:obj:`~{home}.{n}`" for n in reexported[home])
+                    lines += [f"- from :py:mod:`{home}`: {refs}", ""]
+        container = nodes.section()
+        container.document = self.state.document
+        nested_parse_with_titles(self.state, StringList(lines, source=modname), container)
+        return list(container.children)
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    """Register the directive."""
+    app.add_directive("httpwire-api", PackageAPI)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,96 @@
+"""Check the built HTML: every public name has its entry, and no page shows an error.
+
+Run by the docs session after the build: ``python docs/check_build.py docs/_build/html``.
+
+- A name of a package's ``__all__`` must appear in ``objects.inv`` under the package that
+  defines it (``httpwire.client`` re-exports names of the packages below it).
+- No page may contain a docutils system message or a theme's error box: some of these are
+  rendered into the page without a warning, so ``-W`` alone does not catch them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import zlib
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
+
+from httpwire_docs import PACKAGES, home_of
+
+
+def check_pages(html: Path) -> list[str]:
+    """Pages that show an error to the reader, with what they show."""
+    shown: list[str] = []
+    for page in sorted(html.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for marker in ('class="system-message"', "ERROR: ", "WARNING: "):
+            if marker in text:
+                shown.append(f"{page.relative_to(html)}: contains {marker!r}")
+    return shown
+
+
+def python_objects(inventory_path: Path) -> set[str]:
+    """The names of the Python objects in an inventory (format version 2).
+
+    Read directly, rather than through Sphinx's loader, whose signature changes between
+    releases: four comment lines, then zlib-compressed ``name domain:role priority uri
+    dispname`` lines.
+    """
+    data = inventory_path.read_bytes()
+    header_end = 0
+    for _ in range(4):
+        header_end = data.index(b"\n", header_end) + 1
+    if not data.startswith(b"# Sphinx inventory version 2"):
+        raise ValueError(f"{inventory_path} is not a version 2 Sphinx inventory")
+    names: set[str] = set()
+    for line in zlib.decompress(data[header_end:]).decode("utf-8").splitlines():
+        match = _ENTRY.match(line)
+        if match and match["domain"] == "py":
+            names.add(match["name"])
+    return names
+
+
+_ENTRY = re.compile(r"(?P<name>.+?)\s+(?P<domain>[^\s:]+):(?P<role>\S+)\s+-?\d+\s+\S*\s+.*")
+
+
+def check_names(inventory_path: Path) -> tuple[int, list[str]]:
+    """Compare each package's ``__all__`` with the Python objects of the inventory."""
+    documented = python_objects(inventory_path)
+    missing: list[str] = []
+    count = 0
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            if name.startswith("__"):
+                continue  # __version__: shown on the page, not an object to describe
+            count += 1
+            full = f"{home_of(module, name)}.{name}"
+            if full not in documented:
+                missing.append(f"{package}.{name} (expected as {full})")
+    return count, missing
+
+
+def main(html: Path) -> int:
+    """Run both checks; print what failed and return 1, or 0."""
+    count, missing = check_names(html / "objects.inv")
+    broken = check_pages(html)
+    for title, problems in (
+        ("public names without an entry in the API reference:", missing),
+        ("pages showing an error:", broken),
+    ):
+        if problems:
+            print(title, file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+    if missing or broken:
+        return 1
+    print(f"API reference: all {count} public names of {len(PACKAGES)} packages documented")
+    print("no page shows an error or a system message")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(Path(sys.argv[1])))

@@ -1,0 +1,324 @@
+"""Every code example of docs/ runs against our test server; every public name has a docstring.
+
+How examples are found: each ``.. code-block:: python`` of a page under ``docs/`` is a
+program. It runs in a fresh interpreter, as a reader would run it, with top-level ``await``
+allowed (the way ``python -m asyncio`` runs what is typed at its prompt), warnings turned into
+errors, and must exit cleanly with nothing on stderr. When the block right after it is a
+``.. code-block:: text`` with ``:class: output``, what the program prints must match it
+(``...`` stands for any text). A python block captioned ``test_*.py`` is a test module: it
+runs under pytest beside the page's other captioned files. The ``.. code-block:: pycon``
+blocks of a page run in order as one doctest session. No other code block may hold Python:
+a page cannot carry an example that nothing runs.
+
+The addresses in the examples are the documented defaults, replaced here by the fixtures':
+``http://127.0.0.1:8080`` and ``http://localhost:8080`` by our server (``localhost`` where
+cookies must be shared: IP hosts get no cookies), ``https://localhost:8443`` by its TLS
+side, ``/path/to/ca-bundle.crt`` by the CA that signed it, ``/path/to/socket`` by its Unix
+socket, and ``http://127.0.0.1:3128`` / ``http://127.0.0.1:3129`` by the open and the
+authenticating proxy.py (whose credentials replace ``"user", "pass"`` and ``user:pass@``).
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import inspect
+import pkgutil
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from httpwire_testserver import LocalServer
+from httpwire_testserver.plugin import Proxies
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PACKAGES = ["parser", "streams", "connectors", "forms", "client"]
+
+_DIRECTIVE = re.compile(r"^(?P<indent> *)\.\. code-block:: *(?P<lang>\S+) *$")
+_OPTION = re.compile(r"^ *:(?P<name>[\w-]+):(?P<value>.*)$")
+
+# What each example runs, in a fresh interpreter: the program from stdin, top-level await
+# allowed; a program with top-level await becomes a coroutine, run on a new event loop.
+_RUNNER = """\
+import ast, asyncio, sys
+source = sys.stdin.read()
+code = compile(source, sys.argv[1], "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+namespace = {"__name__": "__main__"}
+result = eval(code, namespace)
+if result is not None:
+    asyncio.run(result)
+"""
+
+
+@dataclass(frozen=True)
+class Block:
+    """One code block of a page: where it is, its language, its text, its expected output."""
+
+    page: str
+    line: int
+    lang: str
+    code: str
+    output: str | None
+    caption: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``page:line``, the test id."""
+        return f"{self.page}:{self.line}"
+
+
+def _blocks_of(path: Path) -> list[Block]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    page = path.relative_to(DOCS).as_posix()
+    found: list[tuple[int, str, dict[str, str], str]] = []
+    i = 0
+    while i < len(lines):
+        match = _DIRECTIVE.match(lines[i])
+        if match is None:
+            i += 1
+            continue
+        start, indent = i + 1, len(match["indent"])
+        options: dict[str, str] = {}
+        i += 1
+        while i < len(lines) and (option := _OPTION.match(lines[i])):
+            options[option["name"]] = option["value"].strip()
+            i += 1
+        body: list[str] = []
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent
+        ):
+            body.append(lines[i])
+            i += 1
+        text = inspect.cleandoc("\n".join(body)) if any(s.strip() for s in body) else ""
+        found.append((start, match["lang"], options, text + "\n"))
+    blocks: list[Block] = []
+    for n, (line, lang, options, text) in enumerate(found):
+        if lang == "text" and "output" in options.get("class", ""):
+            # An output block checks the program right before it, and nothing else.
+            before = found[n - 1][1] if n > 0 else None
+            assert before == "python", f"{page}:{line}: an output block after no program"
+            continue
+        output = None
+        if n + 1 < len(found):
+            _, next_lang, next_options, next_text = found[n + 1]
+            if next_lang == "text" and "output" in next_options.get("class", ""):
+                output = next_text
+        blocks.append(Block(page, line, lang, text, output, options.get("caption")))
+    return blocks
+
+
+def _is_test_file(block: Block) -> bool:
+    return bool(block.caption and re.fullmatch(r"test_\w+\.py", block.caption))
+
+
+BLOCKS = [b for path in sorted(DOCS.rglob("*.rst")) for b in _blocks_of(path)]
+PROGRAMS = [b for b in BLOCKS if b.lang == "python" and not _is_test_file(b)]
+TEST_FILES = [b for b in BLOCKS if b.lang == "python" and _is_test_file(b)]
+DOCTESTS = [b for b in BLOCKS if b.lang == "pycon"]
+
+
+@pytest.fixture
+def substitutions(request: pytest.FixtureRequest) -> Substitutions:
+    """The documented addresses and what they become here (peers start on first use)."""
+
+    def lazy(code: str) -> dict[str, str]:
+        server: LocalServer = request.getfixturevalue("httpwire_server")
+        table = {
+            "http://127.0.0.1:8080": server.http_url,
+            "http://localhost:8080": server.localhost_url,
+            "https://localhost:8443": server.https_url,
+            "/path/to/ca-bundle.crt": str(server.ca_pem),
+            "/path/to/socket": server.unix_path,
+        }
+        if "127.0.0.1:312" in code:
+            proxies: Proxies = request.getfixturevalue("proxy")
+            user, password = proxies.auth
+            table["http://user:pass@127.0.0.1:3129"] = proxies.auth_url
+            table["http://127.0.0.1:3128"] = proxies.url
+            table["http://127.0.0.1:3129"] = proxies.auth_proxy_url
+            table['"user", "pass"'] = f"{user!r}, {password!r}"
+        return table
+
+    return Substitutions(lazy)
+
+
+class Substitutions:
+    """Replaces the documented addresses in a text, starting the peers it names."""
+
+    def __init__(self, table_for: Callable[[str], dict[str, str]]) -> None:
+        self.table_for = table_for
+
+    def apply(self, code: str) -> str:
+        """The text with every documented address replaced."""
+        for old, new in self.table_for(code).items():
+            code = code.replace(old, new)
+        return code
+
+
+def _checker_matches(expected: str, got: str) -> bool:
+    return doctest.OutputChecker().check_output(expected, got, doctest.ELLIPSIS)
+
+
+def test_the_docs_have_examples_on_every_guide_page() -> None:
+    pages = {b.page for b in PROGRAMS + DOCTESTS + TEST_FILES}
+    for page in ("guide/client.rst", "guide/in-depth.rst", "guide/testing.rst"):
+        assert page in pages, f"{page} has no example that runs"
+
+
+def test_no_other_code_block_holds_python() -> None:
+    allowed = {"python", "pycon", "text", "console", "sh", "ini", "toml", "none"}
+    for block in BLOCKS:
+        assert block.lang in allowed, f"{block.name}: code-block language {block.lang!r}"
+        if block.lang not in {"python", "pycon"}:
+            assert not _PYTHON.search(block.code), (
+                f"{block.name}: Python in a {block.lang!r} block is never run"
+            )
+
+
+_PYTHON = re.compile(r"^\s*(import |from \S+ import |async (def|with|for) |await )", re.M)
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.rglob("*.rst")), ids=lambda p: p.name)
+def test_no_literal_block_holds_python(path: Path) -> None:
+    """A ``::`` literal block is never run, so Python must go in a ``code-block``."""
+    text = path.read_text(encoding="utf-8")
+    for match in re.finditer(r"(?<!\.\. )[^\n]*::\n\n((?:[ \t]+[^\n]*\n|\n)+)", text):
+        if match.group(0).lstrip().startswith(".."):
+            continue
+        assert not _PYTHON.search(match.group(1)), (
+            f"{path.name}: a literal block holds Python that no test runs:\n{match.group(1)}"
+        )
+
+
+@pytest.mark.parametrize("block", PROGRAMS, ids=[b.name for b in PROGRAMS])
+def test_example_runs(block: Block, substitutions: Substitutions) -> None:
+    code = substitutions.apply(block.code)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", _RUNNER, block.name],
+        input=code,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, f"{block.name} failed:\n{done.stderr}"
+    assert done.stderr == "", f"{block.name} wrote to stderr:\n{done.stderr}"
+    if block.output is not None:
+        expected = substitutions.apply(block.output)
+        assert _checker_matches(expected, done.stdout), (
+            f"{block.name} printed:\n{done.stdout}\nthe page shows:\n{expected}"
+        )
+
+
+@pytest.mark.parametrize("block", TEST_FILES, ids=[b.name for b in TEST_FILES])
+def test_example_test_file_passes(block: Block, tmp_path: Path) -> None:
+    """A page's example test module runs under pytest with the page's other files.
+
+    Every block of the page captioned with a file name (the modules it imports, its
+    ``pytest.ini``) is written next to it, as a reader following the page would.
+    """
+    assert block.caption is not None
+    for other in BLOCKS:
+        if other.page == block.page and other.caption:
+            (tmp_path / other.caption).write_text(other.code, encoding="utf-8")
+    pytest_options = ["-q", "-p", "no:cacheprovider", "-W", "error"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *pytest_options, block.caption],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"{block.name}:\n{done.stdout}\n{done.stderr}"
+    assert re.search(r"^\d+ passed", done.stdout.splitlines()[-1]), done.stdout
+
+
+DOCTEST_PAGES = sorted({b.page for b in DOCTESTS})
+
+
+@pytest.mark.parametrize("page", DOCTEST_PAGES)
+def test_doctest_blocks(page: str, substitutions: Substitutions) -> None:
+    """A page's ``pycon`` blocks run in order in one namespace, as one interpreter session."""
+    namespace: dict[str, object] = {}
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    out: list[str] = []
+    for block in (b for b in DOCTESTS if b.page == page):
+        code = substitutions.apply(block.code)
+        parser = doctest.DocTestParser()
+        test = parser.get_doctest(code, namespace, block.name, block.page, block.line)
+        test.globs = namespace  # get_doctest copies the globals: keep one namespace
+        result = runner.run(test, out=out.append, clear_globs=False)
+        assert result.attempted > 0, f"{block.name} holds no example"
+    assert runner.failures == 0, "".join(out)
+
+
+# -- every public name has a docstring --------------------------------------------------------
+
+
+def _data_has_doc(package: ModuleType, name: str) -> bool:
+    """A constant or alias is documented by a string after it or ``#:`` comments before it."""
+    obj = getattr(package, name)
+    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+        module = importlib.import_module(info.name)
+        if module.__dict__.get(name, _MISSING) is not obj:
+            continue
+        source = inspect.getsource(module)
+        tree = ast.parse(source)
+        lines = source.splitlines()
+        for n, node in enumerate(tree.body):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            if not any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                continue
+            after = tree.body[n + 1] if n + 1 < len(tree.body) else None
+            if (
+                isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                return True
+            return lines[node.lineno - 2].lstrip().startswith("#:")
+    return False
+
+
+_MISSING = object()
+
+
+def _has_own_docstring(obj: object) -> bool:
+    doc = obj.__dict__.get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    if not isinstance(doc, str) or not doc.strip():
+        return False
+    # dataclasses and NamedTuples make up a docstring from the signature: not documentation.
+    name = getattr(obj, "__name__", "")
+    return not (isinstance(obj, type) and doc.startswith(f"{name}("))
+
+
+def _public(package: str) -> list[tuple[str, str]]:
+    module = importlib.import_module(f"httpwire.{package}")
+    return [(package, n) for n in module.__all__ if not n.startswith("__")]
+
+
+PUBLIC = [pair for package in PACKAGES for pair in _public(package)]
+
+
+@pytest.mark.parametrize(("package", "name"), PUBLIC, ids=[f"{p}.{n}" for p, n in PUBLIC])
+def test_public_name_has_a_docstring(package: str, name: str) -> None:
+    module = importlib.import_module(f"httpwire.{package}")
+    obj = getattr(module, name)
+    if inspect.isclass(obj) or inspect.isroutine(obj):
+        assert _has_own_docstring(obj), f"httpwire.{package}.{name} has no docstring"
+    else:
+        assert _data_has_doc(module, name), (
+            f"httpwire.{package}.{name} has no docstring (a string after it, or #: before it)"
+        )
