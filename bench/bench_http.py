@@ -249,7 +249,7 @@ async def _drive(concurrency: int, duration: float, one: Callable[[], Awaitable[
 async def _run_httpwire(work: Workload, duration: float) -> int:
     from yarl import URL
 
-    from httpwire.connectors import TCPConnector
+    from httpwire.connectors import OutgoingRequest, TCPConnector
 
     target = URL(work.url)
     headers = {"Host": f"{target.host}:{target.port}", "User-Agent": "bench", "Accept": "*/*"}
@@ -258,8 +258,9 @@ async def _run_httpwire(work: Workload, duration: float) -> int:
     )
 
     async def one() -> None:
-        conn = await connector.acquire("GET", target)
-        response = await conn.send("GET", target, headers)
+        request = OutgoingRequest("GET", target, headers)  # built per request, as a client does
+        conn = await connector.acquire(request)
+        response = await conn.send(request)
         body = await response.content.read()
         response.release()
         assert body == BODY

@@ -9,7 +9,7 @@ from typing import Any
 from multidict import CIMultiDict
 from yarl import URL
 
-from httpwire.connectors import BaseConnector, RawResponse
+from httpwire.connectors import BaseConnector, OutgoingRequest, RawResponse
 
 __all__ = ["fetch", "fetch_json"]
 
@@ -22,9 +22,9 @@ async def fetch(
     **acquire: Any,
 ) -> tuple[RawResponse, bytes]:
     """GET ``url``; ``acquire`` holds ``ssl=``, ``proxy=``, ``proxy_auth=``, ``sock_connect=``."""
-    target = URL(url)
-    conn = await connector.acquire("GET", target, **acquire)
-    response = await conn.send("GET", target, CIMultiDict(headers or {}))
+    request = OutgoingRequest("GET", URL(url), CIMultiDict(headers or {}), **acquire)
+    conn = await connector.acquire(request)
+    response = await conn.send(request)
     try:
         return response, await response.content.read()
     finally:

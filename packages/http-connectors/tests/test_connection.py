@@ -21,6 +21,7 @@ from httpwire.connectors import (
     BadResponseError,
     ClientOSError,
     ClientPayloadError,
+    OutgoingRequest,
     PoolStats,
     RawResponse,
     ReadTimeoutError,
@@ -79,11 +80,11 @@ async def send(
     body: Any = None,
     **kwargs: Any,
 ) -> RawResponse:
-    target = URL(url)
-    conn = await connector.acquire(method, target)
+    request = OutgoingRequest(method, URL(url), headers, body, **kwargs)
+    conn = await connector.acquire(request)
     if isinstance(body, GeneratedBody):
         body.transport = conn.transport
-    return await conn.send(method, target, headers, body, **kwargs)
+    return await conn.send(request)
 
 
 async def read_json(response: RawResponse) -> Any:
@@ -203,10 +204,10 @@ async def test_invalid_request_is_refused_before_sending_and_the_connection_kept
 async def test_a_connection_serves_one_request_per_loan(httpwire_server: Any) -> None:
     url = URL(httpwire_server.url("/get"))
     async with TCPConnector() as connector:
-        conn = await connector.acquire("GET", url)
-        await read_json(await conn.send("GET", url, NO_HEADERS))
+        conn = await connector.acquire(OutgoingRequest("GET", url))
+        await read_json(await conn.send(OutgoingRequest("GET", url, NO_HEADERS)))
         with pytest.raises(RuntimeError, match="not lent out: acquire"):
-            await conn.send("GET", url, NO_HEADERS)
+            await conn.send(OutgoingRequest("GET", url, NO_HEADERS))
         assert connector.stats() == IDLE_ONLY
 
 
@@ -530,8 +531,8 @@ async def _cancel_after(delay: float, coro: Any) -> None:
 async def test_cancel_while_waiting_for_a_slot(httpwire_server: Any) -> None:
     url = URL(httpwire_server.url("/get"))
     async with TCPConnector(limit=1) as connector:
-        held = await connector.acquire("GET", url)
-        await _cancel_after(0.05, connector.acquire("GET", url))
+        held = await connector.acquire(OutgoingRequest("GET", url))
+        await _cancel_after(0.05, connector.acquire(OutgoingRequest("GET", url)))
         assert connector.stats() == PoolStats(connecting=0, in_use=1, idle=0, waiting=0)
         held.release()
         assert connector.stats() == IDLE_ONLY
@@ -541,7 +542,7 @@ async def test_cancel_while_connecting(unaccepting_port: int) -> None:
     url = URL(f"http://127.0.0.1:{unaccepting_port}/")
     before = client_sockets(unaccepting_port)  # the sockets that fill the accept queue
     async with TCPConnector() as connector:
-        await _cancel_after(0.1, connector.acquire("GET", url))
+        await _cancel_after(0.1, connector.acquire(OutgoingRequest("GET", url)))
         assert connector.stats() == EMPTY
     assert client_sockets(unaccepting_port) == before
 

@@ -23,6 +23,7 @@ from httpwire.connectors import (
     ClientConnectionError,
     ClientConnectorError,
     ConnectTimeoutError,
+    OutgoingRequest,
     PoolStats,
     RawResponse,
     ServerDisconnectedError,
@@ -40,9 +41,9 @@ EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)
 async def fetch(
     connector: BaseConnector, url: str | URL, method: str = "GET", **kwargs: Any
 ) -> tuple[RawResponse, bytes]:
-    target = URL(url)
-    conn = await connector.acquire(method, target)
-    response = await conn.send(method, target, NO_HEADERS, **kwargs)
+    request = OutgoingRequest(method, URL(url), NO_HEADERS, **kwargs)
+    conn = await connector.acquire(request)
+    response = await conn.send(request)
     try:
         return response, await response.content.read()
     finally:
@@ -80,7 +81,7 @@ async def test_unix_connector_names_the_path_when_it_cannot_connect(tmp_path: An
     path = str(tmp_path / "missing.sock")
     async with UnixConnector(path) as connector:
         with pytest.raises(ClientConnectorError) as info:
-            await connector.acquire("GET", URL("http://localhost/"))
+            await connector.acquire(OutgoingRequest("GET", URL("http://localhost/")))
     assert str(info.value).startswith(f"cannot connect to {path} for GET http://localhost/: ")
     assert info.value.errno == errno.ENOENT
 
@@ -244,7 +245,7 @@ async def test_refused_connection_names_host_port_and_os_error() -> None:
         port = sock.getsockname()[1]  # bound, not listening: refused
         async with TCPConnector() as connector:
             with pytest.raises(ClientConnectorError) as info:
-                await connector.acquire("GET", URL(f"http://127.0.0.1:{port}/x"))
+                await connector.acquire(OutgoingRequest("GET", URL(f"http://127.0.0.1:{port}/x")))
             assert connector.stats() == EMPTY
     assert info.value.errno == errno.ECONNREFUSED
     assert (info.value.host, info.value.port) == ("127.0.0.1", port)
@@ -257,7 +258,7 @@ async def test_refused_connection_names_host_port_and_os_error() -> None:
 async def test_unresolvable_host_is_a_connector_error() -> None:
     async with TCPConnector() as connector:
         with pytest.raises(ClientConnectorError, match=r"cannot connect to nowhere\.invalid:80"):
-            await connector.acquire("GET", URL("http://nowhere.invalid/"))
+            await connector.acquire(OutgoingRequest("GET", URL("http://nowhere.invalid/")))
         assert connector.stats() == EMPTY
 
 
@@ -265,7 +266,7 @@ async def test_sock_connect_timeout(unaccepting_port: int) -> None:
     url = URL(f"http://127.0.0.1:{unaccepting_port}/")
     async with TCPConnector() as connector:
         with pytest.raises(ConnectTimeoutError) as info:
-            await connector.acquire("GET", url, sock_connect=0.2)
+            await connector.acquire(OutgoingRequest("GET", url, sock_connect=0.2))
         assert connector.stats() == EMPTY
     assert isinstance(info.value, asyncio.TimeoutError)
     assert str(info.value) == (
@@ -303,8 +304,8 @@ async def test_close_is_idempotent_and_closes_every_socket(httpwire_server: Any)
     responses = []
     for _ in range(3):
         target = URL(httpwire_server.url("/slow-stream?chunks=3&interval=0.5"))
-        conn = await connector.acquire("GET", target)
-        responses.append(await conn.send("GET", target, NO_HEADERS))
+        conn = await connector.acquire(OutgoingRequest("GET", target))
+        responses.append(await conn.send(OutgoingRequest("GET", target, NO_HEADERS)))
     await fetch(connector, httpwire_server.url("/get"))
     assert connector.stats().open == 4
     assert client_sockets(port) == 4
@@ -314,18 +315,23 @@ async def test_close_is_idempotent_and_closes_every_socket(httpwire_server: Any)
     assert connector.closed
     assert connector.stats() == EMPTY
     for response in responses:
-        with pytest.raises(ServerDisconnectedError):
+        # The connector was closed, not the server: the error must not blame the server.
+        with pytest.raises(
+            ClientConnectionError, match=r"^the connector was closed while"
+        ) as info:
             await response.content.read()
+        assert not isinstance(info.value, ServerDisconnectedError)
+        assert info.value.host == "127.0.0.1"
         response.release()
     with pytest.raises(ClientConnectionError, match="connector is closed; cannot send GET"):
-        await connector.acquire("GET", URL(httpwire_server.url("/get")))
+        await connector.acquire(OutgoingRequest("GET", URL(httpwire_server.url("/get"))))
 
 
 async def test_close_fails_requests_waiting_for_a_slot(httpwire_server: Any) -> None:
     connector = TCPConnector(limit=1)
     target = URL(httpwire_server.url("/get"))
-    held = await connector.acquire("GET", target)
-    waiter = asyncio.create_task(connector.acquire("GET", target))
+    held = await connector.acquire(OutgoingRequest("GET", target))
+    waiter = asyncio.create_task(connector.acquire(OutgoingRequest("GET", target)))
     await asyncio.sleep(0.01)
     await connector.close()
     with pytest.raises(ClientConnectionError, match=r"closed while GET .* waited"):
@@ -348,7 +354,9 @@ async def test_unclosed_connector_warns(httpwire_server: Any) -> None:
 async def test_close_while_connecting_closes_the_new_socket(httpwire_server: Any) -> None:
     port = URL(httpwire_server.http_url).port or 80
     connector = TCPConnector()
-    task = asyncio.create_task(connector.acquire("GET", URL(httpwire_server.url("/get"))))
+    task = asyncio.create_task(
+        connector.acquire(OutgoingRequest("GET", URL(httpwire_server.url("/get"))))
+    )
     await asyncio.sleep(0)  # the connect is under way
     await connector.close()
     with pytest.raises(ClientConnectionError, match="closed while connecting for GET"):

@@ -253,7 +253,7 @@ _CONNECTOR_SCRIPT = """
     import asyncio, json, socket
     from multidict import CIMultiDict
     from yarl import URL
-    from httpwire.connectors import TCPConnector
+    from httpwire.connectors import OutgoingRequest, TCPConnector
 
     def unaccepting(port):
         listener = socket.socket(socket.AF_INET6)
@@ -280,10 +280,11 @@ _CONNECTOR_SCRIPT = """
     async def get(connector, url, **kwargs):
         loop = asyncio.get_running_loop()
         started = loop.time()
-        conn = await asyncio.wait_for(connector.acquire("GET", url, **kwargs), 20)
+        request = OutgoingRequest("GET", url, CIMultiDict(), **kwargs)
+        conn = await asyncio.wait_for(connector.acquire(request), 20)
         elapsed = loop.time() - started
         peer = conn.transport.get_extra_info("peername")[0]
-        response = await conn.send("GET", url, CIMultiDict())
+        response = await conn.send(request)
         body = await response.content.read()
         response.release()
         return {"elapsed": elapsed, "peer": peer, "body": body.decode()}

@@ -23,6 +23,7 @@ from httpwire.connectors import (
     ClientProxyError,
     Fingerprint,
     FingerprintMismatch,
+    OutgoingRequest,
     PoolStats,
     ProxyConnector,
     TCPConnector,
@@ -363,7 +364,7 @@ async def test_refused_tunnel_is_a_proxy_error_and_leaks_nothing(
     url = URL(httpwire_server.url("/get", scheme="https"))
     async with ProxyConnector(proxy.auth_proxy_url) as connector:
         with pytest.raises(ClientProxyError) as caught:
-            await connector.acquire("GET", url)
+            await connector.acquire(OutgoingRequest("GET", url))
         assert connector.stats() == EMPTY
     assert caught.value.status == 407
     assert str(caught.value).startswith(f"proxy {proxy.auth_proxy_url} refused for GET {url}: 407")
@@ -385,9 +386,11 @@ async def test_per_request_proxy_and_credentials_are_separate_pool_keys(
         assert (await fetch_json(connector, url, proxy=proxy.url)) is not None
         assert connector.stats().idle == 3
         with pytest.raises(ValueError, match="proxy credentials given twice"):
-            await connector.acquire("GET", URL(url), proxy=proxy.auth_url, proxy_auth=auth)
+            await connector.acquire(
+                OutgoingRequest("GET", URL(url), proxy=URL(proxy.auth_url), proxy_auth=auth)
+            )
         with pytest.raises(ValueError, match="proxy_auth was given without a proxy"):
-            await connector.acquire("GET", URL(url), proxy_auth=auth)
+            await connector.acquire(OutgoingRequest("GET", URL(url), proxy_auth=auth))
     assert direct["connection_id"] != via_open["connection_id"]
     assert via_auth_url["connection_id"] != via_open["connection_id"]
     assert via_auth["connection_id"] != via_open["connection_id"]
@@ -417,7 +420,7 @@ async def test_target_pin_through_the_proxy_connector(
     url = URL(httpwire_server.url("/get", scheme="https"))
     async with ProxyConnector(proxy.url, verify_ssl=False, fingerprint=wrong) as connector:
         with pytest.raises(FingerprintMismatch) as caught:
-            await connector.acquire("GET", url)
+            await connector.acquire(OutgoingRequest("GET", url))
         assert connector.stats() == EMPTY
         right = Fingerprint(hashlib.sha1(der).digest())
         response, _ = await fetch(connector, url, ssl=right)
@@ -431,7 +434,7 @@ async def test_unreachable_proxy_is_a_proxy_connection_error() -> None:
         port: int = probe.getsockname()[1]
     async with ProxyConnector(f"http://127.0.0.1:{port}") as connector:
         with pytest.raises(ClientProxyConnectionError) as caught:
-            await connector.acquire("GET", URL("http://example.test/"))
+            await connector.acquire(OutgoingRequest("GET", URL("http://example.test/")))
     assert str(caught.value) == (
         f"cannot connect to 127.0.0.1:{port} for GET http://example.test/: "
         "Connection refused (errno 111)"

@@ -198,7 +198,7 @@ _ROTATION_SCRIPT = """
     import asyncio, json
     from multidict import CIMultiDict
     from yarl import URL
-    from httpwire.connectors import TCPConnector
+    from httpwire.connectors import OutgoingRequest, TCPConnector
 
     seen = []
 
@@ -216,8 +216,8 @@ _ROTATION_SCRIPT = """
         url = URL(f"http://rr.test:{port}/")
         async with TCPConnector(force_close=True) as connector:
             for _ in range(4):
-                conn = await connector.acquire("GET", url)
-                response = await conn.send("GET", url, CIMultiDict())
+                conn = await connector.acquire(OutgoingRequest("GET", url))
+                response = await conn.send(OutgoingRequest("GET", url, CIMultiDict()))
                 await response.content.read()
                 response.release()
         first.close()

@@ -28,6 +28,7 @@ from httpwire.connectors import (
     ClientSSLError,
     Fingerprint,
     FingerprintMismatch,
+    OutgoingRequest,
     PoolStats,
     TCPConnector,
 )
@@ -433,7 +434,7 @@ async def test_connector_default_trust_rejects_the_test_ca(httpwire_server: Loca
     url = URL(httpwire_server.url("/get", scheme="https"))
     async with TCPConnector() as connector:
         with pytest.raises(ClientConnectorCertificateError) as caught:
-            await connector.acquire("GET", url)
+            await connector.acquire(OutgoingRequest("GET", url))
         assert connector.stats() == EMPTY
     assert str(caught.value).startswith(
         f"cannot connect to localhost:{port} for GET {url}: certificate verification failed: "
@@ -467,7 +468,7 @@ async def test_connector_pin(httpwire_server: LocalServer, name: str) -> None:
         assert response.status == 200
     async with TCPConnector(ssl_context=httpwire_server.ssl_context(), fingerprint=wrong) as c:
         with pytest.raises(FingerprintMismatch) as caught:
-            await c.acquire("GET", url)
+            await c.acquire(OutgoingRequest("GET", url))
         assert c.stats() == EMPTY
     error = caught.value
     assert (error.expected, error.got, error.host, error.port) == (wrong, right, "localhost", port)
@@ -506,8 +507,8 @@ async def test_limit_caps_the_endpoint_whatever_the_trust_settings(
     slow = URL(httpwire_server.url("/slow-stream?chunks=3&interval=0.2", scheme="https"))
     url = httpwire_server.url("/connection-id", scheme="https")
     async with TCPConnector(verify_ssl=False, limit=1) as connector:
-        conn = await connector.acquire("GET", slow)
-        response = await conn.send("GET", slow, CIMultiDict())
+        conn = await connector.acquire(OutgoingRequest("GET", slow))
+        response = await conn.send(OutgoingRequest("GET", slow, CIMultiDict()))
         other = asyncio.create_task(fetch_json(connector, url, ssl=httpwire_server.ssl_context()))
         await asyncio.sleep(0.1)
         assert not other.done()
@@ -558,7 +559,7 @@ async def test_close_is_bounded_when_a_tls_peer_never_answers(
     ca.configure_trust(context)
     connector = TCPConnector(ssl_context=context)
     url = URL(f"https://localhost:{mute_tls_server}/")
-    conn = await connector.acquire("GET", url)
+    conn = await connector.acquire(OutgoingRequest("GET", url))
     conn.release()
     assert client_sockets(mute_tls_server) == 1
     await asyncio.wait_for(connector.close(), 15)

@@ -1,9 +1,135 @@
 """The asyncio HTTP/1.1 client: ClientSession, request(), responses, cookies, redirects and
 timeouts.
+
+Everything an application needs is importable from here, the connectors, errors, forms and
+streams included::
+
+    from httpwire.client import ClientSession, TCPConnector, FormData, BasicAuth
+
+    async with ClientSession() as session:
+        async with session.get("http://127.0.0.1:8080/get", params={"q": "1"}) as r:
+            print(r.status, await r.json())
 """
 
 from __future__ import annotations
 
+from httpwire.connectors import (
+    BadResponseError,
+    BaseConnector,
+    BasicAuth,
+    ClientConnectionError,
+    ClientConnectorCertificateError,
+    ClientConnectorError,
+    ClientError,
+    ClientOSError,
+    ClientPayloadError,
+    ClientProxyConnectionError,
+    ClientProxyError,
+    ClientSSLError,
+    ClientTimeoutError,
+    Connector,
+    ConnectTimeoutError,
+    Fingerprint,
+    FingerprintMismatch,
+    HTTPConnection,
+    ProxyConnector,
+    ReadTimeoutError,
+    ServerConnectionError,
+    ServerDisconnectedError,
+    TCPConnector,
+    TotalTimeoutError,
+    UnixConnector,
+)
+from httpwire.forms import (
+    AsyncIterablePayload,
+    BytesPayload,
+    FilePayload,
+    FormData,
+    JsonPayload,
+    MultipartReader,
+    MultipartWriter,
+    Payload,
+    StreamReaderPayload,
+    StringPayload,
+    TextFilePayload,
+    payload_from,
+)
+from httpwire.streams import EmptyStreamReader, StreamReader
+
+from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar, LooseCookies
+from ._errors import (
+    ClientResponseError,
+    ContentConsumedError,
+    ContentTypeError,
+    InvalidURL,
+    RedirectBodyError,
+    RequestInfo,
+    TooManyRedirects,
+)
+from ._request_context import RequestContext
+from ._response import ClientResponse
+from ._session import ClientSession, RequestOptions, SSLSetting, request
+from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AbstractCookieJar",
+    "AsyncIterablePayload",
+    "BadResponseError",
+    "BaseConnector",
+    "BasicAuth",
+    "BytesPayload",
+    "ClientConnectionError",
+    "ClientConnectorCertificateError",
+    "ClientConnectorError",
+    "ClientError",
+    "ClientOSError",
+    "ClientPayloadError",
+    "ClientProxyConnectionError",
+    "ClientProxyError",
+    "ClientResponse",
+    "ClientResponseError",
+    "ClientSSLError",
+    "ClientSession",
+    "ClientTimeout",
+    "ClientTimeoutError",
+    "ConnectTimeoutError",
+    "Connector",
+    "ContentConsumedError",
+    "ContentTypeError",
+    "CookieJar",
+    "DummyCookieJar",
+    "EmptyStreamReader",
+    "FilePayload",
+    "Fingerprint",
+    "FingerprintMismatch",
+    "FormData",
+    "HTTPConnection",
+    "InvalidURL",
+    "JsonPayload",
+    "LooseCookies",
+    "MultipartReader",
+    "MultipartWriter",
+    "Payload",
+    "ProxyConnector",
+    "ReadTimeoutError",
+    "RedirectBodyError",
+    "RequestContext",
+    "RequestInfo",
+    "RequestOptions",
+    "SSLSetting",
+    "ServerConnectionError",
+    "ServerDisconnectedError",
+    "StreamReader",
+    "StreamReaderPayload",
+    "StringPayload",
+    "TCPConnector",
+    "TextFilePayload",
+    "TooManyRedirects",
+    "TotalTimeoutError",
+    "UnixConnector",
+    "__version__",
+    "payload_from",
+    "request",
+]

@@ -4,11 +4,15 @@ tree.
 The connection API the client uses (see the package README)::
 
     connector = TCPConnector(limit=30)
-    conn = await connector.acquire("GET", url, sock_connect=30)
-    response = await conn.send("GET", url, headers, body, sock_read=300)
+    request = OutgoingRequest("GET", url, headers, body, sock_connect=30, sock_read=300)
+    conn = await connector.acquire(request)
+    response = await conn.send(request)
     body = await response.content.read()
     response.release()
     await connector.close()
+
+The client types against :class:`Connector` and :class:`HTTPConnection`, which every
+connector and :class:`Connection` implement.
 """
 
 from __future__ import annotations

@@ -15,18 +15,17 @@ from __future__ import annotations
 
 import asyncio
 
-from yarl import URL
-
 from httpwire.parser import ChunkedEncoder, ContentDecoder
 from httpwire.streams import Body, iter_body
 
 from ._errors import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from ._exchange import Exchange
 from ._feeding import ResponseFeeder
+from ._interfaces import OutgoingRequest
 from ._pool import ACTIVE
 from ._protocol import ParserOptions
 from ._proxy import proxied
-from ._request import Headers, build_request_head
+from ._request import build_request_head
 from ._response import RawResponse
 
 __all__ = ["Connection", "ParserOptions"]
@@ -38,8 +37,9 @@ _JOIN_LIMIT = 16384
 class Connection(ResponseFeeder):
     """One HTTP/1.1 connection: an ``asyncio.Protocol`` that the pool lends out.
 
-    Use it through :meth:`send` once per loan; see the package README for the whole
-    acquire/send/release cycle. Everything else is for the connector and the pool.
+    Use it through :meth:`send` once per loan (or give it back unused with
+    :meth:`release`); see the package README for the whole acquire/send/release cycle. It
+    conforms to :class:`~httpwire.connectors.HTTPConnection`.
 
     Args:
         pool: The pool whose slot this connection fills.
@@ -55,54 +55,37 @@ class Connection(ResponseFeeder):
 
     # -- sending -------------------------------------------------------------------------
 
-    async def send(
-        self,
-        method: str,
-        url: URL,
-        headers: Headers,
-        body: Body | bytes | None = None,
-        *,
-        target: str | None = None,
-        sock_read: float | None = None,
-        chunked: bool | None = None,
-        expect_continue: bool = False,
-        decode: bool = False,
-    ) -> RawResponse:
+    async def send(self, request: OutgoingRequest) -> RawResponse:
         """Send one request and wait for the final response head.
 
         Args:
-            method: The request method, upper case (``"GET"``).
-            url: The request URL; the target is its path and query.
-            headers: The request's fields in order: a ``CIMultiDict`` (what the client
-                passes) or any mapping. ``Host`` is added from the URL when absent, and the
-                body's framing (``Content-Length`` or ``Transfer-Encoding: chunked``) when
-                the caller set neither.
-            body: ``bytes``, a :class:`~httpwire.streams.Body` (streamed with
-                back-pressure), or ``None``.
-            target: The request-target to send instead of the URL's path and query (the
-                absolute form through a proxy, or ``*``).
-            sock_read: Seconds without a byte from the server before
-                :class:`ReadTimeoutError` (``None``: wait forever). It runs while waiting for
-                the head and while the body arrives, and pauses while the reader is full
-                or the request body is still being sent.
-            chunked: Force (True) or forbid (False) chunked framing of the body; by default
-                chunked is used only when the body's size is unknown.
-            expect_continue: Send ``Expect: 100-continue`` and send the body only after
-                ``100 Continue``; a final answer that comes first is returned and the body
-                is never sent. Also on when ``headers`` hold that expectation.
-            decode: Decode the content codings of the response into :attr:`RawResponse.content`
-                (gzip, deflate; br and zstd when installed).
+            request: The request: method, URL, headers, body and the options this
+                connection reads: ``target`` (the request-target to send instead of the
+                URL's path and query; the absolute form through a proxy is added here),
+                ``chunked`` (force or forbid chunked framing), ``expect_continue`` (send
+                ``Expect: 100-continue`` and hold the body until ``100 Continue``; also on
+                when the headers hold that expectation), ``decode`` (decode the response's
+                content codings into :attr:`RawResponse.content`) and ``sock_read``
+                (seconds without a byte from the server before :class:`ReadTimeoutError`;
+                it runs while waiting for the head and while the body arrives, and pauses
+                while the reader is full or the request body is still being sent). The
+                route fields (``ssl``, ``proxy``, ``proxy_auth``, ``sock_connect``) were
+                used by :meth:`BaseConnector.acquire`.
 
         Returns:
             The final response head and a stream of its body.
 
         Raises:
-            ValueError: A header or the target is invalid, or ``Content-Length`` and the
-                body disagree. The connection is unharmed and went back to the pool.
+            ValueError: A header or the target is invalid, or the framing fields and the
+                body disagree. Nothing was sent; the connection went back to the pool.
             ClientConnectionError: The connection failed (see the error tree); the
                 connection was closed.
             ReadTimeoutError: ``sock_read`` elapsed; the connection was closed.
         """
+        # One unpacking: cheaper than an attribute look-up per field on the hot path.
+        (method, url, headers, body, target, chunked, expect_continue, decode, _, sock_read) = (
+            request[:10]
+        )
         if self._exchange is not None:
             raise RuntimeError("a request is already in progress on this connection")
         if self.pool_state != ACTIVE:

@@ -24,6 +24,7 @@ from yarl import URL
 from ._auth import BasicAuth
 from ._connection import Connection, ParserOptions
 from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeoutError
+from ._interfaces import OutgoingRequest
 from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
 from ._tls import SSLSetting
@@ -207,17 +208,8 @@ class BaseConnector(ABC):
             raise ValueError(f"{type(self).__name__} cannot go through a proxy")
         return self._key(url)
 
-    async def acquire(
-        self,
-        method: str,
-        url: URL,
-        *,
-        sock_connect: float | None = None,
-        ssl: SSLSetting | bytes = None,
-        proxy: str | URL | None = None,
-        proxy_auth: BasicAuth | None = None,
-    ) -> Connection:
-        """Get a connection to the URL's endpoint: an idle one, or a new one.
+    async def acquire(self, request: OutgoingRequest) -> Connection:
+        """Get a connection to the request's endpoint: an idle one, or a new one.
 
         Waits, first come first served, while the limits leave no room; cancelling the
         wait gives the place back. The connection is lent to the caller until its
@@ -225,16 +217,14 @@ class BaseConnector(ABC):
         :meth:`Connection.release` is called without sending.
 
         Args:
-            method: The method of the request the connection is for (named in errors).
-            url: The request's URL; its scheme, host and port pick the endpoint.
-            sock_connect: Seconds one connection attempt may take, TLS handshake included
-                (``None``: no limit).
-            ssl: This request's TLS settings, overriding the connector's: ``None`` keeps
-                them; ``True`` verifies; ``False`` neither verifies nor pins; an
-                ``ssl.SSLContext`` replaces the trust; a :class:`Fingerprint` (or its
-                digest) replaces the pin.
-            proxy: An ``http://`` proxy to go through (credentials may be in the URL).
-            proxy_auth: The proxy's credentials, when not in its URL.
+            request: The request the connection is for. Its URL's scheme, host and port
+                pick the endpoint; ``sock_connect`` bounds each connection attempt, TLS
+                handshake included (``None``: no limit); ``ssl`` overrides the connector's
+                TLS settings (``None`` keeps them; ``True`` verifies; ``False`` neither
+                verifies nor pins; an ``ssl.SSLContext`` replaces the trust; a
+                :class:`Fingerprint` or its digest replaces the pin); ``proxy`` and
+                ``proxy_auth`` send it through an ``http://`` proxy. Its method and URL
+                are named in errors.
 
         Returns:
             A connection ready for :meth:`Connection.send`.
@@ -250,12 +240,14 @@ class BaseConnector(ABC):
             ClientConnectionError: The connector is closed.
             ValueError: ``proxy``/``proxy_auth`` are invalid or not supported here.
         """
+        url = request.url
         if self._closed:
             raise ClientConnectionError(
-                f"connector is closed; cannot send {method} {url.with_user(None)}",
-                method=method,
+                f"connector is closed; cannot send {request.method} {url.with_user(None)}",
+                method=request.method,
                 url=url,
             )
+        ssl, proxy, proxy_auth = request[10:]
         if ssl is None and proxy is None and proxy_auth is None:
             key = self._key(url)
         else:
@@ -268,15 +260,15 @@ class BaseConnector(ABC):
             conn = await pool.acquire(key)
         except RuntimeError as exc:  # closed while waiting
             raise ClientConnectionError(
-                f"connector was closed while {method} {url.with_user(None)} waited for a "
-                "connection",
-                method=method,
+                f"connector was closed while {request.method} {url.with_user(None)} waited "
+                "for a connection",
+                method=request.method,
                 url=url,
             ) from exc
         if conn is not None:
             return conn
         try:
-            conn = await self._open(key, method, url, sock_connect)
+            conn = await self._open(key, request.method, url, request.sock_connect)
         except BaseException:
             pool.unreserve(key)
             raise
@@ -352,7 +344,7 @@ class BaseConnector(ABC):
             self._pool.close()
             conns = list(self._conns)
             for conn in conns:
-                conn.close()
+                conn.close("the connector was closed")
             waits = [conn.wait_closed() for conn in conns]
             if waits:
                 await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=_CLOSE_WAIT)

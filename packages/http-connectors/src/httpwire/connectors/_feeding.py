@@ -36,7 +36,7 @@ from httpwire.streams import StreamReader
 from ._errors import ClientOSError
 from ._exchange import Exchange, disconnected, doing, payload_error
 from ._protocol import READ_SIZE, ConnectionBase
-from ._response import RawResponse
+from ._response import RawResponse, closed_error
 
 __all__ = ["ResponseFeeder"]
 
@@ -260,9 +260,14 @@ class ResponseFeeder(ConnectionBase):
         else:
             self._pool.discard(self)
 
-    def _abort_exchange(self, response: RawResponse) -> None:
-        """The caller let go of a response before its body arrived: close the connection."""
+    def _abort_exchange(self, response: RawResponse, how: str) -> None:
+        """The caller let go of a response before its body arrived: close the connection.
+
+        A read still waiting for the body would otherwise wait forever: it fails instead.
+        """
         exchange = self._exchange
         if exchange is not None and exchange.response is response:
             self._exchange = None
             self._pool.discard(self)
+            if exchange.reader is not None and exchange.reader.exception() is None:
+                exchange.reader.set_exception(closed_error(response, how))

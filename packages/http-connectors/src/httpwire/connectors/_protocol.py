@@ -22,13 +22,20 @@ from typing import TYPE_CHECKING, Any, cast
 from httpwire.parser import DecodingError, HttpParserError, InvalidChunkError, ResponseParser
 
 from ._errors import BadResponseError, ClientConnectionError, ClientPayloadError, ReadTimeoutError
-from ._exchange import Exchange, payload_error
+from ._exchange import Exchange, doing, payload_error
 from ._proxy import ProxyConfig
 
 if TYPE_CHECKING:
     from ._pool import ConnectionPool
 
 __all__ = ["READ_SIZE", "ConnectionBase", "ParserOptions"]
+
+
+def _for(exchange: Exchange) -> str:
+    url = exchange.url
+    shown = url.with_user(None) if url.user is not None or url.password is not None else url
+    return f" for {exchange.method} {shown}"
+
 
 # The size of each connection's receive buffer: what one read can bring in.
 READ_SIZE = 65536
@@ -144,8 +151,15 @@ class ConnectionBase(asyncio.BufferedProtocol):
         """The transport, once connected."""
         return self._transport
 
-    def close(self) -> None:
-        """Close the transport now (``connection_lost`` follows); idempotent."""
+    def close(self, reason: str = "the connection was closed") -> None:
+        """Close the connection now and free its slot in the pool; idempotent.
+
+        A request in progress fails with :class:`ClientConnectionError` saying ``reason``
+        (its reader too, when its body was still arriving).
+
+        Args:
+            reason: Who closed it, for the error of a request in progress.
+        """
         if not self._closed:
             self._closed = True
             transport = self._transport
@@ -159,6 +173,19 @@ class ConnectionBase(asyncio.BufferedProtocol):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            exchange = self._exchange
+            if exchange is not None:
+                self._fail(
+                    exchange,
+                    ClientConnectionError(
+                        f"{reason} while {doing(exchange)}{_for(exchange)}",
+                        method=exchange.method,
+                        url=exchange.url,
+                        host=self._host,
+                        port=self._port,
+                    ),
+                )
+        self._pool.discard(self)
 
     def release(self) -> None:
         """Give a connection that was acquired but not used for a request back to the pool."""

@@ -7,10 +7,21 @@ from typing import TYPE_CHECKING
 from httpwire.parser import InformationalResponse, ResponseHead
 from httpwire.streams import StreamReader
 
+from ._errors import ClientConnectionError
+
 if TYPE_CHECKING:
     from ._feeding import ResponseFeeder
 
-__all__ = ["RawResponse"]
+__all__ = ["RawResponse", "closed_error"]
+
+
+def closed_error(response: RawResponse, how: str) -> ClientConnectionError:
+    """What reading the body of a response let go of before its end raises."""
+    return ClientConnectionError(
+        f"the response to {response.method} was {how} before its body was read to the end; "
+        "the rest of the body is gone",
+        method=response.method,
+    )
 
 
 class RawResponse:
@@ -57,18 +68,29 @@ class RawResponse:
         return self._done
 
     def release(self) -> None:
-        """Let go of the connection: closed unless the body arrived whole; idempotent.
+        """Let go of the response once done with it, whether or not its body was read.
 
-        Call it when done with the response, whether or not the body was read. Unread bytes
-        of a whole body stay readable in :attr:`content`.
+        When the whole body arrived the connection is already back in the pool and unread
+        bytes stay readable in :attr:`content`. Otherwise the connection, whose state is
+        then unknown, is closed, and reading :attr:`content` raises
+        :class:`ClientConnectionError` (rather than wait for bytes that will never come).
+        Idempotent.
         """
         conn = self._conn
         if conn is not None:
             self._conn = None
             if not self._done:
-                conn._abort_exchange(self)
+                conn._abort_exchange(self, "released")
 
-    close = release
+    def close(self) -> None:
+        """Abandon the response: drop the connection unless the whole body already arrived.
+
+        Unlike :meth:`release`, unread bytes of a whole body are discarded too: every later
+        read of :attr:`content` raises :class:`ClientConnectionError`. Idempotent.
+        """
+        self.release()
+        if self.content.exception() is None and not self.content.at_eof():
+            self.content.set_exception(closed_error(self, "closed"))
 
     def __repr__(self) -> str:
         state = "complete" if self._done else "receiving"

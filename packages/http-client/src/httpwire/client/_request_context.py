@@ -1,0 +1,81 @@
+"""What ``session.get(...)`` and ``request(...)`` return: a coroutine and a context manager.
+
+Strategy: the request itself is one coroutine (the session's ``_request``); this object wraps
+it without adding a task, a future or a frame per request. As a
+``collections.abc.Coroutine`` it forwards ``send``/``throw``/``close`` to the wrapped
+coroutine, so ``await``, ``asyncio.create_task()``, ``asyncio.wait_for()`` and
+``asyncio.gather()`` take it as they take any coroutine. As an async context manager it
+awaits the coroutine on entry and releases the response on exit, so ``async with
+session.get(url) as r:`` never leaks a connection, whatever happens in the block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Generator
+from types import TracebackType
+from typing import Any
+
+from ._response import ClientResponse
+
+__all__ = ["RequestContext"]
+
+
+class RequestContext(Coroutine[Any, Any, ClientResponse]):
+    """A pending request: await it for the response, or use it with ``async with``.
+
+    Examples::
+
+        r = await session.get(url)  # release r yourself (or read its body)
+        task = asyncio.create_task(session.get(url))
+        r = await asyncio.wait_for(session.get(url), 10)
+        async with session.get(url) as r:  # released when the block ends
+            ...
+
+    Awaiting it twice, or entering it after awaiting it, is an error, as for any coroutine.
+    """
+
+    __slots__ = ("_coro", "_response")
+
+    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+        self._coro = coro
+        self._response: ClientResponse | None = None
+
+    def send(self, value: Any) -> Any:
+        """Advance the request (the coroutine protocol)."""
+        return self._coro.send(value)
+
+    def throw(
+        self,
+        typ: type[BaseException] | BaseException,
+        val: object = None,
+        tb: TracebackType | None = None,
+    ) -> Any:
+        """Raise an exception inside the request (the coroutine protocol)."""
+        if val is None and tb is None:
+            return self._coro.throw(typ)
+        return self._coro.throw(typ, val, tb)  # type: ignore[arg-type]  # the legacy form, passed on as given
+
+    def close(self) -> None:
+        """Close the request's coroutine (the coroutine protocol)."""
+        self._coro.close()
+
+    def __await__(self) -> Generator[Any, None, ClientResponse]:
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> ClientResponse:
+        self._response = response = await self._coro
+        return response
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        response = self._response
+        if response is not None:
+            self._response = None
+            await response._exit(exc_type is None)
+
+    def __repr__(self) -> str:
+        return f"<RequestContext {self._coro!r}>"

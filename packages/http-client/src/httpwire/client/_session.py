@@ -1,0 +1,745 @@
+"""ClientSession and request(): build the request, send it, follow redirects.
+
+Strategy: everything the session can decide once is decided in ``__init__`` (the merged
+default headers, the timeout, the connector), so the common request (``await
+session.get(url)``) does: a method and URL check (both cached), one ``OutgoingRequest``
+tuple, ``acquire`` and ``send`` on the connector's Protocols, and one small
+``ClientResponse``. What a request does not use costs nothing: no ``asyncio.timeout``
+unless ``total`` or ``connect`` is set, no header copy unless the request has headers, auth
+or cookies, no cookie work while the jar and the request have none.
+
+The redirect loop applies :mod:`._redirects`' decisions; each intermediate response is
+released (a small unread remainder is read first so its connection is reused) and kept in
+``history``. A request that failed on a reused connection before any response byte (the
+server closed the idle connection as the request went out) is sent once more on a new
+connection when it is idempotent and its body can be sent again, never otherwise.
+
+``request()`` at module level is a one-shot session: its own connector with one connection,
+closed when the response is released (or read, or garbage-collected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as _json
+import ssl as _ssl
+import sys
+import urllib.request
+import warnings
+from collections.abc import Callable, Collection, Iterable, Mapping
+from http.cookies import Morsel, SimpleCookie
+from types import TracebackType
+from typing import Final, TypedDict, Unpack
+
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
+
+from httpwire.connectors import (
+    BasicAuth,
+    ClientConnectionError,
+    Connector,
+    ConnectTimeoutError,
+    Fingerprint,
+    HTTPConnection,
+    OutgoingRequest,
+    RawResponse,
+    TCPConnector,
+    TotalTimeoutError,
+)
+from httpwire.streams import EmptyStreamReader
+
+from ._bodies import RequestBody, make_body
+from ._cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from ._errors import InvalidURL, RedirectBodyError, TooManyRedirects
+from ._headers import LooseHeaders, check_headers, merge_headers, session_headers
+from ._redirects import REDIRECT_STATUSES, next_hop
+from ._request_context import RequestContext
+from ._response import ClientResponse
+from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
+from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
+
+__all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
+
+SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
+"""A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
+(no verification, no pin), an ``SSLContext`` (its trust), or a fingerprint (a pin)."""
+
+# Methods a retry may repeat (RFC 9110 §9.2.2).
+_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_NO_BODY_STATUSES: Final = frozenset({204, 304})
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+class RequestOptions(TypedDict, total=False):
+    """The keywords every request method accepts (see :meth:`ClientSession.request`)."""
+
+    params: Params | None
+    data: object
+    json: object
+    headers: LooseHeaders | None
+    skip_auto_headers: Iterable[str] | None
+    cookies: LooseCookies | None
+    auth: BasicAuth | None
+    allow_redirects: bool
+    max_redirects: int | None
+    timeout: ClientTimeout | float | None
+    proxy: StrOrURL | None
+    proxy_auth: BasicAuth | None
+    ssl: SSLSetting
+    chunked: bool | None
+    expect100: bool
+    read_until_eof: bool
+    raise_for_status: bool | None
+
+
+def _is_reusable(body: RequestBody) -> bool:
+    return body is None or isinstance(body, bytes) or bool(getattr(body, "reusable", False))
+
+
+def _cookie_pairs(cookies: LooseCookies) -> list[tuple[str, str]]:
+    """Per-request cookies as ``name=value`` pairs, values quoted as RFC 6265 §4.1.1 wants."""
+    items = cookies.items() if isinstance(cookies, Mapping) else cookies
+    jar: SimpleCookie = SimpleCookie()
+    pairs: list[tuple[str, str]] = []
+    for name, value in items:
+        if isinstance(value, Morsel):
+            pairs.append((name, value.coded_value))
+            continue
+        if not isinstance(value, str):
+            raise TypeError(
+                f"the value of cookie {name!r} must be str, not {type(value).__name__}"
+            )
+        jar[name] = value
+        pairs.append((name, jar[name].coded_value))
+    return pairs
+
+
+def _created_at() -> str:
+    """Where the caller of the caller's caller is: the line that made a session."""
+    frame = sys._getframe(2)
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+class ClientSession:
+    """Requests that share a connection pool, cookies, default headers, auth and timeouts.
+
+    Use one session for many requests (a session per request throws the pool away), and
+    close it: ``async with ClientSession() as session:``, or ``await session.close()``.
+
+    Args:
+        base_url: What relative request URLs are joined to (RFC 3986 §5.2: end it with
+            ``/`` to join below its path).
+        connector: The connector lending connections; by default a new
+            :class:`TCPConnector` owned by the session.
+        headers: Headers sent with every request (a request's own replace them by name).
+        skip_auto_headers: Default headers not to send (``Accept``, ``Accept-Encoding``,
+            ``User-Agent``, or the Content-Type a body implies).
+        cookies: Cookies to put in the jar at the start.
+        cookie_jar: The jar; by default a new ``CookieJar()``.
+        auth: Basic auth sent with every request (not after a redirect to another origin).
+        timeout: A :class:`ClientTimeout`, or a number ``n`` for ``sock_connect=n,
+            sock_read=n``. The default: 30 s to connect, 300 s without a byte, no total.
+        raise_for_status: Raise :class:`ClientResponseError` for every status >= 400.
+        json_serialize: Turns ``json=`` into text.
+        auto_decompress: Decode gzip, deflate (and br, zstd when installed) bodies.
+        trust_env: Take proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``.
+        max_redirects: How many redirects a request follows at most.
+        max_line_size: The longest status line accepted (for the default connector).
+        max_field_size: The longest header line accepted (for the default connector).
+        max_headers: The most header lines accepted (for the default connector).
+        connector_owner: Close the connector when the session closes; pass False to share
+            a connector between sessions.
+
+    Raises:
+        InvalidURL: ``base_url`` is not an absolute http or https URL.
+        ValueError: A header holds CR, LF or NUL.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_auth",
+        "_auto_decompress",
+        "_base_url",
+        "_closed",
+        "_closing",
+        "_connector",
+        "_connector_owner",
+        "_cookie_jar",
+        "_created_at",
+        "_env_proxies",
+        "_headers",
+        "_json_serialize",
+        "_max_redirects",
+        "_raise_for_status",
+        "_skip_auto_headers",
+        "_timeout",
+    )
+
+    def __init__(
+        self,
+        base_url: StrOrURL | None = None,
+        *,
+        connector: Connector | None = None,
+        headers: LooseHeaders | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        cookies: LooseCookies | None = None,
+        cookie_jar: AbstractCookieJar | None = None,
+        auth: BasicAuth | None = None,
+        timeout: ClientTimeout | float | None = DEFAULT_TIMEOUT,
+        raise_for_status: bool = False,
+        json_serialize: Callable[[object], str] = _json.dumps,
+        auto_decompress: bool = True,
+        trust_env: bool = False,
+        max_redirects: int = 10,
+        max_line_size: int = 8190,
+        max_field_size: int = 8190,
+        max_headers: int = 128,
+        connector_owner: bool = True,
+    ) -> None:
+        self._closed = True  # until fully built: __del__ must not warn for a failed init
+        self._closing: asyncio.Task[None] | None = None
+        self._created_at = _created_at()
+        self._base_url = check_base_url(base_url)
+        self._skip_auto_headers = frozenset(n.lower() for n in skip_auto_headers or ())
+        self._headers = session_headers(headers, self._skip_auto_headers)
+        if auth is not None and not isinstance(auth, BasicAuth):
+            raise TypeError(f"auth must be a BasicAuth, not {type(auth).__name__}")
+        self._auth = auth
+        self._timeout = as_timeout(timeout, DEFAULT_TIMEOUT)
+        self._raise_for_status = raise_for_status
+        self._json_serialize = json_serialize
+        self._auto_decompress = auto_decompress
+        self._max_redirects = max_redirects
+        self._env_proxies: dict[str, str] | None = (
+            urllib.request.getproxies_environment() if trust_env else None
+        )
+        if cookie_jar is None:
+            cookie_jar = CookieJar()
+        self._cookie_jar = cookie_jar
+        if cookies:
+            cookie_jar.update_cookies(cookies)
+        if connector is None:
+            connector = TCPConnector(
+                max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
+            )
+            connector_owner = True
+        self._connector: Connector = connector
+        self._connector_owner = connector_owner
+        self._closed = False
+
+    # -- properties ----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the session (or its connector) is closed."""
+        return self._closed or self._connector.closed
+
+    @property
+    def connector(self) -> Connector:
+        """The connector lending this session's connections."""
+        return self._connector
+
+    @property
+    def cookie_jar(self) -> AbstractCookieJar:
+        """The session's cookie jar."""
+        return self._cookie_jar
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        """The headers every request sends (the defaults merged with the session's)."""
+        return self._headers
+
+    @property
+    def timeout(self) -> ClientTimeout:
+        """The session's default timeout."""
+        return self._timeout
+
+    @property
+    def auth(self) -> BasicAuth | None:
+        """The session's default Basic auth."""
+        return self._auth
+
+    # -- requests ------------------------------------------------------------------------
+
+    def request(
+        self, method: str, url: StrOrURL, **kwargs: Unpack[RequestOptions]
+    ) -> RequestContext:
+        """Send a request; await the result for a :class:`ClientResponse`, or ``async with`` it.
+
+        Args:
+            method: Any method token, case-insensitive (``"get"`` is ``GET``).
+            url: Absolute, or relative to the session's ``base_url``.
+            **kwargs: ``params`` (dict, pairs, MultiDict or str, appended to the URL's
+                query in order), ``data`` (dict or pairs: a form; str, bytes; a file
+                object: streamed; ``FormData``/``MultipartWriter``; an async iterable of
+                bytes: chunked; a ``StreamReader``), ``json`` (serialized with the session's
+                ``json_serialize``), ``headers``, ``skip_auto_headers``, ``cookies`` (sent with
+                this request only, not stored), ``auth`` (:class:`BasicAuth`),
+                ``allow_redirects`` (default True), ``max_redirects``, ``timeout``,
+                ``proxy``, ``proxy_auth``, ``ssl``, ``chunked``, ``expect100``,
+                ``read_until_eof``, ``raise_for_status``.
+
+        Returns:
+            A :class:`RequestContext` (a coroutine and an async context manager).
+
+        Raises:
+            ValueError: An invalid method; ``data`` and ``json`` together; ``auth`` and
+                credentials in the URL together; CR, LF or NUL in a header.
+            InvalidURL: The URL cannot be requested.
+            ClientError: Any failure of the request (see the error tree).
+        """
+        return RequestContext(self._request(method, url, **kwargs))
+
+    def get(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a GET request (see :meth:`request`)."""
+        return RequestContext(self._request("GET", url, **kwargs))
+
+    def head(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a HEAD request; redirects are not followed unless ``allow_redirects=True``."""
+        kwargs.setdefault("allow_redirects", False)
+        return RequestContext(self._request("HEAD", url, **kwargs))
+
+    def options(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send an OPTIONS request (see :meth:`request`)."""
+        return RequestContext(self._request("OPTIONS", url, **kwargs))
+
+    def post(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a POST request (see :meth:`request`)."""
+        return RequestContext(self._request("POST", url, **kwargs))
+
+    def put(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a PUT request (see :meth:`request`)."""
+        return RequestContext(self._request("PUT", url, **kwargs))
+
+    def patch(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a PATCH request (see :meth:`request`)."""
+        return RequestContext(self._request("PATCH", url, **kwargs))
+
+    def delete(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
+        """Send a DELETE request (see :meth:`request`)."""
+        return RequestContext(self._request("DELETE", url, **kwargs))
+
+    async def _request(
+        self,
+        method: str,
+        str_or_url: StrOrURL,
+        *,
+        params: Params | None = None,
+        data: object = None,
+        json: object = None,
+        headers: LooseHeaders | None = None,
+        skip_auto_headers: Iterable[str] | None = None,
+        cookies: LooseCookies | None = None,
+        auth: BasicAuth | None = None,
+        allow_redirects: bool = True,
+        max_redirects: int | None = None,
+        timeout: ClientTimeout | float | None = None,  # noqa: ASYNC109  # the API's name
+        proxy: StrOrURL | None = None,
+        proxy_auth: BasicAuth | None = None,
+        ssl: SSLSetting = None,
+        chunked: bool | None = None,
+        expect100: bool = False,
+        read_until_eof: bool = True,
+        raise_for_status: bool | None = None,
+    ) -> ClientResponse:
+        if self._closed:
+            raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
+        method = check_method(method)
+        url = build_url(str_or_url, params, self._base_url)
+        limits = self._timeout if timeout is None else as_timeout(timeout, self._timeout)
+
+        # Credentials: in the URL, or auth=, or the session's; never two of them.
+        if url.raw_user is not None:
+            try:
+                url_auth = BasicAuth.from_url(url)
+            except ValueError as exc:
+                raise InvalidURL(
+                    url.with_user(None), f"invalid credentials in the URL: {exc}"
+                ) from None
+            if auth is not None:
+                raise ValueError(
+                    "credentials were given both in the URL and as auth=: pass only one"
+                )
+            auth = url_auth
+            url = url.with_user(None)
+        elif auth is None:
+            auth = self._auth
+        elif not isinstance(auth, BasicAuth):
+            raise TypeError(f"auth must be a BasicAuth, not {type(auth).__name__}")
+
+        # Headers: the session's, the request's over them, then auth.
+        sent: CIMultiDict[str] | CIMultiDictProxy[str] = self._headers
+        if headers:
+            given = check_headers(headers)
+            if auth is not None and "Authorization" in given:
+                raise ValueError(
+                    "an Authorization header and auth= (or credentials in the URL) were both "
+                    "given: pass only one"
+                )
+            sent = merge_headers(self._headers, given)
+        skip: Collection[str]
+        if skip_auto_headers:
+            skip = {name.lower() for name in skip_auto_headers}
+            own = check_headers(headers) if headers else CIMultiDict()
+            sent = sent.copy()
+            for name in skip:
+                if name not in own:
+                    sent.popall(name, None)
+        else:
+            skip = self._skip_auto_headers
+        if auth is not None:
+            sent = sent.copy()
+            sent["Authorization"] = auth.encode()
+
+        body, implied_type = make_body(data, json, self._json_serialize, sent.get("Content-Type"))
+        if implied_type is not None and "Content-Type" not in sent and "content-type" not in skip:
+            if isinstance(sent, CIMultiDictProxy):
+                sent = sent.copy()
+            sent["Content-Type"] = implied_type
+
+        proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
+        if proxy_url is None and self._env_proxies is not None:
+            proxy_url, proxy_auth = self._proxy_from_env(url, proxy_auth)
+
+        request_cookies = _cookie_pairs(cookies) if cookies else None
+        origin = url
+        loop = asyncio.get_running_loop()
+        deadline = None if limits.total is None else loop.time() + limits.total
+        redirects_left = self._max_redirects if max_redirects is None else max_redirects
+        history: list[ClientResponse] = []
+        jar = self._cookie_jar
+        decode = self._auto_decompress
+        try:
+            while True:
+                hop_headers = sent
+                if jar or request_cookies:
+                    hop_headers = self._with_cookies(sent, url, origin, request_cookies)
+                outgoing = OutgoingRequest(
+                    method,
+                    url,
+                    hop_headers,
+                    body,
+                    None,
+                    chunked,
+                    expect100,
+                    decode,
+                    limits.sock_connect,
+                    limits.sock_read,
+                    ssl,
+                    proxy_url,
+                    proxy_auth,
+                )
+                raw = await self._send(outgoing, limits, deadline)
+                response = self._response(raw, outgoing, read_until_eof)
+                if deadline is not None and not raw.is_complete:
+                    error = self._total_error(outgoing, limits)
+                    response._timer = loop.call_at(deadline, response._expire, error)
+                set_cookies = raw.head.headers.getall("Set-Cookie", None)
+                if set_cookies:
+                    jar.update_cookies_from_headers(set_cookies, url)
+                if not allow_redirects or response.status not in REDIRECT_STATUSES:
+                    break
+                location = raw.head.headers.get("Location")
+                if location is None:
+                    break
+                history.append(response)
+                if redirects_left <= 0:
+                    response.release()
+                    raise TooManyRedirects(
+                        response.request_info,
+                        tuple(history),
+                        max_redirects=self._max_redirects
+                        if max_redirects is None
+                        else max_redirects,
+                    )
+                redirects_left -= 1
+                try:
+                    hop = next_hop(response.status, method, url, location, sent)
+                except InvalidURL:
+                    response.release()
+                    raise
+                if hop.keep_body and not _is_reusable(body):
+                    response.release()
+                    raise RedirectBodyError(
+                        response.request_info,
+                        tuple(history),
+                        status=response.status,
+                        headers=response.headers,
+                        location=hop.url,
+                    )
+                await self._drain(response, deadline, outgoing, limits)
+                if not hop.keep_body:
+                    body = None
+                method, url, sent = hop.method, hop.url, hop.headers
+        except BaseException:
+            for previous in history:
+                previous.release()
+            raise
+        if history:
+            response.history = tuple(history)
+        if raise_for_status if raise_for_status is not None else self._raise_for_status:
+            response.raise_for_status()
+        return response
+
+    async def _send(
+        self, outgoing: OutgoingRequest, limits: ClientTimeout, deadline: float | None
+    ) -> RawResponse:
+        """Acquire a connection and send; once more on a new connection after a stale one."""
+        connector = self._connector
+        connect = limits.connect
+        for attempt in (1, 2):
+            if connect is None and deadline is None:
+                conn = await connector.acquire(outgoing)
+                try:
+                    return await conn.send(outgoing)
+                except ClientConnectionError as exc:
+                    if attempt == 1 and self._may_retry(exc, outgoing):
+                        continue
+                    raise
+            conn = await self._acquire_in_time(outgoing, limits, deadline)
+            try:
+                if deadline is None:
+                    return await conn.send(outgoing)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        return await conn.send(outgoing)
+                except TimeoutError as exc:
+                    if isinstance(exc, ClientConnectionError):  # sock_read: the connector's own
+                        raise
+                    raise self._total_error(outgoing, limits) from exc
+            except ClientConnectionError as exc:
+                if attempt == 1 and self._may_retry(exc, outgoing):
+                    continue
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _may_retry(exc: ClientConnectionError, outgoing: OutgoingRequest) -> bool:
+        return (
+            exc.is_stale_connection
+            and outgoing.method in _IDEMPOTENT
+            and _is_reusable(outgoing.body)
+        )
+
+    async def _acquire_in_time(
+        self, outgoing: OutgoingRequest, limits: ClientTimeout, deadline: float | None
+    ) -> HTTPConnection:
+        """``acquire`` under the ``connect`` deadline (pool wait included) and ``total``."""
+        loop = asyncio.get_running_loop()
+        connect_at = None if limits.connect is None else loop.time() + limits.connect
+        if deadline is not None and (connect_at is None or deadline <= connect_at):
+            limit_at, is_total = deadline, True
+        else:
+            assert connect_at is not None
+            limit_at, is_total = connect_at, False
+        conn: HTTPConnection | None = None
+        try:
+            async with asyncio.timeout_at(limit_at):
+                conn = await self._connector.acquire(outgoing)
+        except TimeoutError as exc:
+            if isinstance(exc, ClientConnectionError):  # sock_connect: the connector's own
+                raise
+            if conn is not None:  # the deadline passed just as the connection came
+                conn.release()
+            if is_total:
+                raise self._total_error(outgoing, limits) from exc
+            url = outgoing.url
+            raise ConnectTimeoutError(
+                limits.connect,
+                phase="connect",
+                method=outgoing.method,
+                url=url,
+                host=url.host,
+                port=url.port,
+            ) from exc
+        return conn
+
+    @staticmethod
+    def _total_error(outgoing: OutgoingRequest, limits: ClientTimeout) -> TotalTimeoutError:
+        url = outgoing.url
+        shown = url.with_user(None) if url.raw_user is not None else url
+        return TotalTimeoutError(
+            f"{outgoing.method} {shown} took longer than its total timeout of "
+            f"{limits.total} s (total timeout)",
+            timeout=limits.total,
+        )
+
+    def _response(
+        self, raw: RawResponse, outgoing: OutgoingRequest, read_until_eof: bool
+    ) -> ClientResponse:
+        head = raw.head
+        headers = outgoing.headers
+        assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
+        if (
+            not read_until_eof
+            and head.content_length is None
+            and not head.chunked
+            and outgoing.method != "HEAD"
+            and head.status not in _NO_BODY_STATUSES
+            and not raw.is_complete
+        ):
+            # A body without framing ends when the connection closes; the caller asked not
+            # to wait for that: the body is empty and the connection cannot be reused.
+            raw.close()
+            return ClientResponse(raw, outgoing.method, outgoing.url, headers, EmptyStreamReader())
+        return ClientResponse(raw, outgoing.method, outgoing.url, headers)
+
+    async def _drain(
+        self,
+        response: ClientResponse,
+        deadline: float | None,
+        outgoing: OutgoingRequest,
+        limits: ClientTimeout,
+    ) -> None:
+        """Release a redirect response, reading a small remainder so its connection stays."""
+        if deadline is None:
+            await response._exit(True)
+            return
+        try:
+            async with asyncio.timeout_at(deadline):
+                await response._exit(True)
+        except TimeoutError as exc:
+            if isinstance(exc, ClientConnectionError):
+                raise
+            raise self._total_error(outgoing, limits) from exc
+
+    def _with_cookies(
+        self,
+        headers: CIMultiDict[str] | CIMultiDictProxy[str],
+        url: URL,
+        origin: URL,
+        request_cookies: list[tuple[str, str]] | None,
+    ) -> CIMultiDict[str] | CIMultiDictProxy[str]:
+        """The headers with the Cookie field for *url*: the jar's, then the request's own.
+
+        The request's own cookies go to the URL the request was made to (its origin) only,
+        never to another origin a redirect leads to.
+        """
+        parts: list[str] = []
+        jar = self._cookie_jar
+        if jar:
+            from_jar = jar.cookie_header(url)
+            if from_jar:
+                parts.append(from_jar)
+        if request_cookies and (
+            url.scheme == origin.scheme
+            and url.raw_host == origin.raw_host
+            and url.port == origin.port
+        ):
+            parts.extend(f"{name}={value}" for name, value in request_cookies)
+        if not parts:
+            return headers
+        merged = headers.copy()
+        given = merged.popall("Cookie", None)
+        merged["Cookie"] = "; ".join([*(given or ()), *parts])
+        return merged
+
+    def _proxy_from_env(
+        self, url: URL, proxy_auth: BasicAuth | None
+    ) -> tuple[URL | None, BasicAuth | None]:
+        """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` name for *url*, unless ``NO_PROXY`` says no."""
+        assert self._env_proxies is not None
+        proxy = self._env_proxies.get(url.scheme)
+        if not proxy or urllib.request.proxy_bypass(url.raw_host or ""):
+            return None, proxy_auth
+        return URL(proxy), proxy_auth
+
+    # -- closing -------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the session, and its connector when it owns it; idempotent.
+
+        Returns once every socket the connector owned is closed.
+        """
+        if not self._closed:
+            self._closed = True
+            if self._connector_owner:
+                await self._connector.close()
+        elif self._closing is not None:
+            await asyncio.shield(self._closing)
+
+    def _close_soon(self) -> None:
+        """Close the session from synchronous code (a one-shot ``request()``'s release)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._connector_owner:
+            task = asyncio.get_running_loop().create_task(self._connector.close())
+            self._closing = task
+            _BACKGROUND.add(task)
+            task.add_done_callback(_BACKGROUND.discard)
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __del__(self, _warn: Callable[..., None] = warnings.warn) -> None:
+        if not getattr(self, "_closed", True):
+            _warn(
+                f"unclosed ClientSession created at {self._created_at}; "
+                "use 'async with ClientSession() as session:' or 'await session.close()'",
+                ResourceWarning,
+                source=self,
+            )
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<ClientSession {state} connector={self._connector!r}>"
+
+
+def request(
+    method: str,
+    url: StrOrURL,
+    *,
+    connector: Connector | None = None,
+    **kwargs: Unpack[RequestOptions],
+) -> RequestContext:
+    """Send one request without a session; await the result, or ``async with`` it.
+
+    Without ``connector=`` the request gets a connection of its own, closed when the
+    response is released, read to its end, or garbage-collected; nothing is pooled. With a
+    connector, the connection comes from (and goes back to) its pool, and the connector is
+    left open.
+
+    Args:
+        method: Any method token, case-insensitive (``"get"``).
+        url: The absolute URL.
+        connector: A connector to borrow the connection from.
+        **kwargs: The keywords of :meth:`ClientSession.request`.
+
+    Returns:
+        A :class:`RequestContext`: a coroutine giving a :class:`ClientResponse`, and an async
+        context manager releasing it.
+    """
+    return RequestContext(_one_shot(method, url, connector, kwargs))
+
+
+async def _one_shot(
+    method: str, url: StrOrURL, connector: Connector | None, kwargs: RequestOptions
+) -> ClientResponse:
+    owned = connector is None
+    session = ClientSession(
+        connector=TCPConnector(force_close=True, limit=1) if connector is None else connector,
+        connector_owner=owned,
+    )
+    try:
+        response = await session._request(method, url, **kwargs)
+    except BaseException:
+        await asyncio.shield(session.close())
+        raise
+    if not owned:
+        session._closed = True  # the connector stays open: nothing to close
+    elif response.closed:
+        await session.close()
+    else:
+        response._owner = session
+    return response

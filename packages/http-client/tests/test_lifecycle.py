@@ -1,0 +1,245 @@
+"""Sessions, one-shot requests, the request context, stale connections and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from tests.conftest import StartServer, read_head
+
+from httpwire.client import (
+    ClientSession,
+    ServerDisconnectedError,
+    TCPConnector,
+    request,
+)
+from httpwire_testserver import LocalServer
+
+
+def client_sockets(port: int) -> int:
+    """TCP sockets of this process connected to ``port`` on loopback (Linux)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                    inodes.add(fields[9])
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:[") and link[8:-1] in inodes:
+            count += 1
+    return count
+
+
+async def test_await_create_task_wait_for_gather_and_async_with(
+    session: ClientSession, httpwire_server: LocalServer
+) -> None:
+    url = httpwire_server.url("/get")
+    r = await session.get(url)
+    assert r.status == 200
+    r.release()
+    task = asyncio.create_task(session.get(url))
+    r = await task
+    r.release()
+    r = await asyncio.wait_for(session.get(url), 10)
+    r.release()
+    for r in await asyncio.gather(session.get(url), session.get(url)):
+        r.release()
+    async with session.get(url) as r:
+        assert r.status == 200
+    assert r.closed
+
+
+async def test_async_with_releases_on_error(
+    session: ClientSession, connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    with pytest.raises(KeyError):
+        async with session.get(httpwire_server.url("/stream-bytes/3000000")) as r:
+            raise KeyError("boom")
+    assert r.closed
+    assert connector.stats().in_use == 0
+
+
+async def test_close_closes_an_owned_connector(httpwire_server: LocalServer) -> None:
+    session = ClientSession()
+    async with session.get(httpwire_server.url("/get")) as r:
+        await r.read()
+    assert client_sockets(httpwire_server.port) == 1
+    await session.close()
+    assert session.closed
+    assert session.connector.closed
+    assert client_sockets(httpwire_server.port) == 0
+    with pytest.raises(RuntimeError, match="the session is closed"):
+        await session.get(httpwire_server.url("/get"))
+    await session.close()  # idempotent
+
+
+async def test_connector_owner_false_leaves_the_connector_open(
+    connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    for _ in range(2):
+        async with (
+            ClientSession(connector=connector, connector_owner=False) as s,
+            s.get(httpwire_server.url("/get")) as r,
+        ):
+            await r.read()
+        assert s.closed
+    assert not connector.closed
+    assert connector.stats().idle == 1
+
+
+def _forget_a_session() -> None:
+    ClientSession()
+
+
+async def test_an_unclosed_session_warns_where_it_was_made() -> None:
+    with pytest.warns(
+        ResourceWarning, match=r"unclosed ClientSession created at .*test_lifecycle.py:\d+"
+    ):
+        _forget_a_session()
+        gc.collect()
+
+
+async def test_request_has_its_own_connection_closed_after_reading(
+    httpwire_server: LocalServer,
+) -> None:
+    """The guide's "Make a Request" and "Response Content"."""
+    r = await request("get", httpwire_server.url("/get"))
+    assert r.status == 200
+    await r.json()
+    await asyncio.sleep(0.01)  # the connector's close runs on the loop
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_unread_then_dropped(httpwire_server: LocalServer) -> None:
+    """The guide's "Response Status Codes": the response is never read nor released."""
+    r = await request("get", httpwire_server.url("/get"))
+    assert r.status == 200
+    del r
+    gc.collect()
+    await asyncio.sleep(0.01)
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_with_async_with(httpwire_server: LocalServer) -> None:
+    async with request("post", httpwire_server.url("/post"), data={"a": "1"}) as r:
+        assert (await r.json())["form"] == {"a": "1"}
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_with_a_connector(
+    connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    """The guide's "Connectors": the connector is borrowed and left open."""
+    for _ in range(2):
+        r = await request("get", httpwire_server.url("/get"), connector=connector)
+        await r.read()
+    assert not connector.closed
+    assert connector.stats().idle == 1
+
+
+async def test_request_errors_close_the_connector(httpwire_server: LocalServer) -> None:
+    with pytest.raises(ServerDisconnectedError):
+        await request("get", httpwire_server.url("/fault/close-before-response"))
+    assert client_sockets(httpwire_server.port) == 0
+
+
+def stale_server() -> tuple[list[bytes], object]:
+    """A server whose first connection answers once, then closes on the next request."""
+    seen: list[bytes] = []
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        first = connections == 1
+        while True:
+            head = await read_head(reader)
+            seen.append(head.split(b" ", 2)[0])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if length:
+                await reader.readexactly(length)
+            if first and len(seen) > 1:
+                return  # the keep-alive race: the request arrives, the server closes
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    return seen, handler
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+async def test_a_stale_connection_is_retried_once_for_idempotent_methods(
+    session: ClientSession, raw_server: StartServer, method: str
+) -> None:
+    seen, handler = stale_server()
+    base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
+    for _ in range(2):
+        async with session.request(method, base, data=b"x" if method == "PUT" else None) as r:
+            assert await r.read() == b"ok"
+    assert len(seen) == 3  # the second request was sent twice
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_a_stale_connection_is_not_retried_otherwise(
+    session: ClientSession, raw_server: StartServer, method: str
+) -> None:
+    seen, handler = stale_server()
+    base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
+    async with session.request(method, base, data=b"x") as r:
+        await r.read()
+    with pytest.raises(ServerDisconnectedError) as info:
+        await session.request(method, base, data=b"x")
+    assert info.value.is_stale_connection
+    assert len(seen) == 2
+
+
+async def test_a_stale_connection_with_a_stream_body_is_not_retried(
+    session: ClientSession, raw_server: StartServer
+) -> None:
+    seen, handler = stale_server()
+    base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"x"
+
+    async with session.put(base, data=b"x") as r:
+        await r.read()
+    with pytest.raises(ServerDisconnectedError):
+        await session.put(base, data=body())
+    assert len(seen) == 2
+
+
+@pytest.mark.parametrize("steps", range(0, 40, 3))
+async def test_cancellation_at_any_point_leaves_the_pool_balanced(
+    session: ClientSession, connector: TCPConnector, httpwire_server: LocalServer, steps: int
+) -> None:
+    """Cancel a redirected POST after a given number of loop iterations."""
+
+    async def run() -> None:
+        async with session.post(
+            httpwire_server.url("/redirect-to?url=/anything&status_code=307"), data=b"abc"
+        ) as r:
+            await r.read()
+
+    task = asyncio.create_task(run())
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    stats = connector.stats()
+    assert stats.in_use == 0 and stats.waiting == 0 and stats.connecting == 0

@@ -1,0 +1,140 @@
+"""The guide's Connectors, SSL, Unix sockets and Proxy sections, through the client."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+
+import pytest
+
+from httpwire.client import (
+    BasicAuth,
+    ClientConnectorCertificateError,
+    ClientProxyError,
+    ClientSession,
+    FingerprintMismatch,
+    ProxyConnector,
+    TCPConnector,
+    UnixConnector,
+    request,
+)
+from httpwire_testserver import LocalServer
+from httpwire_testserver.plugin import Proxies
+
+
+def der_digest(server: LocalServer, name: str) -> bytes:
+    pem = ssl.get_server_certificate(("127.0.0.1", server.tls_port))
+    return hashlib.new(name, ssl.PEM_cert_to_DER_cert(pem)).digest()
+
+
+async def test_limit_per_endpoint(httpwire_server: LocalServer) -> None:
+    """The guide's "Limiting connection pool size"."""
+    async with TCPConnector(limit=2) as conn, ClientSession(connector=conn) as session:
+        held = [await session.get(httpwire_server.url("/stream-bytes/3000000")) for _ in range(2)]
+        assert conn.stats().in_use == 2
+        for r in held:
+            r.close()
+
+
+async def test_https_is_verified_by_default(httpwire_server: LocalServer) -> None:
+    async with ClientSession() as session:
+        with pytest.raises(ClientConnectorCertificateError):
+            await session.get(httpwire_server.url("/get", scheme="https"))
+
+
+async def test_verify_ssl_false(httpwire_server: LocalServer) -> None:
+    """The guide's "SSL control": relaxed checks."""
+    conn = TCPConnector(verify_ssl=False)
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
+
+
+async def test_ssl_context(httpwire_server: LocalServer) -> None:
+    """The guide's "SSL control": your own CA file."""
+    sslcontext = ssl.create_default_context(cafile=str(httpwire_server.ca_pem))
+    conn = TCPConnector(ssl_context=sslcontext)
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
+
+
+async def test_per_request_ssl(session: ClientSession, httpwire_server: LocalServer) -> None:
+    async with session.get(
+        httpwire_server.url("/get", scheme="https"), ssl=httpwire_server.ssl_context()
+    ) as r:
+        assert r.status == 200
+
+
+@pytest.mark.parametrize("name", ["md5", "sha1", "sha256"])
+async def test_fingerprints(httpwire_server: LocalServer, name: str) -> None:
+    """The guide's fingerprint example: a bogus pin fails, the real one passes."""
+    good = der_digest(httpwire_server, name)
+    bad = bytes(len(good))
+    conn = TCPConnector(verify_ssl=False, fingerprint=bad)
+    async with ClientSession(connector=conn) as session:
+        exc = None
+        try:
+            await session.get(httpwire_server.url("/get", scheme="https"))
+        except FingerprintMismatch as e:
+            exc = e
+        assert exc is not None
+        assert exc.expected == bad
+        assert exc.got == good
+    conn = TCPConnector(verify_ssl=False, fingerprint=good)
+    async with (
+        ClientSession(connector=conn) as session,
+        session.get(httpwire_server.url("/get", scheme="https")) as r,
+    ):
+        assert r.status == 200
+
+
+async def test_unix_socket(httpwire_server: LocalServer) -> None:
+    """The guide's "Unix domain sockets"."""
+    conn = UnixConnector(path=httpwire_server.unix_path)
+    r = await request("get", "http://python.org/connection-id", connector=conn)
+    assert (await r.json())["transport"] == "unix"
+    await conn.close()
+
+
+async def test_proxy_connector(proxy: Proxies, httpwire_server: LocalServer) -> None:
+    """The guide's "Proxy support": open, with proxy_auth, with credentials in the URL."""
+    user, password = proxy.auth
+    for conn in (
+        ProxyConnector(proxy=proxy.url),
+        ProxyConnector(proxy=proxy.auth_proxy_url, proxy_auth=BasicAuth(user, password)),
+        ProxyConnector(proxy=proxy.auth_url),
+    ):
+        r = await request("get", httpwire_server.url("/headers"), connector=conn)
+        headers = (await r.json())["headers"]
+        assert "Proxy-Authorization" not in headers
+        await conn.close()
+
+
+async def test_proxy_per_request(
+    session: ClientSession, proxy: Proxies, httpwire_server: LocalServer
+) -> None:
+    user, password = proxy.auth
+    async with session.get(
+        httpwire_server.url("/get"),
+        proxy=proxy.auth_proxy_url,
+        proxy_auth=BasicAuth(user, password),
+    ) as r:
+        assert r.status == 200
+    async with session.get(
+        httpwire_server.url("/get", scheme="https"),
+        proxy=proxy.url,
+        ssl=httpwire_server.ssl_context(),
+    ) as r:
+        assert r.status == 200
+    with pytest.raises(ClientProxyError) as info:
+        await session.get(
+            httpwire_server.url("/get", scheme="https"),
+            proxy=proxy.auth_proxy_url,
+            ssl=httpwire_server.ssl_context(),
+        )
+    assert info.value.status == 407
