@@ -140,6 +140,7 @@ class Download:
     resumed: bool = False
     complete: bool = False
     started_at: float = 0.0
+    finished_at: float = 0.0
 
     @classmethod
     def prepare(cls, output: str | None, url: URL, resume: bool) -> Download:
@@ -230,6 +231,7 @@ class Download:
                 self.written += len(piece)
                 progress.advance(len(piece))
         finally:
+            self.finished_at = time.monotonic()
             progress.stop()
             file.close()
         os.replace(part, self.name)
@@ -237,7 +239,7 @@ class Download:
 
     def summary(self) -> str:
         """One line saying what was saved, how fast."""
-        elapsed = max(time.monotonic() - self.started_at, 1e-9)
+        elapsed = max(self.finished_at - self.started_at, 1e-9)
         size = self.offset + self.written
         resumed = f", resumed at {format_size(self.offset)}" if self.resumed else ""
         return (

@@ -128,17 +128,27 @@ class RichProgress:
         from rich.progress import (
             BarColumn,
             DownloadColumn,
+            ProgressColumn,
+            Task,
             TextColumn,
             TimeRemainingColumn,
-            TransferSpeedColumn,
         )
         from rich.progress import Progress as Bar
+        from rich.text import Text
+
+        class RateColumn(ProgressColumn):
+            """The rate in the binary units of the size column (rich's own is decimal)."""
+
+            def render(self, task: Task) -> Text:
+                speed = task.finished_speed or task.speed
+                shown = "?" if speed is None else f"{format_size(speed)}/s"
+                return Text(shown, style="progress.data.speed")
 
         self._bar = Bar(
             TextColumn("{task.description}"),
             BarColumn(),
             DownloadColumn(binary_units=True),
-            TransferSpeedColumn(),
+            RateColumn(),
             TimeRemainingColumn(),
             console=Console(file=stream, force_terminal=True),
             transient=False,
