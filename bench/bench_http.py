@@ -44,7 +44,7 @@ from _http_server import BODY, start_server
 CONCURRENCY = 100
 _CPU = [0.0, 0.0]  # process CPU time at the start and the end of the measured window
 WARMUP = 0.3
-CONTENDERS = ["floor", "httpwire", "aiohttp", "httpx"]
+CONTENDERS = ["floor", "httpwire", "client", "aiohttp", "httpx"]
 WORKLOADS = ["sequential", "concurrent", "https-sequential", "tls-setup"]
 
 
@@ -77,6 +77,7 @@ def _context(work: Workload) -> ssl.SSLContext | None:
 LABELS = {
     "floor": "raw asyncio.Protocol (floor)",
     "httpwire": "httpwire connector level",
+    "client": "httpwire ClientSession",
     "aiohttp": "aiohttp ClientSession",
     "httpx": "httpx AsyncClient",
 }
@@ -271,6 +272,22 @@ async def _run_httpwire(work: Workload, duration: float) -> int:
         await connector.close()
 
 
+async def _run_client(work: Workload, duration: float) -> int:
+    from httpwire.client import ClientSession, TCPConnector
+
+    connector = TCPConnector(
+        total_limit=work.concurrency, ssl_context=_context(work), force_close=work.new_connection
+    )
+    async with ClientSession(connector=connector) as session:
+
+        async def one() -> None:
+            async with session.get(work.url) as response:
+                body = await response.read()
+            assert body == BODY
+
+        return await _drive(work.concurrency, duration, one)
+
+
 async def _run_aiohttp(work: Workload, duration: float) -> int:
     import aiohttp
 
@@ -309,6 +326,7 @@ async def _run_httpx(work: Workload, duration: float) -> int:
 RUNNERS: dict[str, Runner] = {
     "floor": _run_floor,
     "httpwire": _run_httpwire,
+    "client": _run_client,
     "aiohttp": _run_aiohttp,
     "httpx": _run_httpx,
 }
@@ -411,10 +429,11 @@ def _report(
             cells.append(f"{100 * medians[key] / floor:.0f} %" if floor else "n/a")
             cells.append(f"{cpus[key] * 1e6:.1f}")
         print(f"| {LABELS.get(contender, contender)} | " + " | ".join(cells) + " |")
-    if "aiohttp" in contenders and "httpwire" in contenders:
-        for workload in workloads:
-            ratio = medians[("httpwire", workload)] / medians[("aiohttp", workload)]
-            print(f"httpwire / aiohttp, {workload}: {ratio:.2f}x")
+    for ours in ("httpwire", "client"):
+        if "aiohttp" in contenders and ours in contenders:
+            for workload in workloads:
+                ratio = medians[(ours, workload)] / medians[("aiohttp", workload)]
+                print(f"{LABELS[ours]} / aiohttp, {workload}: {ratio:.2f}x")
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"(measured {started}; ± is half the range over the rounds)")
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from httpwire.client import __version__
-from httpwire.client._headers import ACCEPT_ENCODING, merge_headers, session_headers
+from httpwire.client._headers import (
+    ACCEPT_ENCODING,
+    check_headers,
+    merge_headers,
+    session_headers,
+)
 from httpwire.parser import supported_codings
 
 
@@ -38,7 +43,7 @@ def test_skip_auto_headers() -> None:
 
 def test_request_headers_replace_every_value_of_a_name() -> None:
     base = session_headers([("X-Many", "1"), ("X-Many", "2"), ("X-Kept", "k")], None)
-    merged = merge_headers(base, {"x-many": "3"})
+    merged = merge_headers(base, check_headers({"x-many": "3"}))
     assert merged.getall("X-Many") == ["3"]
     assert merged["X-Kept"] == "k"
 
@@ -47,7 +52,7 @@ def test_request_headers_replace_every_value_of_a_name() -> None:
 def test_cr_lf_nul_in_a_value_is_refused_without_showing_it(bad: str) -> None:
     """RFC 9110 §5.5: field values never contain CR, LF or NUL."""
     with pytest.raises(ValueError, match=r"the value of header 'Authorization' contains") as info:
-        merge_headers(session_headers(None, None), {"Authorization": bad})
+        check_headers({"Authorization": bad})
     assert bad not in str(info.value)
     assert "RFC 9110 §5.5" in str(info.value)
 

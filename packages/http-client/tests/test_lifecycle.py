@@ -6,12 +6,14 @@ import asyncio
 import gc
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from tests.conftest import StartServer, read_head
 
 from httpwire.client import (
     ClientSession,
+    ClientTimeout,
     ServerDisconnectedError,
     TCPConnector,
     request,
@@ -180,13 +182,15 @@ def stale_server() -> tuple[list[bytes], object]:
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+@pytest.mark.parametrize("limits", [None, ClientTimeout(total=30)])
 async def test_a_stale_connection_is_retried_once_for_idempotent_methods(
-    session: ClientSession, raw_server: StartServer, method: str
+    session: ClientSession, raw_server: StartServer, method: str, limits: ClientTimeout | None
 ) -> None:
     seen, handler = stale_server()
     base = await raw_server(handler)  # type: ignore[arg-type]  # the handler above
     for _ in range(2):
-        async with session.request(method, base, data=b"x" if method == "PUT" else None) as r:
+        data = b"x" if method == "PUT" else None
+        async with session.request(method, base, data=data, timeout=limits) as r:
             assert await r.read() == b"ok"
     assert len(seen) == 3  # the second request was sent twice
 
@@ -243,3 +247,45 @@ async def test_cancellation_at_any_point_leaves_the_pool_balanced(
         pass
     stats = connector.stats()
     assert stats.in_use == 0 and stats.waiting == 0 and stats.connecting == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/get"),
+        ("post", "/post"),
+        ("put", "/put"),
+        ("delete", "/delete"),
+        ("head", "/get"),
+        ("options", "/get"),
+        ("patch", "/patch"),
+    ],
+)
+async def test_request_with_every_method_of_the_guide(
+    httpwire_server: LocalServer, method: str, path: str
+) -> None:
+    """The guide's "Make a Request"."""
+    r = await request(method, httpwire_server.url(path))
+    assert r.status == 200
+    assert r.method == method.upper()
+    await r.read()
+    async with r:
+        pass
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_saving_a_streamed_body(
+    session: ClientSession, httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The guide's "Streaming Response Content": save what is streamed to a file."""
+    filename = tmp_path / "body"
+    r = await session.get(httpwire_server.url("/stream-bytes/500000?seed=5&chunk_size=7000"))
+    with open(filename, "wb") as fd:  # noqa: ASYNC230  # the guide's example as written
+        while True:
+            chunk = await r.content.read(65536)
+            if not chunk:
+                break
+            fd.write(chunk)
+    r.release()
+    expected = await (await session.get(httpwire_server.url("/bytes/500000?seed=5"))).read()
+    assert filename.read_bytes() == expected

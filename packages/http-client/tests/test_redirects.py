@@ -93,11 +93,12 @@ def test_credentials_in_a_location_are_not_used() -> None:
     ],
 )
 def test_credentials_never_leave_their_origin(target: str) -> None:
-    sent = headers(Authorization="Basic dTpw", Cookie="a=1", X_Other="kept")
+    sent = headers(Authorization="Basic dTpw", Cookie="a=1", Host="example.org", X_Other="kept")
     hop = next_hop(302, "GET", BASE, target, CIMultiDictProxy(sent))
     assert not hop.same_origin
     assert "Authorization" not in hop.headers
     assert "Cookie" not in hop.headers
+    assert "Host" not in hop.headers
     assert hop.headers["X-Other"] == "kept"
 
 

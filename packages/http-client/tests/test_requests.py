@@ -339,3 +339,17 @@ async def test_auth_twice_is_refused(session: ClientSession, httpwire_server: Lo
 async def test_file_like_bytesio(session: ClientSession, httpwire_server: LocalServer) -> None:
     data = await echo(session, "PUT", httpwire_server.url("/put"), data=io.BytesIO(b"abc"))
     assert data["data"] == "abc"
+
+
+async def test_a_request_authorization_header_wins_over_the_session_auth(
+    connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    async with ClientSession(
+        connector=connector, connector_owner=False, auth=BasicAuth("session", "x")
+    ) as s:
+        data = await echo(
+            s, "GET", httpwire_server.url("/headers"), headers={"Authorization": "Bearer t"}
+        )
+        assert data["headers"]["Authorization"] == "Bearer t"
+        data = await echo(s, "GET", httpwire_server.url("/headers"), headers={"X-A": "1"})
+        assert data["headers"]["Authorization"] == BasicAuth("session", "x").encode()

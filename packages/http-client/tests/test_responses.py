@@ -298,3 +298,20 @@ async def test_read_until_eof_false(session: ClientSession, raw_server: StartSer
     base = await raw_server(until_close)
     async with session.get(base, read_until_eof=False) as r:
         assert await r.read() == b""
+
+
+async def test_a_broken_remainder_does_not_fail_a_clean_exit(
+    session: ClientSession, connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    async with session.get(httpwire_server.url("/fault/close-mid-body?length=1000&sent=100")) as r:
+        assert r.status == 200
+    assert r.closed
+    assert connector.stats().open == 0
+
+
+async def test_a_cut_body_is_an_error_when_read(
+    session: ClientSession, httpwire_server: LocalServer
+) -> None:
+    async with session.get(httpwire_server.url("/fault/close-mid-body?length=1000&sent=100")) as r:
+        with pytest.raises(ClientConnectionError, match="after 100 of 1000 body bytes"):
+            await r.read()

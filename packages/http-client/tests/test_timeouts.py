@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tests.conftest import StartServer
 
 from httpwire.client import (
     ClientSession,
@@ -116,3 +117,31 @@ async def test_wait_for_around_request(httpwire_server: LocalServer) -> None:
     """
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(request("get", httpwire_server.url("/delay/1")), 0.1)
+
+
+async def test_generous_deadlines_cover_redirects_without_firing(
+    session: ClientSession, connector: TCPConnector, httpwire_server: LocalServer
+) -> None:
+    for timeout in (
+        ClientTimeout(total=30),
+        ClientTimeout(connect=30),
+        ClientTimeout(total=30, connect=10),
+    ):
+        async with session.get(httpwire_server.url("/redirect/3"), timeout=timeout) as r:
+            assert r.status == 200
+            assert len(r.history) == 3
+            await r.read()
+    assert connector.stats().open == 1
+
+
+async def test_sock_connect_covers_the_tls_handshake(
+    session: ClientSession, raw_server: StartServer
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts the TCP connection, never answers the ClientHello
+
+    base = (await raw_server(silent)).replace("http://", "https://")
+    with pytest.raises(ConnectTimeoutError) as info:
+        await session.get(base + "/", timeout=ClientTimeout(sock_connect=0.2))
+    assert info.value.phase == "sock_connect"
+    assert "0.2 s" in str(info.value) and "(sock_connect timeout)" in str(info.value)

@@ -10,6 +10,7 @@ import pytest
 from httpwire.client import (
     BasicAuth,
     ClientConnectorCertificateError,
+    ClientProxyConnectionError,
     ClientProxyError,
     ClientSession,
     FingerprintMismatch,
@@ -138,3 +139,29 @@ async def test_proxy_per_request(
             ssl=httpwire_server.ssl_context(),
         )
     assert info.value.status == 407
+
+
+async def test_trust_env_takes_the_proxy_from_the_environment(
+    proxy: Proxies, httpwire_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxy.auth_url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # Through the authenticating proxy: the credentials in its URL are used.
+    async with (
+        ClientSession(trust_env=True) as session,
+        session.get(httpwire_server.url("/get")) as r,
+    ):
+        assert r.status == 200
+    async with ClientSession() as session, session.get(httpwire_server.url("/get")) as r:
+        assert r.status == 200  # without trust_env, no proxy
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    async with ClientSession(trust_env=True) as session:
+        with pytest.raises(ClientProxyConnectionError):
+            await session.get(httpwire_server.url("/get"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with (
+        ClientSession(trust_env=True) as session,
+        session.get(httpwire_server.url("/get")) as r,
+    ):
+        assert r.status == 200  # NO_PROXY: direct

@@ -98,13 +98,9 @@ def session_headers(
     return CIMultiDictProxy(merged)
 
 
-def merge_headers(base: CIMultiDictProxy[str], headers: LooseHeaders) -> CIMultiDict[str]:
-    """A request's headers over the session's: each name given replaces all of base's.
-
-    Raises:
-        ValueError: A name or value holds CR, LF or NUL.
-    """
-    own = check_headers(headers)
+def merge_headers(base: CIMultiDictProxy[str], own: CIMultiDict[str]) -> CIMultiDict[str]:
+    """A request's headers (checked by :func:`check_headers`) over the session's: each name
+    given replaces all of base's."""
     merged = CIMultiDict(base)
     for name in own.keys():  # noqa: SIM118
         merged.popall(name, None)

@@ -11,10 +11,11 @@ The rules (RFC 9110 §15.4, and what browsers and other clients do):
 * ``Location`` may be relative: it is resolved against the URL that was redirected
   (§10.2.2). A location of another scheme than http or https is refused, never requested.
 * Credentials never leave their origin: when the scheme, host or port changes,
-  ``Authorization`` and ``Cookie`` headers the caller set are dropped, and so is the
-  request's Basic auth (an https to http downgrade is such a change). Cookies of the jar
-  are chosen again for the new URL by the session. ``Proxy-Authorization`` belongs to the
-  proxy, never to a target (the connection sends it to the proxy only).
+  ``Authorization`` and ``Cookie`` headers the caller set are dropped (and a ``Host`` set
+  for the first origin), and so is the request's Basic auth (an https to http downgrade is
+  such a change). Cookies of the jar are chosen again for the new URL by the session.
+  ``Proxy-Authorization`` belongs to the proxy, never to a target (the connection sends it
+  to the proxy only).
 * When the body is dropped, so are the fields that described it.
 """
 
@@ -40,7 +41,8 @@ _BODY_FIELDS = (
     istr("Transfer-Encoding"),
     istr("Expect"),
 )
-_CREDENTIAL_FIELDS = (istr("Authorization"), istr("Cookie"))
+# Dropped when the origin changes: credentials, and a Host the caller set for the first one.
+_ORIGIN_FIELDS = (istr("Authorization"), istr("Cookie"), istr("Host"))
 
 
 class Hop(NamedTuple):
@@ -132,7 +134,7 @@ def next_hop(
     if not keep_body:
         drop += _BODY_FIELDS
     if not same:
-        drop += _CREDENTIAL_FIELDS
+        drop += _ORIGIN_FIELDS
     if drop and any(name in headers for name in drop):
         copied = headers.copy()
         for name in drop:

@@ -75,7 +75,8 @@ class RequestContext(Coroutine[Any, Any, ClientResponse]):
         response = self._response
         if response is not None:
             self._response = None
-            await response._exit(exc_type is None)
+            if not response._exit_now():
+                await response._exit(exc_type is None)
 
     def __repr__(self) -> str:
         return f"<RequestContext {self._coro!r}>"

@@ -236,9 +236,11 @@ class ClientResponse:
         body = self._body
         if body is not None:
             return body
-        self._check_unconsumed("read")
+        content = self.content
+        if self._state != OPEN or content.total_bytes != content.buffered:
+            self._check_unconsumed("read")
         try:
-            body = await self.content.read()
+            body = await content.read()
         except BaseException:
             self.close()
             raise
@@ -351,17 +353,35 @@ class ClientResponse:
         """True once the response let its connection go (read, released or closed)."""
         return self._state != OPEN
 
+    def _exit_now(self) -> bool:
+        """Leave the response synchronously when nothing is left to wait for (the usual
+        case after ``read()``); False when :meth:`_exit` must run."""
+        if self._owner is not None:
+            return False
+        if self._state == OPEN:
+            if not self._raw.is_complete:
+                return False
+            self._finish(RELEASED)
+        return True
+
     async def _exit(self, clean: bool) -> None:
         """Leave the response after ``async with``: drain a small remainder, then release."""
         if self._state == OPEN and clean and not self._raw.is_complete:
             length = self._raw.head.content_length
             if length is not None and length <= _DRAIN_LIMIT:
+                drained = 0
                 try:
-                    while await self.content.readany():
-                        pass
-                except (Exception, asyncio.CancelledError):
+                    # Bounded by the decoded size too: a small compressed remainder may
+                    # decode to far more; then closing is cheaper than reading.
+                    while drained <= 4 * _DRAIN_LIMIT and (piece := await self.content.readany()):
+                        drained += len(piece)
+                except asyncio.CancelledError:
                     self.close()
                     raise
+                except Exception:  # the caller is done with the body: no error
+                    self.close()
+                if not self.content.at_eof():
+                    self.close()
         owner = self._owner
         self._owner = None
         self.release()
@@ -403,13 +423,14 @@ class ClientResponse:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._exit(exc_type is None)
+        if not self._exit_now():
+            await self._exit(exc_type is None)
 
     def __del__(self) -> None:
         # A response dropped unreleased: never keep its connection (a fully received body
         # already gave it back). No warning: not reading a body is legitimate.
         if getattr(self, "_state", RELEASED) == OPEN:
-            self._state = RELEASED
+            self._set_state(RELEASED)
             try:
                 self._raw.release()
                 owner = self._owner

@@ -10,9 +10,8 @@ or cookies, no cookie work while the jar and the request have none.
 
 The redirect loop applies :mod:`._redirects`' decisions; each intermediate response is
 released (a small unread remainder is read first so its connection is reused) and kept in
-``history``. A request that failed on a reused connection before any response byte (the
-server closed the idle connection as the request went out) is sent once more on a new
-connection when it is idempotent and its body can be sent again, never otherwise.
+``history``. Deadlines and the single retry after a stale pooled connection are
+:mod:`._sending`'s.
 
 ``request()`` at module level is a one-shot session: its own connector with one connection,
 closed when the response is released (or read, or garbage-collected).
@@ -38,13 +37,10 @@ from httpwire.connectors import (
     BasicAuth,
     ClientConnectionError,
     Connector,
-    ConnectTimeoutError,
     Fingerprint,
-    HTTPConnection,
     OutgoingRequest,
     RawResponse,
     TCPConnector,
-    TotalTimeoutError,
 )
 from httpwire.streams import EmptyStreamReader
 
@@ -55,6 +51,7 @@ from ._headers import LooseHeaders, check_headers, merge_headers, session_header
 from ._redirects import REDIRECT_STATUSES, next_hop
 from ._request_context import RequestContext
 from ._response import ClientResponse
+from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
 
@@ -64,8 +61,6 @@ SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
 """A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
 (no verification, no pin), an ``SSLContext`` (its trust), or a fingerprint (a pin)."""
 
-# Methods a retry may repeat (RFC 9110 §9.2.2).
-_IDEMPOTENT: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
@@ -90,10 +85,6 @@ class RequestOptions(TypedDict, total=False):
     expect100: bool
     read_until_eof: bool
     raise_for_status: bool | None
-
-
-def _is_reusable(body: RequestBody) -> bool:
-    return body is None or isinstance(body, bytes) or bool(getattr(body, "reusable", False))
 
 
 def _cookie_pairs(cookies: LooseCookies) -> list[tuple[str, str]]:
@@ -364,28 +355,32 @@ class ClientSession:
                 )
             auth = url_auth
             url = url.with_user(None)
-        elif auth is None:
-            auth = self._auth
-        elif not isinstance(auth, BasicAuth):
+        elif auth is not None and not isinstance(auth, BasicAuth):
             raise TypeError(f"auth must be a BasicAuth, not {type(auth).__name__}")
 
         # Headers: the session's, the request's over them, then auth.
         sent: CIMultiDict[str] | CIMultiDictProxy[str] = self._headers
+        given: CIMultiDict[str] | None = None
         if headers:
             given = check_headers(headers)
-            if auth is not None and "Authorization" in given:
-                raise ValueError(
-                    "an Authorization header and auth= (or credentials in the URL) were both "
-                    "given: pass only one"
-                )
+            if "Authorization" in given:
+                if auth is not None:
+                    raise ValueError(
+                        "an Authorization header and auth= (or credentials in the URL) were "
+                        "both given: pass only one"
+                    )
+                auth = None  # the request's own header wins over the session's auth
+            elif auth is None:
+                auth = self._auth
             sent = merge_headers(self._headers, given)
+        elif auth is None:
+            auth = self._auth
         skip: Collection[str]
         if skip_auto_headers:
             skip = {name.lower() for name in skip_auto_headers}
-            own = check_headers(headers) if headers else CIMultiDict()
             sent = sent.copy()
             for name in skip:
-                if name not in own:
+                if given is None or name not in given:
                     sent.popall(name, None)
         else:
             skip = self._skip_auto_headers
@@ -393,11 +388,19 @@ class ClientSession:
             sent = sent.copy()
             sent["Authorization"] = auth.encode()
 
-        body, implied_type = make_body(data, json, self._json_serialize, sent.get("Content-Type"))
-        if implied_type is not None and "Content-Type" not in sent and "content-type" not in skip:
-            if isinstance(sent, CIMultiDictProxy):
+        if data is None and json is None:
+            body: RequestBody = None
+        else:
+            body, implied_type = make_body(
+                data, json, self._json_serialize, sent.get("Content-Type")
+            )
+            if (
+                implied_type is not None
+                and "Content-Type" not in sent
+                and "content-type" not in skip
+            ):
                 sent = sent.copy()
-            sent["Content-Type"] = implied_type
+                sent["Content-Type"] = implied_type
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         if proxy_url is None and self._env_proxies is not None:
@@ -405,12 +408,16 @@ class ClientSession:
 
         request_cookies = _cookie_pairs(cookies) if cookies else None
         origin = url
-        loop = asyncio.get_running_loop()
-        deadline = None if limits.total is None else loop.time() + limits.total
+        if limits.total is None:
+            deadline = None
+        else:
+            deadline = asyncio.get_running_loop().time() + limits.total
+        fast = deadline is None and limits.connect is None
         redirects_left = self._max_redirects if max_redirects is None else max_redirects
-        history: list[ClientResponse] = []
+        history: list[ClientResponse] | None = None
         jar = self._cookie_jar
         decode = self._auto_decompress
+        connector = self._connector
         try:
             while True:
                 hop_headers = sent
@@ -431,11 +438,26 @@ class ClientSession:
                     proxy_url,
                     proxy_auth,
                 )
-                raw = await self._send(outgoing, limits, deadline)
-                response = self._response(raw, outgoing, read_until_eof)
+                if fast:
+                    # The common case, inline: no deadline to watch over the awaits.
+                    conn = await connector.acquire(outgoing)
+                    try:
+                        raw = await conn.send(outgoing)
+                    except ClientConnectionError as exc:
+                        if not may_retry(exc, outgoing):
+                            raise
+                        raw = await send(connector, outgoing, limits, None, retry=False)
+                else:
+                    raw = await send(connector, outgoing, limits, deadline)
+                if read_until_eof:
+                    response = ClientResponse(raw, outgoing.method, url, hop_headers)
+                else:
+                    response = self._response(raw, outgoing, read_until_eof)
                 if deadline is not None and not raw.is_complete:
-                    error = self._total_error(outgoing, limits)
-                    response._timer = loop.call_at(deadline, response._expire, error)
+                    error = total_error(outgoing, limits)
+                    response._timer = asyncio.get_running_loop().call_at(
+                        deadline, response._expire, error
+                    )
                 set_cookies = raw.head.headers.getall("Set-Cookie", None)
                 if set_cookies:
                     jar.update_cookies_from_headers(set_cookies, url)
@@ -444,6 +466,8 @@ class ClientSession:
                 location = raw.head.headers.get("Location")
                 if location is None:
                     break
+                if history is None:
+                    history = []
                 history.append(response)
                 if redirects_left <= 0:
                     response.release()
@@ -460,7 +484,7 @@ class ClientSession:
                 except InvalidURL:
                     response.release()
                     raise
-                if hop.keep_body and not _is_reusable(body):
+                if hop.keep_body and not is_reusable(body):
                     response.release()
                     raise RedirectBodyError(
                         response.request_info,
@@ -469,12 +493,12 @@ class ClientSession:
                         headers=response.headers,
                         location=hop.url,
                     )
-                await self._drain(response, deadline, outgoing, limits)
+                await drain(response, deadline, outgoing, limits)
                 if not hop.keep_body:
                     body = None
                 method, url, sent = hop.method, hop.url, hop.headers
         except BaseException:
-            for previous in history:
+            for previous in history or ():
                 previous.release()
             raise
         if history:
@@ -482,89 +506,6 @@ class ClientSession:
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
         return response
-
-    async def _send(
-        self, outgoing: OutgoingRequest, limits: ClientTimeout, deadline: float | None
-    ) -> RawResponse:
-        """Acquire a connection and send; once more on a new connection after a stale one."""
-        connector = self._connector
-        connect = limits.connect
-        for attempt in (1, 2):
-            if connect is None and deadline is None:
-                conn = await connector.acquire(outgoing)
-                try:
-                    return await conn.send(outgoing)
-                except ClientConnectionError as exc:
-                    if attempt == 1 and self._may_retry(exc, outgoing):
-                        continue
-                    raise
-            conn = await self._acquire_in_time(outgoing, limits, deadline)
-            try:
-                if deadline is None:
-                    return await conn.send(outgoing)
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        return await conn.send(outgoing)
-                except TimeoutError as exc:
-                    if isinstance(exc, ClientConnectionError):  # sock_read: the connector's own
-                        raise
-                    raise self._total_error(outgoing, limits) from exc
-            except ClientConnectionError as exc:
-                if attempt == 1 and self._may_retry(exc, outgoing):
-                    continue
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    def _may_retry(exc: ClientConnectionError, outgoing: OutgoingRequest) -> bool:
-        return (
-            exc.is_stale_connection
-            and outgoing.method in _IDEMPOTENT
-            and _is_reusable(outgoing.body)
-        )
-
-    async def _acquire_in_time(
-        self, outgoing: OutgoingRequest, limits: ClientTimeout, deadline: float | None
-    ) -> HTTPConnection:
-        """``acquire`` under the ``connect`` deadline (pool wait included) and ``total``."""
-        loop = asyncio.get_running_loop()
-        connect_at = None if limits.connect is None else loop.time() + limits.connect
-        if deadline is not None and (connect_at is None or deadline <= connect_at):
-            limit_at, is_total = deadline, True
-        else:
-            assert connect_at is not None
-            limit_at, is_total = connect_at, False
-        conn: HTTPConnection | None = None
-        try:
-            async with asyncio.timeout_at(limit_at):
-                conn = await self._connector.acquire(outgoing)
-        except TimeoutError as exc:
-            if isinstance(exc, ClientConnectionError):  # sock_connect: the connector's own
-                raise
-            if conn is not None:  # the deadline passed just as the connection came
-                conn.release()
-            if is_total:
-                raise self._total_error(outgoing, limits) from exc
-            url = outgoing.url
-            raise ConnectTimeoutError(
-                limits.connect,
-                phase="connect",
-                method=outgoing.method,
-                url=url,
-                host=url.host,
-                port=url.port,
-            ) from exc
-        return conn
-
-    @staticmethod
-    def _total_error(outgoing: OutgoingRequest, limits: ClientTimeout) -> TotalTimeoutError:
-        url = outgoing.url
-        shown = url.with_user(None) if url.raw_user is not None else url
-        return TotalTimeoutError(
-            f"{outgoing.method} {shown} took longer than its total timeout of "
-            f"{limits.total} s (total timeout)",
-            timeout=limits.total,
-        )
 
     def _response(
         self, raw: RawResponse, outgoing: OutgoingRequest, read_until_eof: bool
@@ -585,25 +526,6 @@ class ClientSession:
             raw.close()
             return ClientResponse(raw, outgoing.method, outgoing.url, headers, EmptyStreamReader())
         return ClientResponse(raw, outgoing.method, outgoing.url, headers)
-
-    async def _drain(
-        self,
-        response: ClientResponse,
-        deadline: float | None,
-        outgoing: OutgoingRequest,
-        limits: ClientTimeout,
-    ) -> None:
-        """Release a redirect response, reading a small remainder so its connection stays."""
-        if deadline is None:
-            await response._exit(True)
-            return
-        try:
-            async with asyncio.timeout_at(deadline):
-                await response._exit(True)
-        except TimeoutError as exc:
-            if isinstance(exc, ClientConnectionError):
-                raise
-            raise self._total_error(outgoing, limits) from exc
 
     def _with_cookies(
         self,
