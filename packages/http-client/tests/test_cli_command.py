@@ -289,6 +289,32 @@ def test_piped_output_is_the_body_only_and_raw(httpwire_server: LocalServer) -> 
     assert raw.stdout == seeded_bytes(1000, 3)
 
 
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    httpwire_server: LocalServer,
+) -> None:
+    """``httpwire URL | head -c 10``: a closed pipe is the end of the output, not an error."""
+    proc = subprocess.Popen(
+        [*COMMAND, httpwire_server.url(f"/bytes/{32 * 2**20}")],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(10)) == 10
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert err == b""
+
+
+def test_version() -> None:
+    result = httpwire("--version")
+    assert result.returncode == 0
+    assert re.fullmatch(r"httpwire \d+\.\d+\.\d+\n", result.stdout)
+
+
 def test_verbose_shows_the_request_and_the_response(httpwire_server: LocalServer) -> None:
     result = httpwire("-v", httpwire_server.url("/post"), "a=1", "X-A:b")
     assert result.returncode == 0
