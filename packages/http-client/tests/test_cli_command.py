@@ -124,13 +124,21 @@ def test_json_fields_params_and_headers_arrive(httpwire_server: LocalServer) -> 
             'tags:=["a", "b"]',
             "ok:=true",
             r"a\=b=c",
+            r"at=\@home",
             "q==search",
             "q==more",
             "X-Trace:abc",
             "X-Empty;",
         )
     )
-    assert got["json"] == {"name": "Ann", "age": 31, "tags": ["a", "b"], "ok": True, "a=b": "c"}
+    assert got["json"] == {
+        "name": "Ann",
+        "age": 31,
+        "tags": ["a", "b"],
+        "ok": True,
+        "a=b": "c",
+        "at": "@home",
+    }
     assert got["args"] == {"q": ["search", "more"]}
     assert got["headers"]["Content-Type"] == "application/json"
     assert got["headers"]["Accept"] == "application/json, */*;q=0.5"

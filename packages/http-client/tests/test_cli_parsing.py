@@ -81,10 +81,12 @@ def test_items_split_at_the_leftmost_longest_separator(
         (r"semi\;colon=x", ItemKind.DATA, "semi;colon", "x"),
         (r"back\\=x", ItemKind.DATA, "back\\", "x"),
         (r"keep\n=x", ItemKind.DATA, "keep\\n", "x"),  # not a separator: kept as written
-        (r"k=v\=w", ItemKind.DATA, "k", r"v\=w"),  # the value is taken as written
+        (r"k=v\=w", ItemKind.DATA, "k", "v=w"),
+        (r"f=\@notes.txt", ItemKind.DATA, "f", "@notes.txt"),  # text, not a file
+        (r"h:C:\dir\x", ItemKind.HEADER, "h", r"C:\dir\x"),  # not separators: kept
     ],
 )
-def test_a_backslash_takes_a_separator_literally_in_the_name(
+def test_a_backslash_takes_a_separator_literally(
     text: str, kind: ItemKind, key: str, value: str
 ) -> None:
     item = parse_item(text)

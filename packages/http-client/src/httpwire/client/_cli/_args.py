@@ -40,7 +40,8 @@ Request items:
   field:=@path     a field holding the JSON value stored in a file
   field@path       a file upload (multipart form), streamed from the disk;
                    'field@path;type=image/png' sets its content type
-A backslash before : = @ ; in a name takes it literally: 'a\\=b=c' is field 'a=b'.
+A backslash before : = @ ; or \\ takes it literally: 'a\\=b=c' is field 'a=b', and
+'f=\\@x' sends the text '@x' (not the file x).
 """
 
 

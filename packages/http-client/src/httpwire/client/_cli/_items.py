@@ -2,8 +2,9 @@
 
 Strategy: an item is split at the leftmost separator, the longest one that starts there
 (so ``a:=1`` is raw JSON, not a header ``a`` with the value ``=1``). A backslash before a
-separator character takes that character literally in the key (``'a\\=b=c'`` is the field
-``a=b`` with the value ``c``); the value after the separator is always taken as written.
+separator character (``: = @ ;`` or a backslash) takes that character literally, in the
+name and in the value: ``'a\\=b=c'`` is the field ``a=b`` with the value ``c``, and
+``'f=\\@x'`` the field ``f`` with the value ``@x`` (not the text of the file ``x``).
 Parsing is pure: files named by items are opened later, when the request is built.
 
 The positional arguments ``[METHOD] URL [ITEM ...]`` are sorted out here too, with the URL
@@ -140,14 +141,31 @@ def parse_item(text: str) -> Item:
             continue
         for separator in _SEPARATORS:
             if text.startswith(separator, index):
-                item = Item(_KINDS[separator], "".join(key), text[index + len(separator) :], text)
-                return _checked(item)
+                value = _unescape(text[index + len(separator) :])
+                return _checked(Item(_KINDS[separator], "".join(key), value, text))
         key.append(char)
         index += 1
     raise UsageError(
         f"{shown(text)} is not a request item: expected Header:value, param==value, "
         "field=value, field:=json or field@file"
     )
+
+
+def _unescape(text: str) -> str:
+    """*text* with each backslash before a separator character dropped."""
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char == "\\" and index + 1 < length and text[index + 1] in _SEPARATOR_CHARS:
+            out.append(text[index + 1])
+            index += 2
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _checked(item: Item) -> Item:
