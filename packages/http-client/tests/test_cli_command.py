@@ -473,6 +473,13 @@ def test_usage_errors_exit_2(httpwire_server: LocalServer) -> None:
         one_error_line(result)
 
 
+def test_a_password_in_a_bad_url_is_not_shown() -> None:
+    result = httpwire("ftp://ann:s3cret@example.org/")
+    assert result.returncode == 2
+    assert "the scheme must be http or https" in one_error_line(result)
+    assert "s3cret" not in result.stderr
+
+
 def test_an_invalid_body_exits_1(httpwire_server: LocalServer) -> None:
     result = httpwire(httpwire_server.url("/fault/bad-chunk-size"))
     assert result.returncode == 1

@@ -36,6 +36,7 @@ from httpwire.client._cli._items import (
     UsageError,
     expand_url,
     parse_item,
+    shown_url,
     split_positionals,
 )
 from httpwire.client._cli._progress import format_size
@@ -169,6 +170,11 @@ def test_url_shorthands(given: str, expanded: str) -> None:
 def test_a_shorthand_port_must_be_a_number() -> None:
     with pytest.raises(UsageError, match="'80a' is not a port number"):
         expand_url(":80a/x")
+
+
+def test_urls_in_messages_hide_credentials() -> None:
+    assert shown_url("ftp://ann:s3cret@host/x") == "'ftp://host/x'"
+    assert shown_url("http://host/a@b") == "'http://host/a@b'"
 
 
 # -- options ------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from httpwire.client import ClientResponse
 from httpwire.forms import parse_header_params
 
 from ._build import LocalFileError
-from ._items import UsageError, shown
+from ._items import UsageError, shown, shown_url
 from ._progress import Progress, format_size
 
 __all__ = [
@@ -159,7 +159,7 @@ class Download:
             name = name_from_url(url)
             if name is None:
                 raise UsageError(
-                    f"--continue needs a file name: the URL {shown(str(url))} has none; "
+                    f"--continue needs a file name: the URL {shown_url(str(url))} has none; "
                     "give one with --output"
                 )
         offset = 0

@@ -27,6 +27,7 @@ __all__ = [
     "expand_url",
     "parse_item",
     "shown",
+    "shown_url",
     "split_positionals",
 ]
 
@@ -68,6 +69,14 @@ class ItemKind(enum.Enum):
 _SEPARATORS: Final = (":=@", "==", ":=", "=@", ":", "=", ";", "@")
 _SEPARATOR_CHARS: Final = frozenset(":=@;\\")
 _KINDS: Final = {kind.value: kind for kind in ItemKind}
+
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+
+
+def shown_url(url: str) -> str:
+    """*url* for an error message: quoted, cut short, and without its user and password."""
+    return shown(_USERINFO.sub(r"\1", url))
 
 
 def shown(text: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import getpass
 import json
 import os
@@ -28,7 +29,7 @@ from ._args import Options, parse_args
 from ._build import LocalFileError, RequestPlan, plan_request
 from ._download import Download
 from ._exit import ExitCode, exit_code_for_error, exit_code_for_status
-from ._items import UsageError, shown
+from ._items import UsageError, shown, shown_url
 from ._output import (
     PlainScreen,
     RichScreen,
@@ -64,11 +65,11 @@ def _check_url(url: str) -> URL:
     try:
         parsed = URL(url)
     except (ValueError, TypeError) as exc:
-        raise UsageError(f"URL {shown(url)} is not valid: {exc}") from None
+        raise UsageError(f"URL {shown_url(url)} is not valid: {exc}") from None
     if parsed.scheme not in ("http", "https"):
-        raise UsageError(f"URL {shown(url)}: the scheme must be http or https")
+        raise UsageError(f"URL {shown_url(url)}: the scheme must be http or https")
     if not parsed.raw_host:
-        raise UsageError(f"URL {shown(url)} has no host")
+        raise UsageError(f"URL {shown_url(url)} has no host")
     return parsed
 
 
@@ -134,8 +135,7 @@ class _Run:
         options = self.options
         _check_url(options.url)
         with contextlib.ExitStack() as stack:
-            ask = getpass.getpass if sys.stdin.isatty() else None
-            plan = plan_request(options, stack, ask_password=ask)
+            plan = plan_request(options, stack)
             download = None
             if options.download:
                 download = Download.prepare(options.output, plan.url, options.resume)
@@ -305,6 +305,15 @@ def _body_value(data: bytes, response: ClientResponse) -> dict[str, object]:
         return {"base64": base64.b64encode(data).decode("ascii")}
 
 
+def _with_password(options: Options) -> Options:
+    """Ask for a missing ``--auth`` password now, before the event loop runs."""
+    auth = options.auth
+    if auth is None or ":" in auth or not sys.stdin.isatty():
+        return options  # complete, absent, or no terminal: plan_request says what is wrong
+    password = getpass.getpass(f"password for {auth}: ")
+    return dataclasses.replace(options, auth=f"{auth}:{password}")
+
+
 def _json_error(options: Options | None, error: BaseException, code: ExitCode) -> None:
     if options is None or not options.json_output:
         return
@@ -327,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     options: Options | None = None
     try:
-        options = parse_args(args)
+        options = _with_password(parse_args(args))
         return int(asyncio.run(_Run(options).run()))
     except UsageError as exc:
         if options is None:
