@@ -122,6 +122,14 @@ def content_range_start(value: str | None) -> tuple[int, int | None] | None:
     return int(match.group(1)), length
 
 
+def _write_all(file: IO[bytes], data: bytes) -> None:
+    """Write all of *data* (an unbuffered write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        written = file.write(view)
+        view = view[written or 0 :]
+
+
 @dataclass(slots=True)
 class Download:
     """A download in progress: where it goes, how much is there, what was said about it.
@@ -212,8 +220,10 @@ class Download:
         length = response.headers.get("Content-Length")
         total = self.offset + int(length) if length is not None and length.isdigit() else None
         try:
-            # A local file, opened once: not worth a thread hop (each write is one piece).
-            file: IO[bytes] = open(part, mode)  # noqa: SIM115, ASYNC230
+            # Unbuffered: each piece goes to the file as it arrives, so what the .part file
+            # holds is exactly what was received, even if the process is killed. A local
+            # write of one piece is not worth a hop to a thread.
+            file = open(part, mode, buffering=0)  # noqa: SIM115, ASYNC230
         except OSError as exc:
             raise LocalFileError(f"cannot write {shown(part)}: {exc.strerror}") from None
         self.started_at = time.monotonic()
@@ -225,7 +235,7 @@ class Download:
                 if not piece:
                     break
                 try:
-                    file.write(piece)
+                    _write_all(file, piece)
                 except OSError as exc:
                     raise LocalFileError(f"cannot write {shown(part)}: {exc.strerror}") from None
                 self.written += len(piece)
