@@ -532,6 +532,18 @@ def test_download_does_not_save_an_error_body(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_download_says_when_it_was_redirected(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    result = httpwire("-d", httpwire_server.url("/redirect/1"), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "nothing saved; add --follow to download from '/get'" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    followed = httpwire("-d", "-F", httpwire_server.url("/redirect/1"), cwd=tmp_path)
+    assert followed.returncode == 0, followed.stderr
+    assert json.loads((tmp_path / "get").read_text())["url"] == httpwire_server.url("/get")
+
+
 def test_a_cut_download_keeps_a_part_file(httpwire_server: LocalServer, tmp_path: Path) -> None:
     url = httpwire_server.url("/fault/close-mid-body?length=1000&sent=100")
     result = httpwire("-d", "-o", "out.bin", url, cwd=tmp_path)

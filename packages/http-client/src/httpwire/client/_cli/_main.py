@@ -214,6 +214,13 @@ class _Run:
             download.finish_complete()
             _note(f"{download.name} was already complete", options)
             return ExitCode.OK
+        if 300 <= response.status < 400:
+            location = response.headers.get("Location", "")
+            _note(
+                f"warning: HTTP {response.status} {response.reason}: nothing saved; add "
+                f"--follow to download from {shown_url(location)}",
+                options,
+            )
         if not 200 <= response.status < 300:
             return code
         if download.offset and response.status == 200:
