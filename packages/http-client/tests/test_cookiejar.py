@@ -462,9 +462,24 @@ def test_user_morsels_whose_coded_value_would_break_the_field_are_dropped(
     assert sent(jar, "http://example.com/") == "ok=1"
 
 
-def test_user_cookie_names_that_are_not_tokens_are_dropped(jar: CookieJar) -> None:
-    jar.update_cookies([("bad name", "1"), ("a;b", "1"), ("", "1"), ("good", "1")])
+def test_user_cookie_names_that_would_break_the_cookie_field_are_dropped(
+    jar: CookieJar,
+) -> None:
+    pairs = [("a;b", "1"), ("a=b", "1"), ("", "1"), (" a", "1"), ("a\n", "1"), ("good", "1")]
+    jar.update_cookies(pairs)
     assert sent(jar, "http://example.com/") == "good=1"
+
+
+def test_reserved_and_non_token_names_are_stored_and_sent(jar: CookieJar) -> None:
+    set_cookies(jar, "http://example.com/", "path=1; Path=/", "version=2; Path=/")
+    jar.update_cookies([("a[0]", "3"), ("expires", "4")])
+    assert sent(jar, "http://example.com/") == "path=1; version=2; a[0]=3; expires=4"
+    assert sorted(jar.filter_cookies(URL("http://example.com/"))) == [
+        "a[0]",
+        "expires",
+        "path",
+        "version",
+    ]
 
 
 def test_oversized_user_cookie_is_dropped_rfc6265_6_1(jar: CookieJar) -> None:
@@ -505,6 +520,20 @@ def test_user_morsel_attributes_are_applied(jar: CookieJar) -> None:
     assert sent(jar, "https://example.com/") == "d=1"
     assert sent(jar, "https://www.example.com/") == "d=1; s=2"
     assert sent(jar, "http://www.example.com/") == "d=1"
+
+
+def test_user_domain_and_path_are_normalised(jar: CookieJar) -> None:
+    cookie = SimpleCookie()
+    cookie["a"] = "1"
+    cookie["a"]["domain"] = ".Example.COM"
+    cookie["a"]["path"] = "relative"
+    jar.update_cookies(cookie)
+    jar.update_cookies(cookie, URL("http://www.example.com/docs/page"))
+    assert sorted((m["domain"], m["path"]) for m in jar) == [
+        ("example.com", "/"),
+        ("example.com", "/docs"),
+    ]
+    assert sent(jar, "http://example.com/docs/x") == "a=1; a=1"
 
 
 @pytest.mark.parametrize(
@@ -652,6 +681,66 @@ def test_a_domain_cookie_goes_exactly_where_its_domain_matches(
         assert (sent(jar, f"http://{target}/") is not None) == domain_match(target, domain)
 
 
+_ATTRIBUTE = st.sampled_from(
+    [
+        "Path=/",
+        "Path=/a",
+        "Path=",
+        "Domain=example.com",
+        "Domain=.www.example.com",
+        "Domain=com",
+        "Domain=other.org",
+        "Max-Age=0",
+        "Max-Age=30",
+        "Max-Age=-5",
+        "Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "Expires=Fri, 31 Dec 9999 23:59:59 GMT",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+    ]
+)
+_SET_COOKIE = st.one_of(
+    st.text(max_size=40),
+    st.builds(
+        lambda name, value, attributes: "; ".join([f"{name}={value}", *attributes]),
+        st.sampled_from(["a", "b", "__Host-c", "path", "d e"]),
+        st.text(max_size=10),
+        st.lists(_ATTRIBUTE, max_size=4),
+    ),
+)
+_ORIGIN = st.sampled_from(
+    [
+        "http://www.example.com/a/b",
+        "https://www.example.com/",
+        "http://example.com/",
+        "http://127.0.0.1/",
+    ]
+)
+
+
+@given(st.lists(st.tuples(_ORIGIN, st.lists(_SET_COOKIE, max_size=4)), max_size=8), _ORIGIN)
+def test_any_sequence_of_set_cookie_fields_keeps_the_jar_consistent(
+    responses: list[tuple[str, list[str]]], request_url: str
+) -> None:
+    clock = Clock()
+    jar = CookieJar(clock=clock, max_cookies=6, max_cookies_per_domain=3)
+    for origin, headers in responses:
+        set_cookies(jar, origin, *headers)
+        clock.now += 7
+        assert len(jar) <= 6
+        assert len(jar) == len(list(jar))
+    header = sent(jar, request_url)
+    if header is not None:
+        assert not any(ord(ch) < 32 and ch != "\t" for ch in header)
+        pairs = header.split("; ")
+        filtered = jar.filter_cookies(URL(request_url))
+        assert {pair.partition("=")[0] for pair in pairs} == set(filtered)
+        for morsel in filtered.values():
+            assert domain_match(URL(request_url).raw_host or "", morsel["domain"])
+    assert all(m["domain"] != "com" and m["domain"] != "other.org" for m in jar)
+
+
 # -- save and load -------------------------------------------------------------------------------
 
 
@@ -791,10 +880,12 @@ _SECRET = "s3cr3t-t0ken"
         ({"path": "relative"}, r"\('sid'\): field 'path' must start with '/'"),
         ({"same_site": "Sometimes"}, r"field 'same_site' must be"),
         ({"coded_value": _SECRET + "\n"}, r"\('sid'\): invalid cookie: control character"),
-        ({"coded_value": _SECRET + ";x"}, r"\('sid'\): invalid cookie: ';' in the value"),
-        ({"name": "a b"}, r"\('a b'\): invalid cookie: name is not a token"),
+        ({"coded_value": _SECRET + ";x"}, r"\('sid'\): invalid cookie: ';' or '='"),
+        ({"name": "a;b"}, r"\('a;b'\): invalid cookie: ';' or '='"),
         ({"domain": "", "host_only": True}, r"a host-only cookie needs a 'domain'"),
         ({"value": None}, r"\('sid'\): field 'value' has the wrong type NoneType"),
+        ({"expires": float("inf")}, r"\('sid'\): field 'expires' must be a finite number"),
+        ({"created": float("nan")}, r"\('sid'\): field 'created' must be a finite number"),
     ],
 )
 def test_invalid_field_names_the_file_entry_and_field_never_the_value(
@@ -831,3 +922,22 @@ def test_save_replaces_the_file_and_an_empty_jar_saves_an_empty_list(
     path.write_text("old contents")
     jar.save(path)
     assert json.loads(path.read_text())["cookies"] == []
+
+
+def test_failed_save_leaves_no_temporary_file_behind(tmp_path: Path, jar: CookieJar) -> None:
+    _fill(jar)
+    target = tmp_path / "a-directory"
+    target.mkdir()
+    (target / "inside").write_text("keeps the directory from being replaced")
+    with pytest.raises(OSError):
+        jar.save(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-directory"]
+
+
+def test_non_utf8_file_is_refused_with_the_offset(tmp_path: Path, jar: CookieJar) -> None:
+    path = tmp_path / "c.json"
+    path.write_bytes(b'{"format": "\xff"}')
+    with pytest.raises(
+        ValueError, match=r"c\.json: not a cookie file: not UTF-8 text \(byte 12\)"
+    ):
+        jar.load(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import StartServer, read_head
+from yarl import URL
 
 from httpwire.client import (
     ClientSession,
@@ -40,6 +41,15 @@ def client_sockets(port: int) -> int:
         if link.startswith("socket:[") and link[8:-1] in inodes:
             count += 1
     return count
+
+
+async def sockets_after_closing(port: int) -> int:
+    """Client sockets to ``port`` once the loop ran the closes already scheduled."""
+    for _ in range(100):
+        if not client_sockets(port):
+            return 0
+        await asyncio.sleep(0)
+    return client_sockets(port)
 
 
 async def test_await_create_task_wait_for_gather_and_async_with(
@@ -118,18 +128,30 @@ async def test_request_has_its_own_connection_closed_after_reading(
     r = await request("get", httpwire_server.url("/get"))
     assert r.status == 200
     await r.json()
-    await asyncio.sleep(0.01)  # the connector's close runs on the loop
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
+
+
+async def test_request_of_a_small_body_closes_at_once(raw_server: StartServer) -> None:
+    """The whole body came with the head: nothing is left open, yet the body is readable."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")  # one write
+        await reader.read()
+
+    base = await raw_server(handler)
+    r = await request("get", base)
+    assert client_sockets(URL(base).port or 0) == 0
+    assert await r.read() == b"hello"
 
 
 async def test_request_unread_then_dropped(httpwire_server: LocalServer) -> None:
     """The guide's "Response Status Codes": the response is never read nor released."""
-    r = await request("get", httpwire_server.url("/get"))
+    r = await request("get", httpwire_server.url("/stream-bytes/3000000"))
     assert r.status == 200
     del r
     gc.collect()
-    await asyncio.sleep(0.01)
-    assert client_sockets(httpwire_server.port) == 0
+    assert await sockets_after_closing(httpwire_server.port) == 0
 
 
 async def test_request_with_async_with(httpwire_server: LocalServer) -> None:

@@ -353,3 +353,13 @@ async def test_a_request_authorization_header_wins_over_the_session_auth(
         assert data["headers"]["Authorization"] == "Bearer t"
         data = await echo(s, "GET", httpwire_server.url("/headers"), headers={"X-A": "1"})
         assert data["headers"]["Authorization"] == BasicAuth("session", "x").encode()
+
+
+async def test_expect100_and_chunked(session: ClientSession, httpwire_server: LocalServer) -> None:
+    url = httpwire_server.url("/upload-digest")
+    data = await echo(session, "POST", url, data=b"abc", expect100=True)
+    assert data["expect_continue"] is True
+    assert data["bytes"] == 3
+    data = await echo(session, "POST", url, data=b"abc", chunked=True)
+    assert data["chunked"] is True
+    assert data["sha256"] == hashlib.sha256(b"abc").hexdigest()

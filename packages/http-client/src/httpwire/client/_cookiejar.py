@@ -27,11 +27,15 @@ Rules applied on storage (:meth:`CookieJar.update_cookies_from_headers`, and
   single label (``com``, ``localhost``) is taken as a public suffix (step 5): host-only
   when it is the host itself, refused otherwise. Without a public suffix list (the jar
   has no dependency for one), a multi-label suffix such as ``co.uk`` is *not* recognised;
-  a ``Domain`` on an IP-address host makes a host-only cookie, never a domain cookie;
+  a ``Domain`` on an IP-address host is refused unless it is that address, which then
+  makes a host-only cookie, never a domain cookie;
 * ``Max-Age`` wins over ``Expires`` (step 3); a lifetime at or before now deletes the
   cookie of the same name, domain and path; lifetimes are capped at 400 days (6265bis);
 * a ``Secure`` cookie is refused from a non-secure origin, and a non-secure origin cannot
   replace a ``Secure`` cookie (RFC 6265bis §5.7 steps 8 and 15);
+* the name prefixes ``__Secure-`` and ``__Host-`` are enforced (RFC 6265bis §4.1.3);
+* a name or value with a control character, or over 4096 bytes together, is refused
+  (see :mod:`._cookies`);
 * at most ``max_cookies_per_domain`` cookies per domain and ``max_cookies`` in all: past
   either, expired cookies go first, then the least recently used (RFC 6265 §5.3, §6.1).
 
@@ -47,6 +51,7 @@ import contextlib
 import email.utils
 import ipaddress
 import json
+import math
 import os
 import tempfile
 import time
@@ -63,6 +68,7 @@ from ._cookies import (
     default_path,
     domain_match,
     is_ip_address,
+    new_morsel,
     parse_cookie_date,
     parse_set_cookie,
     path_match,
@@ -176,8 +182,7 @@ class _Cookie:
     last_access: int
 
     def morsel(self) -> Morsel[str]:
-        morsel: Morsel[str] = Morsel()
-        morsel.set(self.name, self.value, self.coded_value)
+        morsel = new_morsel(self.name, self.value, self.coded_value)
         morsel["domain"] = self.domain
         morsel["path"] = self.path
         if self.expires is not None:
@@ -279,15 +284,14 @@ class CookieJar(AbstractCookieJar):
         pairs = cookies.items() if isinstance(cookies, Mapping) else cookies
         for name, given in pairs:
             if isinstance(given, Morsel):
-                morsel: Morsel[str] = Morsel()
-                morsel.update(given)
                 value, coded = given.value, given.coded_value
             else:
-                coded = SimpleCookie().value_encode(given)[1]
-                morsel, value = Morsel(), given
+                value, coded = given, SimpleCookie().value_encode(given)[1]
             if validate_name_value(name, coded) is not None:
                 continue
-            morsel.set(name, value, coded)
+            morsel = new_morsel(name, value, coded)
+            if isinstance(given, Morsel):
+                morsel.update(given)
             self._store(morsel, response_url)
 
     def update_cookies_from_headers(self, headers: Sequence[str], response_url: URL) -> None:
@@ -309,9 +313,11 @@ class CookieJar(AbstractCookieJar):
         """Apply RFC 6265 §5.3 to one parsed cookie and store, replace or delete it."""
         now = self._clock()
         host = _host(url)
-        domain = str(morsel["domain"] or "")
+        domain = str(morsel["domain"] or "").removeprefix(".").lower()
+        path = str(morsel["path"] or "")
         if not host:  # the user's cookie for every host
-            host_only, path, secure_origin = False, str(morsel["path"] or "/"), True
+            host_only, secure_origin = False, True
+            path = path if path.startswith("/") else "/"
         else:
             if not self._unsafe and is_ip_address(host):
                 return
@@ -324,12 +330,13 @@ class CookieJar(AbstractCookieJar):
                     domain = ""
                 elif not domain_match(host, domain):  # §5.3 step 6
                     return
-            if not _prefix_allows(morsel, secure_origin=_is_secure(url, host)):
+            secure_origin = _is_secure(url, host)
+            if not _prefix_allows(morsel, secure_origin=secure_origin):
                 return
             host_only = not domain
             domain = domain or host
-            path = str(morsel["path"] or "") or default_path(url.raw_path)
-            secure_origin = _is_secure(url, host)
+            if not path.startswith("/"):  # §5.2.4: absent, empty or relative
+                path = default_path(url.raw_path)
         secure = bool(morsel["secure"])
         if secure and not secure_origin:  # RFC 6265bis §5.7 step 8
             return
@@ -533,7 +540,11 @@ class CookieJar(AbstractCookieJar):
                 self._count -= len(self._domains.pop(other))
 
     def __iter__(self) -> Iterator[Morsel[str]]:
-        """Iterate over the cookies stored (expired ones excluded), as Morsels."""
+        """Iterate over the cookies stored (expired ones excluded), as Morsels.
+
+        A host-only cookie shows its host as ``domain``; a cookie given by the user for
+        every host shows ``""``; ``expires`` is an HTTP date, or ``""`` for a session cookie.
+        """
         self._purge_expired(self._clock())
         cookies = [c for d in self._domains.values() for c in d.values()]
         return iter([c.morsel() for c in cookies])
@@ -609,7 +620,8 @@ class CookieJar(AbstractCookieJar):
         """Add the cookies of a file written by :meth:`save` to the jar.
 
         Loaded cookies replace stored ones of the same name, domain and path; expired ones
-        are skipped, as are those of IP-address hosts unless the jar is ``unsafe``. The
+        are skipped, as are those of IP-address hosts unless the jar is ``unsafe``; the
+        400-day cap on lifetimes applies from now. The
         file is parsed with :mod:`json` only: it cannot run code.
 
         Args:
@@ -655,8 +667,10 @@ class CookieJar(AbstractCookieJar):
             for index, entry in enumerate(document["cookies"])
         ]
         for cookie in loaded:
-            if cookie.expires is not None and cookie.expires <= now:
-                continue
+            if cookie.expires is not None:
+                if cookie.expires <= now:
+                    continue
+                cookie.expires = min(cookie.expires, now + MAX_LIFETIME)
             if not self._unsafe and cookie.domain and is_ip_address(cookie.domain):
                 continue
             old = self._domains.get(cookie.domain, {}).get((cookie.name, cookie.path))
@@ -705,6 +719,9 @@ def _cookie_from_json(entry: object, where: str) -> _Cookie:
     if entry["host_only"] and not entry["domain"]:
         raise ValueError(f"{where}: a host-only cookie needs a 'domain'")
     expires = entry["expires"]
+    for field in ("expires", "created"):
+        if entry[field] is not None and not math.isfinite(entry[field]):
+            raise ValueError(f"{where}: field {field!r} must be a finite number")
     return _Cookie(
         name=entry["name"],
         value=entry["value"],

@@ -15,9 +15,10 @@ browsers do) are taken, each noted where it is applied:
   attribute value longer than :data:`MAX_ATTRIBUTE_SIZE` bytes is ignored;
 * lifetimes are capped at :data:`MAX_LIFETIME` seconds (400 days).
 
-A name must also be a legal :class:`http.cookies.Morsel` key (an RFC 9110 token, or ``:``),
-which is stricter than browsers: a cookie named with other characters is refused, since it
-could not be represented in the :class:`~http.cookies.SimpleCookie` results of the API.
+Any other name is accepted, as RFC 6265 §5.2 and browsers do: not only tokens but also
+names such as ``a[0]`` and the names :class:`http.cookies.Morsel` reserves for attributes
+(``path``, ``version``...); :func:`new_morsel` builds a Morsel for them without
+:meth:`~http.cookies.Morsel.set`, which would refuse them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from __future__ import annotations
 import calendar
 import ipaddress
 import re
-from http.cookies import CookieError, Morsel
+from http.cookies import Morsel
 
 __all__ = [
     "MAX_ATTRIBUTE_SIZE",
@@ -34,6 +35,7 @@ __all__ = [
     "default_path",
     "domain_match",
     "is_ip_address",
+    "new_morsel",
     "parse_cookie_date",
     "parse_set_cookie",
     "path_match",
@@ -95,19 +97,39 @@ def validate_name_value(name: str, coded_value: str) -> str | None:
         return "empty name (RFC 6265 §5.2 step 5)"
     if _FORBIDDEN.search(name) or _FORBIDDEN.search(coded_value):
         return "control character in name or value (RFC 6265bis §5.6)"
-    if ";" in coded_value:
-        return "';' in the value would split the Cookie field (RFC 6265 §4.1.1)"
+    if ";" in name or "=" in name or ";" in coded_value:
+        return "';' or '=' where it would split the Cookie field (RFC 6265 §5.2)"
+    if name != name.strip(_WSP):
+        return "whitespace around the name (RFC 6265 §5.2 step 4)"
     name_size, value_size = _byte_length(name), _byte_length(coded_value)
     if name_size is None or value_size is None:
         return "name or value cannot be encoded as the wire bytes it came from"
     if name_size + value_size > MAX_COOKIE_SIZE:
         return f"name and value exceed {MAX_COOKIE_SIZE} bytes (RFC 6265 §6.1)"
-    probe: Morsel[str] = Morsel()
-    try:
-        probe.set(name, "", "")
-    except CookieError:
-        return "name is not a token (RFC 6265 §4.1.1)"
     return None
+
+
+def new_morsel(name: str, value: str, coded_value: str) -> Morsel[str]:
+    """Build a Morsel for any cookie name, including those Morsel reserves.
+
+    :meth:`http.cookies.Morsel.set` refuses names that are attribute names (``path``,
+    ``version``...) or not in its character set, yet servers may use them (RFC 6265 §5.2
+    accepts any name). Check the pair with :func:`validate_name_value` first.
+
+    Args:
+        name: The cookie's name.
+        value: Its value for programs (without surrounding quotes).
+        coded_value: Its value as it travels in the ``Cookie`` field.
+
+    Returns:
+        A Morsel without attributes.
+    """
+    morsel: Morsel[str] = Morsel()
+    # Morsel's pickle hook sets the three without Morsel.set's checks of the name.
+    morsel.__setstate__(  # type: ignore[attr-defined]  # typeshed omits Morsel.__setstate__
+        {"key": name, "value": value, "coded_value": coded_value}
+    )
+    return morsel
 
 
 def parse_cookie_date(text: str) -> float | None:
@@ -168,8 +190,8 @@ def parse_set_cookie(value: str) -> Morsel[str] | None:
 
     Returns:
         The cookie, or None when the field is to be ignored: no ``=`` in the name-value
-        pair, an empty or non-token name, a control character, or more than
-        :data:`MAX_COOKIE_SIZE` bytes of name and value.
+        pair, an empty name, a control character, or more than :data:`MAX_COOKIE_SIZE`
+        bytes of name and value.
 
     Example:
         >>> morsel = parse_set_cookie('sid="31d4"; Path=/docs; HttpOnly')
@@ -185,8 +207,7 @@ def parse_set_cookie(value: str) -> Morsel[str] | None:
         return None
     quoted = len(raw_value) >= 2 and raw_value[0] == raw_value[-1] == '"'
     plain = raw_value[1:-1] if quoted else raw_value
-    morsel: Morsel[str] = Morsel()
-    morsel.set(name, plain, raw_value)
+    morsel = new_morsel(name, plain, raw_value)
     for attribute in attributes.split(";") if attributes else ():
         _apply_attribute(morsel, attribute)
     return morsel
@@ -232,6 +253,8 @@ def is_ip_address(host: str) -> bool:
     Returns:
         True for an IP address literal (an IPv6 zone is allowed).
     """
+    if ":" not in host and not host[-1:].isdigit():
+        return False  # a name (IPv4 ends in a digit, IPv6 has colons): skip a costly parse
     try:
         ipaddress.ip_address(host.partition("%")[0])
     except ValueError:

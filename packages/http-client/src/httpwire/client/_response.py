@@ -353,6 +353,10 @@ class ClientResponse:
         """True once the response let its connection go (read, released or closed)."""
         return self._state != OPEN
 
+    def _has_whole_body(self) -> bool:
+        """True when the whole body has arrived (the connection is already let go)."""
+        return self._raw.is_complete
+
     def _exit_now(self) -> bool:
         """Leave the response synchronously when nothing is left to wait for (the usual
         case after ``read()``); False when :meth:`_exit` must run."""

@@ -660,7 +660,10 @@ async def _one_shot(
         raise
     if not owned:
         session._closed = True  # the connector stays open: nothing to close
-    elif response.closed:
+    elif response.closed or response._has_whole_body():
+        # The whole body is already in ``content`` (the usual small response): the
+        # connection is done, so the connector closes now and the body stays readable.
+        response.release()
         await session.close()
     else:
         response._owner = session
