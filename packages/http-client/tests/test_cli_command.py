@@ -360,6 +360,20 @@ def test_output_to_a_file(httpwire_server: LocalServer, tmp_path: Path) -> None:
     assert target.read_bytes() == seeded_bytes(70000, 4)
 
 
+def test_output_to_a_file_is_formatted_but_never_coloured(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    target = tmp_path / "shown.txt"
+    result = httpwire(
+        "--pretty", "all", "-p", "hb", "-o", str(target), httpwire_server.url("/json")
+    )
+    assert result.returncode == 0, result.stderr
+    written = target.read_text(encoding="utf-8")
+    assert "\x1b[" not in written
+    assert written.startswith("HTTP/1.1 200 OK\n")
+    assert re.search(r'^    "slideshow": \{$', written, re.MULTILINE)
+
+
 def test_json_output(httpwire_server: LocalServer) -> None:
     result = httpwire("--json-output", httpwire_server.url("/get?x=1"), "X-A:b")
     doc = json.loads(result.stdout)

@@ -82,7 +82,6 @@ class _Run:
         self.started = 0.0
         self.head_at: float | None = None
         self.body_at: float | None = None
-        self.output_file: IO[bytes] | None = None
 
     # -- choices ------------------------------------------------------------------------
 
@@ -99,7 +98,9 @@ class _Run:
         options = self.options
         stream: IO[bytes]
         to_terminal = self.stdout_tty
-        if options.output is not None and not options.download and options.output != "-":
+        to_file = options.output is not None and not options.download and options.output != "-"
+        if to_file:
+            assert options.output is not None
             try:
                 stream = stack.enter_context(open(options.output, "wb"))  # noqa: SIM115
             except OSError as exc:
@@ -115,7 +116,7 @@ class _Run:
         pretty = options.pretty
         if pretty == "auto":
             pretty = "all" if to_terminal else "none"
-        colors = pretty in ("all", "colors")
+        colors = pretty in ("all", "colors") and not to_file  # a file gets no escape codes
         formatted = pretty in ("all", "format")
         if colors and not rich_available():
             if options.pretty != "auto":
