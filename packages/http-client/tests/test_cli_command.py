@@ -243,6 +243,16 @@ def test_json_mode_sends_a_data_file_as_json(httpwire_server: LocalServer, tmp_p
     assert got["headers"]["Content-Type"] == "application/json"
 
 
+def test_chunked_is_forced_when_asked(httpwire_server: LocalServer, tmp_path: Path) -> None:
+    body = tmp_path / "b.bin"
+    body.write_bytes(b"z" * 100_000)
+    got = echoed(
+        httpwire("--chunked", httpwire_server.url("/upload-digest"), "--data", f"@{body}")
+    )
+    assert got["chunked"] is True
+    assert got["sha256"] == hashlib.sha256(b"z" * 100_000).hexdigest()
+
+
 def test_basic_auth(httpwire_server: LocalServer) -> None:
     ok = httpwire("-a", "ann:s3cr:et", httpwire_server.url("/basic-auth/ann/s3cr:et"))
     assert ok.returncode == 0, ok.stderr
@@ -278,6 +288,14 @@ def test_a_pinned_fingerprint_with_no_verify(httpwire_server: LocalServer) -> No
 
 def test_through_a_proxy(httpwire_server: LocalServer, proxy: Any) -> None:
     got = echoed(httpwire("--proxy", proxy.url, httpwire_server.url("/get")))
+    assert got["url"] == httpwire_server.url("/get")
+
+
+def test_through_a_proxy_that_wants_credentials(httpwire_server: LocalServer, proxy: Any) -> None:
+    refused = httpwire("--proxy", proxy.auth_proxy_url, httpwire_server.url("/get"))
+    assert refused.returncode == 4  # the proxy's own 407 is the response
+    assert "407" in refused.stderr
+    got = echoed(httpwire("--proxy", proxy.auth_url, httpwire_server.url("/get")))
     assert got["url"] == httpwire_server.url("/get")
 
 

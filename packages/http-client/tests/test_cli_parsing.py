@@ -7,8 +7,11 @@ is run against the local server in ``test_cli_command.py``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import types
 from pathlib import Path
+from typing import cast
 
 import pytest
 from yarl import URL
@@ -18,6 +21,7 @@ from httpwire.client import (
     ClientConnectorCertificateError,
     ClientConnectorError,
     ClientPayloadError,
+    ClientResponse,
     ClientSSLError,
     ConnectTimeoutError,
     FingerprintMismatch,
@@ -40,6 +44,7 @@ from httpwire.client._cli._items import (
     split_positionals,
 )
 from httpwire.client._cli._progress import format_size
+from httpwire.client._cli._timings import response_timings, timing_lines
 
 # -- request items ------------------------------------------------------------------------
 
@@ -425,3 +430,41 @@ def test_content_range_rfc_9110_section_14_4(
 )
 def test_sizes_for_people(size: int, shown: str) -> None:
     assert format_size(size) == shown
+
+
+# -- timings ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _PhaseTimings:
+    dns: float
+    connect: float
+    reused: bool
+
+
+def _response_with(timings: object) -> ClientResponse:
+    """Stands in for a response carrying per-phase timings, which no release reports yet."""
+    return cast(ClientResponse, types.SimpleNamespace(timings=timings))
+
+
+def test_timings_the_response_carries_are_shown_whatever_their_shape() -> None:
+    expected = {"dns": 0.001, "connect": 0.002, "reused": False}
+    assert response_timings(_response_with(_PhaseTimings(0.001, 0.002, False))) == expected
+    assert response_timings(_response_with(dict(expected))) == expected
+    assert response_timings(_response_with(types.SimpleNamespace(**expected))) == expected
+    lines = timing_lines(_response_with(_PhaseTimings(0.001, 0.002, False)), 0.0, 0.5, 1.0)
+    assert lines[1:4] == [
+        "  dns              1.0 ms",
+        "  connect          2.0 ms",
+        "  reused           False",
+    ]
+    assert lines[4:] == [
+        "  response head    500.0 ms (measured by the command)",
+        "  body done        1000.0 ms (measured by the command)",
+    ]
+
+
+def test_timings_say_when_the_response_carries_none() -> None:
+    lines = timing_lines(_response_with(None), 0.0, 0.25, None)
+    assert "are not reported by this version of httpwire-client" in lines[1]
+    assert lines[2:] == ["  response head    250.0 ms (measured by the command)"]
