@@ -49,6 +49,8 @@ def _env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS")
     }
+    # Every run shows what it leaks (an unclosed socket, file or session): none may.
+    env["PYTHONWARNINGS"] = "always::ResourceWarning"
     env.update(extra)
     return env
 
@@ -69,12 +71,14 @@ def httpwire(
         env=_env(),
         timeout=90,
     )
-    return subprocess.CompletedProcess(
+    result = subprocess.CompletedProcess(
         done.args,
         done.returncode,
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
     )
+    assert "ResourceWarning" not in result.stderr, result.stderr
+    return result
 
 
 def echoed(result: subprocess.CompletedProcess[str]) -> Any:

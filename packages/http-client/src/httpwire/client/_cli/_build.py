@@ -5,7 +5,7 @@ file or a bad fingerprint stops the command with a clear message and no connecti
 body is built from httpwire.forms' payloads: a JSON or urlencoded body is small and kept as
 bytes (so ``--print B`` shows exactly what is sent), while files and standard input stay
 file payloads, read in pieces while they are sent and never whole. Files opened here are
-closed by the :class:`contextlib.ExitStack` the caller passes in.
+closed by the :class:`contextlib.AsyncExitStack` the caller passes in.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ from ._args import Options
 from ._items import Item, ItemKind, UsageError, shown
 
 __all__ = ["LocalFileError", "RequestPlan", "plan_request"]
+
+Stack = contextlib.ExitStack | contextlib.AsyncExitStack
+"""Where opened files are registered, to be closed after the request."""
 
 JSON_TYPE: Final = "application/json"
 JSON_ACCEPT: Final = "application/json, */*;q=0.5"
@@ -111,7 +114,7 @@ class RequestPlan:
         )
 
 
-def _open(path: str, item: str, stack: contextlib.ExitStack) -> IO[bytes]:
+def _open(path: str, item: str, stack: Stack) -> IO[bytes]:
     try:
         file = open(path, "rb")  # noqa: SIM115  # closed by the stack
     except OSError as exc:
@@ -163,7 +166,7 @@ def _json_object(items: list[Item]) -> dict[str, object]:
     return obj
 
 
-def _file_part(item: Item, stack: contextlib.ExitStack) -> FilePayload:
+def _file_part(item: Item, stack: Stack) -> FilePayload:
     path, content_type = item.value, None
     head, sep, tail = path.rpartition(";type=")
     if sep and tail:
@@ -214,7 +217,10 @@ def _connector(options: Options) -> Connector:
 
 
 def _body_from_data(
-    options: Options, plan: RequestPlan, stack: contextlib.ExitStack, content_type: str | None
+    options: Options,
+    plan: RequestPlan,
+    stack: Stack,
+    content_type: str | None,
 ) -> None:
     data = options.data
     assert data is not None
@@ -236,7 +242,7 @@ def _body_from_data(
 
 def plan_request(
     options: Options,
-    stack: contextlib.ExitStack,
+    stack: Stack,
     *,
     ask_password: Callable[[str], str] | None = None,
 ) -> RequestPlan:

@@ -93,7 +93,7 @@ class _Run:
             return "h" if sys.stderr.isatty() else ""
         return "hb" if self.stdout_tty and options.output is None else "b"
 
-    def screen(self, stack: contextlib.ExitStack) -> tuple[Screen, bool]:
+    def screen(self, stack: contextlib.AsyncExitStack) -> tuple[Screen, bool]:
         """Where the output goes, and whether bodies are formatted."""
         options = self.options
         stream: IO[bytes]
@@ -135,8 +135,10 @@ class _Run:
     async def run(self) -> ExitCode:
         options = self.options
         _check_url(options.url)
-        with contextlib.ExitStack() as stack:
+        async with contextlib.AsyncExitStack() as stack:
             plan = plan_request(options, stack)
+            if plan.connector is not None:  # closed by the session; here if it never starts
+                stack.push_async_callback(plan.connector.close)
             download = None
             if options.download:
                 download = Download.prepare(options.output, plan.url, options.resume)

@@ -18,7 +18,15 @@ from httpwire.client import Payload
 
 from ._output import rich_available
 
-__all__ = ["Progress", "ProgressPayload", "format_size", "make_progress"]
+__all__ = [
+    "NoProgress",
+    "PlainProgress",
+    "Progress",
+    "ProgressPayload",
+    "RichProgress",
+    "format_size",
+    "make_progress",
+]
 
 _PLAIN_EVERY: Final = 0.25
 
