@@ -257,6 +257,36 @@ def test_chunked_is_forced_when_asked(httpwire_server: LocalServer, tmp_path: Pa
     assert got["sha256"] == hashlib.sha256(b"z" * 100_000).hexdigest()
 
 
+def test_expect_continue(httpwire_server: LocalServer) -> None:
+    got = echoed(
+        httpwire("--expect-continue", httpwire_server.url("/upload-digest"), "--data", "x" * 10)
+    )
+    assert got["expect_continue"] is True
+    assert got["bytes"] == 10
+
+
+def test_ipv4_only(httpwire_server: LocalServer) -> None:
+    got = echoed(httpwire("-4", f"http://localhost:{httpwire_server.port}/connection-id"))
+    assert got["peer"].startswith("127.0.0.1"), got
+
+
+def test_ipv6_only_cannot_reach_an_ipv4_address(httpwire_server: LocalServer) -> None:
+    result = httpwire("-6", httpwire_server.url("/get"))
+    assert result.returncode == 6
+    one_error_line(result)
+
+
+def test_ipv6_only(httpwire_server: LocalServer) -> None:
+    try:
+        socket.getaddrinfo("localhost", None, socket.AF_INET6)
+    except socket.gaierror:
+        pytest.skip("localhost has no IPv6 address on this machine")
+    if not httpwire_server.ipv6:
+        pytest.skip("no IPv6 loopback on this machine")
+    got = echoed(httpwire("-6", f"http://localhost:{httpwire_server.port}/connection-id"))
+    assert got["peer"].startswith(("::1", "[::1]")), got
+
+
 def test_basic_auth(httpwire_server: LocalServer) -> None:
     ok = httpwire("-a", "ann:s3cr:et", httpwire_server.url("/basic-auth/ann/s3cr:et"))
     assert ok.returncode == 0, ok.stderr

@@ -74,6 +74,8 @@ class Options:
         follow: ``--follow``.
         max_redirects: ``--max-redirects``.
         chunked: ``--chunked``.
+        expect_continue: ``--expect-continue``.
+        family: ``4`` for ``--ipv4``, ``6`` for ``--ipv6``, ``None`` for either.
         print_what: The letters of ``--print`` (``None``: by where stdout goes).
         pretty: ``--pretty``.
         timings: ``--timings``.
@@ -100,6 +102,8 @@ class Options:
     follow: bool
     max_redirects: int
     chunked: bool
+    expect_continue: bool
+    family: Literal[4, 6] | None
     print_what: str | None
     pretty: Pretty
     timings: bool
@@ -187,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send the body with chunked transfer coding, even when its size is known",
     )
+    body.add_argument(
+        "--expect-continue",
+        action="store_true",
+        help="send 'Expect: 100-continue' and the body only once the server agrees",
+    )
 
     conn = parser.add_argument_group("connection")
     conn.add_argument(
@@ -221,6 +230,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fingerprint",
         metavar="HEX",
         help="pin the server certificate's md5, sha1 or sha256 digest (colons allowed)",
+    )
+    family = conn.add_mutually_exclusive_group()
+    family.add_argument(
+        "--ipv4", "-4", dest="family", action="store_const", const=4, help="connect over IPv4 only"
+    )
+    family.add_argument(
+        "--ipv6", "-6", dest="family", action="store_const", const=6, help="connect over IPv6 only"
     )
     conn.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket")
     conn.add_argument(
@@ -380,6 +396,8 @@ def parse_args(argv: Sequence[str]) -> Options:
         follow=ns.follow,
         max_redirects=ns.max_redirects,
         chunked=ns.chunked,
+        expect_continue=ns.expect_continue,
+        family=ns.family,
         print_what=_print_letters(ns),
         pretty=ns.pretty,
         timings=ns.timings,

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import socket
 import ssl
 import sys
 from collections.abc import Callable
@@ -76,6 +77,7 @@ class RequestPlan:
         allow_redirects: From ``--follow``.
         max_redirects: From ``--max-redirects``.
         chunked: From ``--chunked`` (``None``: the connection's choice).
+        expect100: From ``--expect-continue``.
         upload: The payload to report upload progress for (a file body), if any.
     """
 
@@ -93,6 +95,7 @@ class RequestPlan:
     allow_redirects: bool = False
     max_redirects: int = 10
     chunked: bool | None = None
+    expect100: bool = False
     upload: Payload | None = None
 
     def session(self, *, auto_decompress: bool = True) -> ClientSession:
@@ -213,7 +216,10 @@ def _connector(options: Options) -> Connector:
             raise LocalFileError(
                 f"cannot load CA certificates from --cacert {shown(options.cacert)}: {reason}"
             ) from None
-    return TCPConnector(verify_ssl=options.verify, ssl_context=context, fingerprint=fingerprint)
+    family = {4: socket.AF_INET, 6: socket.AF_INET6}.get(options.family or 0, 0)
+    return TCPConnector(
+        verify_ssl=options.verify, ssl_context=context, fingerprint=fingerprint, family=family
+    )
 
 
 def _body_from_data(
@@ -322,4 +328,5 @@ def plan_request(
     plan.allow_redirects = options.follow
     plan.max_redirects = options.max_redirects
     plan.chunked = True if options.chunked else None
+    plan.expect100 = options.expect_continue
     return plan

@@ -176,6 +176,7 @@ class _Run:
             max_redirects=plan.max_redirects,
             proxy=plan.proxy,
             chunked=plan.chunked,
+            expect100=plan.expect100,
         ) as response:
             self.head_at = time.monotonic()
             if options.json_output:
