@@ -116,6 +116,16 @@ def test_a_header_name_must_be_a_token() -> None:
         parse_item("X Y:z")
 
 
+@pytest.mark.parametrize("value", ["a\rb", "a\nX-Injected: 1", "a\0"])
+def test_a_header_value_cannot_hold_cr_lf_or_nul(value: str) -> None:
+    """RFC 9110 §5.5: CR, LF and NUL are invalid in field values; the value is not shown."""
+    with pytest.raises(
+        UsageError, match=r"header 'Authorization' contains .*RFC 9110 §5.5"
+    ) as info:
+        parse_item(f"Authorization:{value}")
+    assert value not in str(info.value)
+
+
 def test_raw_json_is_checked_and_the_item_named() -> None:
     item = parse_item("n:=[1,")
     with pytest.raises(UsageError, match=r"item 'n:=\[1,': the value is not valid JSON"):
@@ -209,7 +219,7 @@ def test_options_may_come_anywhere_among_the_positionals() -> None:
         (["x", "--json-output", "-v"], "--json-output shows everything"),
         (["x", "--timeout", "0"], "must be a positive number of seconds"),
         (["x", "--timeout", "soon"], "'soon' is not a number of seconds"),
-        (["x", "--max-redirects", "-1"], "must be 0 or more"),
+        (["x", "--max-redirects=-1"], "must be 0 or more"),
         (["x", "--frobnicate"], "unrecognized arguments: --frobnicate"),
         (["x", "n:=nope"], "not valid JSON"),
     ],

@@ -186,6 +186,13 @@ def _checked(item: Item) -> Item:
                 f"item {shown(item.text)}: {shown(item.key)} is not a valid header name "
                 "(RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_`|~ only)"
             )
+        for char in ("\r", "\n", "\0"):
+            if char in item.value:
+                # The value may be a secret (a token): name the header, not its value.
+                raise UsageError(
+                    f"the value of header {shown(item.key)} contains {char!r}; CR, LF and NUL "
+                    "are forbidden in fields (RFC 9110 §5.5)"
+                )
         if item.kind is ItemKind.HEADER:
             # "Name: value" written with a space after the colon sends "value".
             return Item(item.kind, item.key, item.value.strip(" \t"), item.text)
