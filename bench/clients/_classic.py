@@ -112,7 +112,9 @@ class HttpxAdapter(Adapter):
         limits = httpx.Limits(max_connections=pool.limit, max_keepalive_connections=keep)
         context = _context(pool)
         self._client = httpx.AsyncClient(
-            limits=limits, verify=context if context is not None else True
+            limits=limits,
+            verify=context if context is not None else True,
+            timeout=300,  # as aiohttp's default: 1 000 connections at once may take > 5 s
         )
 
     async def close(self) -> None:

@@ -24,6 +24,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from typing import cast
 from urllib.parse import urlsplit
 
 from ._adapter import SLICE, Adapter, Pool
@@ -99,8 +100,7 @@ class _Counting(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def send(self) -> None:
         assert self.transport is not None
@@ -178,9 +178,8 @@ class _Exchange(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -321,8 +320,7 @@ class _CountingDownload(asyncio.Protocol):
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.write(self.request)
+        cast(asyncio.Transport, transport).write(self.request)
 
     def data_received(self, data: bytes) -> None:
         if self.left < 0:
@@ -355,8 +353,7 @@ class _BufferedDownload(asyncio.BufferedProtocol):
         self.done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.write(self.request)
+        cast(asyncio.Transport, transport).write(self.request)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.view

@@ -99,7 +99,7 @@ class HttpwireSessionAdapter(Adapter):
 
     async def oneshot(self, url: str) -> bytes:
         """``async with httpwire.client.request("GET", url) as r: await r.read()``."""
-        async with self._client.request("GET", url) as response:
+        async with client_module().request("GET", url) as response:
             body: bytes = await response.read()
         return body
 

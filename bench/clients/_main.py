@@ -411,10 +411,10 @@ def _section(
     floor_name = "bulk-floor" if work.bulk else "floor"
     floor = medians.get(floor_name)
     aiohttp = medians.get("aiohttp")
-    better = "higher" if metric.higher_is_better else "lower (ratios below 1 are better)"
+    better = "higher is better" if metric.higher_is_better else "lower is better (ratios too)"
     print()
     print(f"### {work.name}: {work.title}")
-    print(f"{metric.unit}, {better} is better; median of up to {runs} runs")
+    print(f"{metric.unit}, {better}; median of up to {runs} runs")
     print()
     print(f"| contender | {metric.unit} | ± | x {floor_name} | x aiohttp | x best other |")
     print("|---|---:|---:|---:|---:|---|")

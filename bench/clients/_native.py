@@ -208,13 +208,14 @@ class NiquestsAdapter(Adapter):
     def __init__(self) -> None:
         self._session: Any = None
         self._niquests: Any = None
+        self._options: dict[str, str] = {}
 
     async def open(self, pool: Pool) -> None:
         """A session whose pool holds ``pool.limit`` connections."""
         self._niquests = niquests = import_optional("niquests")
         self._session = session = niquests.AsyncSession(pool_maxsize=pool.limit)
-        if pool.ca_pem:
-            session.verify = pool.ca_pem
+        # Per request: niquests 3.21's AsyncSession(verify=<CA file>) still fails to verify.
+        self._options = {"verify": pool.ca_pem} if pool.ca_pem else {}
         if not pool.keepalive:
             session.headers.update(_CLOSE)
 
@@ -224,12 +225,12 @@ class NiquestsAdapter(Adapter):
 
     async def get(self, url: str) -> bytes:
         """``(await session.get(url)).content``."""
-        response = await self._session.get(url)
+        response = await self._session.get(url, **self._options)
         return bytes(response.content)
 
     async def get_json(self, url: str) -> object:
         """``(await session.get(url)).json()``."""
-        response = await self._session.get(url)
+        response = await self._session.get(url, **self._options)
         return response.json()
 
     async def download(self, url: str, chunk: int) -> int:

@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from ._common import BODY, JSON_DOC, pin_to
 
@@ -79,7 +80,8 @@ class Servers:
         upload_name: What serves the uploads.
         http: Base URL of the GET workloads over plain http.
         https: The same over TLS.
-        upload: The URL that reads a whole body and answers with its length.
+        upload: The URL that reads a whole body and answers with its length (the canned
+            server, which also answers ``/delay-<ms>``).
         ca_pem: The CA file that verifies the TLS certificate.
         cpu: The CPU the servers are pinned to (-1: not pinned).
     """
@@ -274,8 +276,9 @@ _NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
 class _Canned(asyncio.Protocol):
     """Reads request heads and bodies (Content-Length or chunked) and answers each request.
 
-    ``/upload`` answers with the number of body bytes read; ``/13``, ``/doc.json`` and
-    ``/dl-<MiB>`` (streamed with flow control) serve the GET workloads.
+    ``/upload`` answers with the number of body bytes read, ``/delay-<ms>`` with the 13-byte
+    body that many milliseconds later (so that many requests are in flight at once); ``/13``,
+    ``/doc.json`` and ``/dl-<MiB>`` (streamed with flow control) serve the GET workloads.
     """
 
     def __init__(self, serve_all: bool) -> None:
@@ -291,8 +294,7 @@ class _Canned(asyncio.Protocol):
         self._download_left = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def pause_writing(self) -> None:
         self._paused = True
@@ -381,6 +383,10 @@ class _Canned(asyncio.Protocol):
         path = self._path
         if path == b"/upload":
             transport.write(_response(str(self._received).encode("ascii"), "text/plain"))
+        elif path.startswith(b"/delay-"):  # the 13-byte body, some milliseconds later
+            delay = int(path[7:]) / 1000
+            asyncio.get_running_loop().call_later(delay, self._late, transport, self._close)
+            return
         elif not self._serve_all:
             transport.write(_NOT_FOUND)
         elif path in _FIXED:
@@ -398,6 +404,13 @@ class _Canned(asyncio.Protocol):
             transport.write(_NOT_FOUND)
         if self._close:
             transport.close()
+
+    @staticmethod
+    def _late(transport: asyncio.Transport, close: bool) -> None:
+        if not transport.is_closing():
+            transport.write(_FIXED[b"/13"])
+            if close:
+                transport.close()
 
     def _pump(self) -> None:
         """Write the rest of a download while the transport takes it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -38,6 +39,7 @@ from ._common import (
 __all__ = ["adapter_for", "main", "measure"]
 
 MIB = 1 << 20
+IDLE_DELAY_MS = 3000  # longer than any contender takes to open 1 000 connections
 
 
 def adapter_for(contender: str) -> Adapter:
@@ -157,13 +159,16 @@ async def _bulk(adapter: Adapter, spec: Spec) -> dict[str, float]:
 
 
 async def _idle(adapter: Adapter, spec: Spec) -> dict[str, float]:
-    url = spec.http + "/13"
+    # The canned server answers ``/delay-<ms>`` late, so every request is in flight at once
+    # and each needs a connection of its own: the pool ends up holding ``count`` of them.
+    canned = spec.upload.rpartition("/")[0]
     await adapter.open(Pool(spec.count, None, True))
     try:
-        if await adapter.get(url) != BODY:  # one connection, the code paths imported
+        if await adapter.get(canned + "/delay-0") != BODY:  # the code paths imported
             raise AssertionError("wrong body")
         gc.collect()
         base_rss, base_sockets = rss_bytes(), socket_count()
+        url = f"{canned}/delay-{IDLE_DELAY_MS}"
         bodies = await asyncio.gather(*(adapter.get(url) for _ in range(spec.count)))
         if any(body != BODY for body in bodies):
             raise AssertionError("wrong body")
@@ -233,7 +238,12 @@ def main(argv: list[str]) -> None:
     except Unavailable as exc:
         print(f"not available: {exc}", file=sys.stderr)
         sys.exit(3)
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    # Done: skip the interpreter's shutdown, where a native library may still abort (pyreqwest
+    # 0.15 does, its runtime's threads releasing the GIL during finalization) after a
+    # measurement that went well.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
