@@ -66,16 +66,18 @@ class Metric:
         key: The key in the worker's JSON result.
         unit: What the figure counts, printed in the table.
         higher_is_better: Whether a bigger figure is a better one (ratios read accordingly).
+        resolution: Figures below it are noise; ratios count them as this much.
     """
 
     key: str
     unit: str
     higher_is_better: bool
+    resolution: float = 0.0
 
 
 RATE = Metric("rate", "req/s", True)
 MBPS = Metric("mb_s", "MB/s", True)
-RSS = Metric("rss_mib", "peak RSS growth MiB", False)
+RSS = Metric("rss_mib", "peak RSS growth MiB", False, 1.0)  # pages, allocator arenas
 PER_CONN = Metric("bytes_per_conn", "bytes per idle connection", False)
 IMPORT_MS = Metric("import_ms", "ms to import", False)
 

@@ -336,6 +336,9 @@ def _header(
         f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}"
     )
+    source = os.environ.get("BENCH_HTTPWIRE_SOURCE")
+    if source:
+        print(f"- httpwire packages from: {source}")
     print(f"- server (GET workloads): {servers.name}")
     print(f"- server (uploads): {servers.upload_name}")
     print(f"- pinning: {pinning}")
@@ -371,10 +374,11 @@ def _fmt(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _ratio(mine: float, theirs: float | None) -> str:
-    if theirs is None or theirs == 0:
+def _ratio(mine: float, theirs: float | None, metric: Metric) -> str:
+    if theirs is None:
         return "-"
-    return f"{mine / theirs:.2f}"
+    mine, theirs = max(mine, metric.resolution), max(theirs, metric.resolution)
+    return "-" if theirs == 0 else f"{mine / theirs:.2f}"
 
 
 def _best_other(medians: dict[str, float], name: str, metric: Metric) -> tuple[str, float] | None:
@@ -423,10 +427,13 @@ def _section(
         if name in medians:
             value = medians[name]
             best = _best_other(medians, name, metric)
-            best_cell = "-" if best is None else f"{_ratio(value, best[1])} ({best[0]})"
+            best_cell = "-"
+            if best is not None and _ratio(value, best[1], metric) != "-":
+                best_cell = f"{_ratio(value, best[1], metric)} ({best[0]})"
             print(
                 f"| {label} | {_fmt(value)} | {100 * spreads[name]:.0f} % "
-                f"| {_ratio(value, floor)} | {_ratio(value, aiohttp)} | {best_cell} |"
+                f"| {_ratio(value, floor, metric)} | {_ratio(value, aiohttp, metric)} "
+                f"| {best_cell} |"
             )
             continue
         why = run.unavailable.get(name) or run.failures.get((loop, work.name, name))
