@@ -263,5 +263,5 @@ def bench_clients(session: nox.Session) -> None:
         "python",
         str(ROOT / "bench" / "run_clients.py"),
         *session.posargs,
-        env={"BENCH_INSTALL_FAILURES": str(record), "BENCH_HTTPWIRE_SOURCE": str(tree)},
+        env={"BENCH_INSTALL_FAILURES": str(record)},
     )

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 from ._common import CONTENDERS, LOOPS, WORKLOADS, Metric, Spec, Workload, pin_to
@@ -309,6 +310,18 @@ def _rounds(
         _measure_import(run, ready, 1 if args.quick else max(args.runs, 5))
 
 
+def _installed_from(distribution: str) -> str:
+    """Where a distribution was installed from (PEP 610's ``direct_url.json``)."""
+    try:
+        text = metadata.distribution(distribution).read_text("direct_url.json")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+    if not text:
+        return "an index"
+    url = str(json.loads(text).get("url", "?"))
+    return url.removeprefix("file://").removesuffix("/packages/http-connectors")
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -336,9 +349,7 @@ def _header(
         f"- machine: {_cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}"
     )
-    source = os.environ.get("BENCH_HTTPWIRE_SOURCE")
-    if source:
-        print(f"- httpwire packages from: {source}")
+    print(f"- httpwire installed from: {_installed_from('httpwire-connectors')}")
     print(f"- server (GET workloads): {servers.name}")
     print(f"- server (uploads): {servers.upload_name}")
     print(f"- pinning: {pinning}")
