@@ -97,8 +97,8 @@ def _install_failures() -> dict[str, str]:
     return failures
 
 
-def _import_names(module: str) -> tuple[int, dict[str, int]]:
-    """Run ``python -X importtime -c "import module"``: exit code and top-level figures."""
+def _import_names(module: str) -> dict[str, int]:
+    """Microseconds of each top-level import of ``python -X importtime -c "import module"``."""
     cmd = [sys.executable, "-X", "importtime", "-c", f"import {module}" if module else "pass"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_env())
     tops: dict[str, int] = {}
@@ -113,12 +113,12 @@ def _import_names(module: str) -> tuple[int, dict[str, int]]:
             tops[name.strip()] = int(parts[1])
     if done.returncode != 0:
         raise RuntimeError(_reason(done.stderr))
-    return done.returncode, tops
+    return tops
 
 
 def _import_ms(module: str, startup: set[str]) -> float:
     """Milliseconds to import ``module`` in a fresh interpreter (what startup imports aside)."""
-    _, tops = _import_names(module)
+    tops = _import_names(module)
     return sum(us for name, us in tops.items() if name not in startup) / 1000
 
 
@@ -137,7 +137,7 @@ def _rotated(items: list[str], by: int) -> list[str]:
 
 def _measure_import(run: Run, contenders: list[str], rounds: int) -> None:
     """The import workload: ``-X importtime``, contenders alternating, ``rounds`` times."""
-    startup = set(_import_names("")[1])
+    startup = set(_import_names(""))
     for round_no in range(rounds):
         for name in _rotated(contenders, round_no):
             if name == "bulk-floor" or name in run.unavailable:
@@ -458,7 +458,32 @@ def _cell(text: str) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _medians(run: Run, loop: str, workload: str, key: str) -> dict[str, float]:
+    found = {}
+    for (figure_loop, figure_work, name), runs in run.figures.items():
+        if figure_loop == loop and figure_work == workload:
+            median = _median(runs, key)
+            if median is not None:
+                found[name] = median[0]
+    return found
+
+
 def _notes(run: Run, loop: str, work: Workload, metric: Metric, names: Iterable[str]) -> None:
+    """What the table alone does not show: linearity, import against httpx, pool sizes."""
+    if work.name == "c1000":
+        at_100 = _medians(run, loop, "c100", "rate")
+        at_1000 = _medians(run, loop, "c1000", "rate")
+        both = [n for n in names if n in at_100 and n in at_1000]
+        ratios = [f"{n} {at_100[n] / at_1000[n]:.2f}" for n in both]
+        if ratios:
+            print(f"\ncost per request at 1 000 connections / at 100: {', '.join(ratios)}")
+        return
+    if work.name == "import":
+        times = _medians(run, loop, "import", "import_ms")
+        if "httpx" in times:
+            ratios = [f"{n} {times[n] / times['httpx']:.2f}" for n in names if n in times]
+            print(f"\nimport time / httpx's: {', '.join(ratios)}")
+        return
     if work.name != "idle":
         return
     counts = []

@@ -236,7 +236,8 @@ def start_servers(download_mib: list[int], cpu: int, use_nginx: bool = True) -> 
             name = f"{version.strip().partition(': ')[2] or 'nginx'} (1 worker, static files)"
         else:
             port, tls_port = up_port, up_tls
-            name = f"{upload_name.partition(' (')[0]} (nginx not installed)"
+            why = "nginx not installed" if use_nginx else "nginx not used: --no-nginx"
+            name = f"{upload_name.partition(' (')[0]} ({why})"
         return Servers(
             name,
             upload_name,
