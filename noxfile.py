@@ -216,3 +216,65 @@ def bench(session: nox.Session) -> None:
     )
     for name in selected:
         session.run("python", str(ROOT / "bench" / f"bench_{name}.py"))
+
+
+@nox.session(python=None)
+def bench_clients(session: nox.Session) -> None:
+    """httpwire side by side with other HTTP clients and the raw-asyncio floors (never in CI).
+
+    Installs the httpwire packages, bench/requirements.txt, then each contender of
+    bench/requirements-clients.txt on its own: one that fails is recorded and reported in
+    the table, not dropped. Installs nginx with apt-get when it is missing and this runs as
+    root (the canned server stands in when that fails). Arguments after ``--`` go to
+    bench/run_clients.py, e.g. ``-- --quick`` or ``-- --workloads seq,c100``.
+    ``BENCH_HTTPWIRE_TREE=/path/to/checkout`` measures that checkout's httpwire packages.
+    """
+    import json
+
+    tree = Path(os.environ.get("BENCH_HTTPWIRE_TREE", ROOT)).resolve()
+    paths = [tree / "packages" / f"http-{name}" for name in PACKAGES]
+    args: list[str] = []
+    if session.venv_backend == "uv":  # a reused venv would keep a stale build of one version
+        for name in PACKAGES:
+            args += ["--reinstall-package", f"httpwire-{name}"]
+    session.log(f"httpwire packages from {tree}")
+    session.install(*args, *(str(p) for p in paths))
+    session.install("-r", str(ROOT / "bench" / "requirements.txt"))
+    failures: dict[str, str] = {}
+    for line in (ROOT / "bench" / "requirements-clients.txt").read_text().splitlines():
+        requirement = line.partition("#")[0].strip()
+        if not requirement:
+            continue
+        try:
+            session.install(requirement, silent=True)
+        except nox.command.CommandFailed as exc:
+            name = _req_name(requirement).replace("-", "_")
+            failures[name] = f"'{requirement}' failed to install ({exc.reason or 'see the log'})"
+            session.warn(f"{requirement} did not install; the table will say so")
+    record = Path(session.create_tmp()) / "install-failures.json"
+    record.write_text(json.dumps(failures))
+
+    nginx_path = f"{os.environ.get('PATH', '')}:/usr/sbin:/usr/local/sbin"
+    if not shutil.which("nginx", path=nginx_path) and not os.environ.get("BENCH_NO_APT"):
+        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+            session.log("nginx is missing: installing it with apt-get install -y nginx")
+            env = {"DEBIAN_FRONTEND": "noninteractive"}
+            for command in (["apt-get", "install", "-y", "-q", "nginx"],
+                            ["apt-get", "update", "-q"],
+                            ["apt-get", "install", "-y", "-q", "nginx"]):  # fmt: skip
+                try:
+                    session.run(*command, external=True, env=env)
+                except nox.command.CommandFailed:
+                    continue
+                if shutil.which("nginx", path=nginx_path):
+                    break
+            else:
+                session.warn("nginx did not install: the canned server will serve instead")
+        else:
+            session.log("nginx is missing (not root): the canned server will serve instead")
+    session.run(
+        "python",
+        str(ROOT / "bench" / "run_clients.py"),
+        *session.posargs,
+        env={"BENCH_INSTALL_FAILURES": str(record)},
+    )
