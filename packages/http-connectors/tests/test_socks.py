@@ -345,7 +345,8 @@ async def test_wrong_password_refused(
             proxy, "localhost", httpwire_server.port, connect=recorder, timeout=30
         )
     message = str(info.value)
-    assert "username/password check (RFC 1929" in message
+    assert "closed the connection before sending its answer to the username/password " in message
+    assert "(RFC 1929 §2); it may have refused the credentials" in message
     assert "wrong-secret" not in message
     assert info.value.auth_failed and info.value.reply_code is None
     assert isinstance(info.value, ClientProxyError)
@@ -717,9 +718,12 @@ async def test_reply_cut_short(kind: str, cut: int) -> None:
             await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
         assert sock.fileno() == -1
     message = str(info.value)
-    assert "closed the connection before sending its reply to CONNECT h:80" in message
     if cut:
-        assert f"after {cut} byte(s) of it" in message
+        assert f"closed the connection after {cut} byte(s) of its reply to CONNECT h:80 (RFC" in (
+            message
+        )
+    else:
+        assert "closed the connection before sending its reply to CONNECT h:80 (RFC" in message
 
 
 @pytest.mark.parametrize("stage", ["greeting", "auth", "request"])
@@ -758,6 +762,14 @@ async def test_name_too_long_closes_the_socket() -> None:
         assert sock.fileno() == -1
 
 
+async def test_name_too_long_fails_before_connecting() -> None:
+    recorder = _Recorder()
+    proxy = resolve_socks_proxy("socks5h://127.0.0.1:9")
+    with pytest.raises(ValueError, match="256 bytes long"):
+        await open_socks_tunnel(proxy, "x" * 256, 80, connect=recorder)
+    assert recorder.sockets == []
+
+
 async def test_connection_reset_is_a_proxy_connection_error() -> None:
     """The proxy resets the connection during the handshake: the proxy is named."""
 
@@ -772,3 +784,44 @@ async def test_connection_reset_is_a_proxy_connection_error() -> None:
             await task
     assert sock.fileno() == -1
     assert info.value.port == server.port and info.value.errno == errno.ECONNRESET
+
+
+def test_works_on_uvloop(open_socks: PproxyPeer, httpwire_server: LocalServer) -> None:
+    """uvloop's sock_recv/sock_sendall drive the handshake the same way: a request and
+    TLS through the real proxy, a refusal, a cut-short reply and a silent proxy."""
+    uvloop = pytest.importorskip("uvloop")
+
+    async def run() -> None:
+        proxy = resolve_socks_proxy(open_socks.url("socks5h"))
+        sock = await open_socks_tunnel(proxy, "localhost", httpwire_server.port, timeout=30)
+        assert (await _http_through(sock, httpwire_server, "/get?on=uvloop"))["args"] == {
+            "on": "uvloop"
+        }
+        sock = await open_socks_tunnel(proxy, "localhost", httpwire_server.tls_port, timeout=30)
+        transport, _ = await asyncio.get_running_loop().create_connection(
+            asyncio.Protocol,
+            sock=sock,
+            ssl=httpwire_server.ssl_context(),
+            server_hostname="localhost",
+        )
+        assert transport.get_extra_info("peercert") is not None
+        transport.close()
+        faults: list[tuple[Script, type[Exception], str]] = [
+            (Script(reply=b"\x05\x02\x00\x01" + bytes(6)), SocksError, "not allowed by ruleset"),
+            (Script(reply=SUCCESS_V4[:7]), SocksError, r"after 7 byte\(s\) of its reply"),
+            (Script(silent_at="request"), ConnectTimeoutError, "timed out after 0.2 s"),
+        ]
+        for script, error, words in faults:
+            async with ScriptedSocks(script) as server:
+                recorder = _Recorder()
+                with pytest.raises(error, match=words):
+                    await open_socks_tunnel(
+                        resolve_socks_proxy(server.url()), "h", 80, connect=recorder, timeout=0.2
+                    )
+                assert recorder.all_closed()
+
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(run())
+    finally:
+        loop.close()

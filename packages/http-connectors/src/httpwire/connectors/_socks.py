@@ -24,27 +24,36 @@ Strategy (RFC 1928, RFC 1929):
   handshake is bounded by ``timeout`` (:class:`ConnectTimeoutError`). The socket is closed on
   every failure and on cancellation.
 
-Wiring into ``TCPConnector`` (a sketch of the few lines it takes):
+Wiring into ``TCPConnector`` (these lines were run against the connector of this
+package's tree with pproxy: http and https targets, both schemes, with and without
+credentials, connections pooled and reused):
 
 * ``resolve_proxy()``: for a URL whose scheme is in :data:`SOCKS_SCHEMES`, return
   ``ProxyConfig(*resolve_socks_proxy(proxy, proxy_auth))``: the pool key then holds the
   ``socks5``/``socks5h`` URL (with its port, 1080 by default) and the credentials.
-* ``proxied()``: a connection through a SOCKS proxy is a tunnel for every scheme: requests
-  keep the origin form and never carry ``Proxy-Authorization``.
+* The connection's ``tunneled`` flag is true for every target behind a SOCKS proxy
+  (``tunneled = key.is_ssl or key.proxy.scheme in SOCKS_SCHEMES``): requests keep the
+  origin form and ``proxied()`` strips ``Proxy-Authorization`` instead of adding it.
 * ``_connect()``: when ``key.proxy`` is a SOCKS URL::
 
       async def to_proxy(host: str, port: int) -> socket.socket:
           infos = await self._resolve(host, port, method, url, ClientProxyConnectionError)
-          return await connect_happy_eyeballs(infos, host, port, timeout=sock_connect, ...)
+          return await connect_happy_eyeballs(
+              infos, host, port, delay=self._happy_eyeballs_delay, timeout=sock_connect,
+              local_addr=self._local_addr, method=method, url=url)
 
       sock = await open_socks_tunnel(
           SocksProxy(key.proxy, key.proxy_auth), key.host, key.port,
           connect=to_proxy,
           resolve=lambda host, port: self._resolver.resolve(host, port, self._family),
-          timeout=sock_connect, method=method, url=url,
-      )
-      # then the same two lines as a direct connection: create_connection(factory,
-      # sock=sock) for http, open_tls(factory, sock, tls, key.host, key.port, ...) for https.
+          timeout=sock_connect, method=method, url=url)
+      if not key.is_ssl:
+          try:
+              return await loop.create_connection(factory, sock=sock)
+          except BaseException:
+              sock.close()
+              raise
+      return await open_tls(factory, sock, key.tls, key.host, key.port, method=method, url=url)
 """
 
 from __future__ import annotations
@@ -67,7 +76,7 @@ from ._errors import (
 )
 from ._happy_eyeballs import connect_happy_eyeballs
 from ._resolver import AddrInfo
-from ._socks_codec import Socks5Handshake, SocksFailure, check_credential
+from ._socks_codec import Socks5Handshake, SocksFailure, check_credential, encode_address
 
 __all__ = [
     "DEFAULT_SOCKS_PORT",
@@ -386,6 +395,7 @@ async def open_socks_tunnel(
                 host, port, None, method=method, url=url, reason="the name has no address"
             )
         target = str(infos[0][4][0])
+    encode_address(target, port)  # a name too long to send fails before any connection
     proxy_host, proxy_port = _endpoint(proxy)
     try:
         sock = await (connect or _connect_directly)(proxy_host, proxy_port)

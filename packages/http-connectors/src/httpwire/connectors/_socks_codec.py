@@ -310,18 +310,21 @@ class Socks5Handshake:
         Returns:
             A failure naming the step and how many of its bytes had arrived.
         """
-        what = {
-            _State.METHOD: "its choice of authentication method (RFC 1928 §3)",
-            _State.AUTH: "the username/password check (RFC 1929 §2); it may have refused "
-            "the credentials",
-            _State.REPLY: f"its reply to CONNECT {self._target} (RFC 1928 §6)",
-            _State.REPLY_ADDRESS: f"its reply to CONNECT {self._target} (RFC 1928 §6)",
-        }.get(self._state, "the end of the handshake")
-        got = f" after {len(self._buffer)} byte(s) of it" if self._buffer else ""
+        what, rule = {
+            _State.METHOD: ("its choice of authentication method", "RFC 1928 §3"),
+            _State.AUTH: ("its answer to the username/password check", "RFC 1929 §2"),
+            _State.REPLY: (f"its reply to CONNECT {self._target}", "RFC 1928 §6"),
+            _State.REPLY_ADDRESS: (f"its reply to CONNECT {self._target}", "RFC 1928 §6"),
+        }.get(self._state, ("the end of the handshake", "RFC 1928"))
+        if self._buffer:
+            when = f"after {len(self._buffer)} byte(s) of {what}"
+        else:
+            when = f"before sending {what}"
         in_auth = self._state is _State.AUTH
+        note = "; it may have refused the credentials" if in_auth else ""
         self._enter(_State.FAILED)
         return SocksFailure(
-            f"the SOCKS5 proxy closed the connection before sending {what}{got}",
+            f"the SOCKS5 proxy closed the connection {when} ({rule}){note}",
             auth_failed=in_auth,
         )
 
