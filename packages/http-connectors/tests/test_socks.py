@@ -273,6 +273,22 @@ def test_any_split_gives_the_same_handshake(case: str, cuts: list[int], tail: by
     assert b"".join(sent[1:]) == expected
 
 
+@given(answer=st.binary(max_size=40), credentials=st.booleans())
+def test_arbitrary_answers_fail_cleanly(answer: bytes, credentials: bool) -> None:
+    """Whatever the proxy sends, the handshake finishes, fails with SocksFailure, or waits
+    for more, asking for a bounded number of bytes; it never raises anything else."""
+    handshake = Socks5Handshake(
+        "h", 1, **({"username": b"u", "password": b"p"} if credentials else {})
+    )
+    handshake.greeting()
+    try:
+        handshake.receive(answer)
+    except SocksFailure as exc:
+        assert handshake.state == "failed" and str(exc)
+        return
+    assert handshake.done or 0 < handshake.wanted <= 4 + 1 + 255 + 2
+
+
 def test_wanted_never_reads_past_the_reply() -> None:
     handshake = Socks5Handshake("h", 1)
     handshake.greeting()
