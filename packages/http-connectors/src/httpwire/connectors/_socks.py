@@ -47,13 +47,10 @@ credentials, connections pooled and reused):
           connect=to_proxy,
           resolve=lambda host, port: self._resolver.resolve(host, port, self._family),
           timeout=sock_connect, method=method, url=url)
-      if not key.is_ssl:
-          try:
-              return await loop.create_connection(factory, sock=sock)
-          except BaseException:
-              sock.close()
-              raise
-      return await open_tls(factory, sock, key.tls, key.host, key.port, method=method, url=url)
+      # From here on exactly the code of a direct connection, on this socket:
+      # loop.create_connection(factory, sock=sock) for http; for https, open_tls(factory,
+      # sock, key.tls, key.host, key.port, ...) inside the same sock_connect budget and
+      # error translation as a direct https connection.
 """
 
 from __future__ import annotations
