@@ -24,6 +24,7 @@ from httpwire.client._environment import (
     NetrcCredentials,
     NoProxy,
     ProxySettings,
+    _first_existing,
     netrc_auth,
     netrc_path,
     proxy_for,
@@ -140,6 +141,8 @@ def test_an_unsupported_proxy_scheme_is_refused_naming_the_variable(value: str) 
         ("socks5://user:s3cret@/", "has no host"),
         ("http://user:s3cret@proxy:port", "not a valid proxy URL"),
         ("http://user:s3:cr@et@proxy:port/x@y", "not a valid proxy URL"),
+        ("http://user:s3cr://et@proxy:port", "not a valid proxy URL"),
+        ("user:s3cr:et@proxy:port", "not a valid proxy URL"),
     ],
 )
 def test_an_unusable_proxy_value_names_the_variable_but_not_the_password(
@@ -303,9 +306,17 @@ default login anon password guest
 
 def test_netrc_path_prefers_the_netrc_variable(tmp_path: Path) -> None:
     assert netrc_path({"NETRC": "/etc/my-netrc"}, home=tmp_path) == Path("/etc/my-netrc")
-    expected = "_netrc" if os.name == "nt" else ".netrc"
-    assert netrc_path({}, home=tmp_path) == tmp_path / expected
-    assert netrc_path({"NETRC": ""}, home=tmp_path) == tmp_path / expected
+    assert netrc_path({}, home=tmp_path) == tmp_path / ".netrc"
+    assert netrc_path({"NETRC": ""}, home=tmp_path) == tmp_path / ".netrc"
+
+
+def test_windows_reads_underscore_netrc_when_there_is_no_dot_netrc(tmp_path: Path) -> None:
+    names = (".netrc", "_netrc")
+    assert _first_existing(tmp_path, names) == tmp_path / ".netrc"
+    (tmp_path / "_netrc").touch()
+    assert _first_existing(tmp_path, names) == tmp_path / "_netrc"
+    (tmp_path / ".netrc").touch()
+    assert _first_existing(tmp_path, names) == tmp_path / ".netrc"
 
 
 def test_netrc_gives_the_machine_entry_then_default(tmp_path: Path) -> None:

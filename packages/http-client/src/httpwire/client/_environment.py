@@ -4,16 +4,18 @@ Strategy: everything here is pure logic over an explicit environment mapping and
 folder (by default ``os.environ`` and ``~``), so it is tested without sockets and without
 touching the process environment. The environment is read **once**, when a session is
 created (:meth:`EnvironmentSettings.read`); a request then costs one call to
-:meth:`ProxySettings.proxy_for` (a few set look-ups, nothing when no proxy is configured)
-and one dictionary look-up in :class:`NetrcCredentials`. Changing ``os.environ`` or the
-``.netrc`` file afterwards affects only sessions created later, as with httpx.
+:meth:`ProxySettings.proxy_for` (a dictionary look-up when no ``NO_PROXY`` is set; else a
+set look-up and one ``str.endswith`` over the listed names, and integer masks for address
+literals) and one dictionary look-up in :class:`NetrcCredentials`. Changing ``os.environ``
+or the ``.netrc`` file afterwards affects only sessions created later.
 
 Proxies (the conventions curl, Go and urllib share, with their conflicts settled):
 
 * ``http_proxy`` for ``http://`` (and ``ws://``) URLs, ``https_proxy`` for ``https://``
   (and ``wss://``), ``all_proxy`` for any scheme without its own variable. A variable set
-  in lower case wins over its upper-case spelling (as curl); a variable present but empty
-  means "no proxy" and hides its upper-case spelling.
+  in lower case wins over its upper-case spelling (as curl); one present but blank counts
+  as unset, yet still hides its upper-case spelling (``http_proxy=`` turns off an
+  inherited ``HTTP_PROXY``; ``ALL_PROXY`` then still applies).
 * Upper-case ``HTTP_PROXY`` is ignored when ``REQUEST_METHOD`` is set: a program run as a
   CGI script receives the request's ``Proxy:`` header as ``HTTP_PROXY``, so a client
   trusting it would send its traffic wherever the caller says ("httpoxy", CVE-2016-5385).
@@ -33,7 +35,8 @@ Proxies (the conventions curl, Go and urllib share, with their conflicts settled
   literal; no name is resolved to match an address (as curl).
 
 ``.netrc`` (the stdlib :mod:`netrc` parser): the file named by ``NETRC``, else ``~/.netrc``
-(``~/_netrc`` on Windows). The ``machine`` entry for the host (compared case-insensitively),
+(on Windows ``~/_netrc`` too, when there is no ``~/.netrc``, as curl and requests look).
+The ``machine`` entry for the host (compared case-insensitively),
 else the ``default`` entry, gives a :class:`~httpwire.connectors.BasicAuth`. A missing file
 gives no credentials. A malformed or unreadable file never breaks a request: it is ignored,
 and one record at ``WARNING`` level goes to the ``httpwire.client`` logger naming the file
@@ -47,8 +50,9 @@ environment whenever ``ssl.create_default_context()`` loads the default location
 ``openssl_capath_env``), so with the stdlib alone they apply even to ``trust_env=False``
 sessions and cannot be given through a mapping. :func:`ssl_context_from_env` makes the rule
 explicit: when either variable is set in the mapping, the context trusts exactly the file
-and/or folder they name (they *replace* the system store, as OpenSSL documents them);
-otherwise it returns ``None`` and the connector's default applies.
+and/or folder they name; they *replace* the system store (OpenSSL alone, given only
+``SSL_CERT_FILE``, would still consult its default folder: here a bundle means that
+bundle). Otherwise it returns ``None`` and the connector's default context applies.
 
 How the session wires it (``ClientSession(trust_env=True)``)::
 
@@ -56,8 +60,11 @@ How the session wires it (``ClientSession(trust_env=True)``)::
     # TLS: give the context to the TCPConnector the session creates itself (an explicit
     # connector or ssl= is left alone)
     if env.ssl_context is not None: TCPConnector(ssl_context=env.ssl_context, ...)
-    # per request, when the caller gave no proxy= and the session no ProxyConnector:
+    # per request (and per redirect hop), when the caller gave no proxy= and the
+    # session's connector is not a ProxyConnector; NO_PROXY applies to these only:
     proxy = env.proxies.proxy_for(url)        # URL with credentials, or None
+    # ...then passed on as the request's proxy= (https targets tunnel with CONNECT;
+    # socks5/socks5h need the connectors' SOCKS support)
     # per request, when neither auth=, nor URL userinfo, nor an Authorization header
     # gives credentials (and again for each redirect hop's host):
     auth = env.netrc.for_host(url.raw_host)   # BasicAuth or None
@@ -69,6 +76,7 @@ import ipaddress
 import logging
 import netrc
 import os
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -94,8 +102,12 @@ logger = logging.getLogger("httpwire.client")
 _PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
 _SOCKS_DEFAULT_PORT = 1080
 # Which variable serves which request scheme (ALL_PROXY serves every scheme as a fallback).
-_SCHEME_VARIABLE = {"http": "http_proxy", "ws": "http_proxy", "https": "https_proxy"}
-_SCHEME_VARIABLE["wss"] = "https_proxy"
+_SCHEME_VARIABLE = {
+    "http": "http_proxy",
+    "ws": "http_proxy",
+    "https": "https_proxy",
+    "wss": "https_proxy",
+}
 
 _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -127,7 +139,9 @@ def _masked(value: str) -> str:
     Done on the text, so it also works on values that are not valid URLs; everything up
     to the last ``@`` counts as userinfo, which can only hide too much, never too little.
     """
-    scheme, sep, rest = value.rpartition("://")
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
     userinfo, at, hostpart = rest.rpartition("@")
     if at:
         user, colon, _password = userinfo.partition(":")
@@ -203,6 +217,25 @@ class NoProxy:
     address_ports: frozenset[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]] = (
         frozenset()
     )
+    # Forms for matching, computed once: (version, network, mask) and (version, address,
+    # port) as ints (ipaddress parses a literal in microseconds, socket.inet_pton in a
+    # fraction), and ".name" suffixes for one str.endswith over all names.
+    _blocks: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
+    _address_ports: frozenset[tuple[int, int, int]] = field(init=False, repr=False, compare=False)
+    _suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _suffix_ports: tuple[tuple[str, str, int], ...] = field(init=False, repr=False, compare=False)
+    _active: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        blocks = tuple((n.version, int(n.network_address), int(n.netmask)) for n in self.networks)
+        address_ports = frozenset((a.version, int(a), port) for a, port in self.address_ports)
+        object.__setattr__(self, "_blocks", blocks)
+        object.__setattr__(self, "_address_ports", address_ports)
+        object.__setattr__(self, "_suffixes", tuple(f".{name}" for name in sorted(self.domains)))
+        suffix_ports = tuple((n, f".{n}", port) for n, port in sorted(self.domain_ports))
+        object.__setattr__(self, "_suffix_ports", suffix_ports)
+        active = self.everything or bool(self.domains or self.domain_ports or blocks)
+        object.__setattr__(self, "_active", active or bool(address_ports))
 
     @classmethod
     def parse(cls, value: str) -> NoProxy:
@@ -260,13 +293,7 @@ class NoProxy:
         )
 
     def __bool__(self) -> bool:
-        return bool(
-            self.everything
-            or self.domains
-            or self.domain_ports
-            or self.networks
-            or self.address_ports
-        )
+        return self._active
 
     def matches(self, url: URL) -> bool:
         """Whether a URL must bypass the proxy.
@@ -282,28 +309,44 @@ class NoProxy:
         host = url.raw_host
         if not host:
             return False
-        host = host.rstrip(".").lower()
-        if self.networks or self.address_ports:
-            try:
-                address = ipaddress.ip_address(host)
-            except ValueError:
-                pass
-            else:
-                if any(address in network for network in self.networks):
-                    return True
-                return (address, url.port) in self.address_ports
-        domains = self.domains
-        domain_ports = self.domain_ports
-        port = url.port
-        # The host, then each parent domain: one set look-up per label.
-        suffix = host
-        while True:
-            if suffix in domains or (domain_ports and (suffix, port) in domain_ports):
-                return True
-            dot = suffix.find(".")
-            if dot < 0:
+        if host[-1] == ".":
+            host = host[:-1]
+            if not host:
                 return False
-            suffix = suffix[dot + 1 :]
+        host = host.lower()
+        if self._blocks or self._address_ports:
+            address = _address(host)
+            if address is not None:
+                version, number = address
+                for block_version, network, mask in self._blocks:
+                    if version == block_version and number & mask == network:
+                        return True
+                return (version, number, url.port) in self._address_ports
+        # One C-level scan: a name matches itself or ends with ".name".
+        if host in self.domains or host.endswith(self._suffixes):
+            return True
+        if self.domain_ports:
+            port = url.port
+            for name, suffix, entry_port in self._suffix_ports:
+                if port == entry_port and (host == name or host.endswith(suffix)):
+                    return True
+        return False
+
+
+def _address(host: str) -> tuple[int, int] | None:
+    """``(4 or 6, the address as an int)`` for an address literal; ``None`` for a name.
+
+    A name's last label is never all digits (RFC 1123 §2.1 keeps top-level domains
+    alphabetic), so only hosts ending in a digit are tried as IPv4.
+    """
+    try:
+        if ":" in host:
+            return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, host), "big")
+        if host[-1].isdigit():
+            return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, host), "big")
+    except OSError:
+        pass
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,6 +362,10 @@ class ProxySettings:
     by_scheme: Mapping[str, URL] = field(default_factory=dict)
     fallback: URL | None = None
     no_proxy: NoProxy = NoProxy()
+    _bypass: NoProxy | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bypass", self.no_proxy if self.no_proxy else None)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
@@ -363,7 +410,7 @@ class ProxySettings:
             direct.
         """
         proxy = self.by_scheme.get(url.scheme, self.fallback)
-        if proxy is None or (self.no_proxy and self.no_proxy.matches(url)):
+        if proxy is None or (self._bypass is not None and self._bypass.matches(url)):
             return None
         return proxy
 
@@ -388,7 +435,7 @@ def proxy_for(url: URL, env: Mapping[str, str] | None = None) -> URL | None:
 
 
 def netrc_path(env: Mapping[str, str] | None = None, home: str | Path | None = None) -> Path:
-    """The ``.netrc`` file to read: ``NETRC``, else ``~/.netrc`` (``~/_netrc`` on Windows).
+    """The ``.netrc`` file to read: ``NETRC``, else ``~/.netrc`` (or ``~/_netrc`` on Windows).
 
     Args:
         env: The environment (``os.environ`` when ``None``).
@@ -402,7 +449,20 @@ def netrc_path(env: Mapping[str, str] | None = None, home: str | Path | None = N
     if named:
         return Path(named).expanduser()
     base = Path.home() if home is None else Path(home)
-    return base / ("_netrc" if os.name == "nt" else ".netrc")
+    return _first_existing(base, _NETRC_NAMES)
+
+
+# Windows tools write "_netrc" (a leading dot was long awkward there); read both, as curl.
+_NETRC_NAMES = (".netrc", "_netrc") if os.name == "nt" else (".netrc",)
+
+
+def _first_existing(base: Path, names: tuple[str, ...]) -> Path:
+    """The first of ``base / name`` that exists, else the first candidate."""
+    for name in names:
+        path = base / name
+        if path.exists():
+            return path
+    return base / names[0]
 
 
 def _entry_auth(
