@@ -13,12 +13,12 @@ Rules, each chosen so that a retry never does harm:
   request whose body cannot be sent again (``Body.reusable`` is false): sending nothing
   or half a body the second time would be worse than failing.
 * Errors retry when one of the policy's ``errors`` predicates accepts them. The defaults
-  name the failures where the request cannot have been answered: the connector could not
-  connect (refused, unreachable, DNS; not a TLS or certificate failure, which a retry
-  cannot fix), connecting timed out, the pooled connection had gone stale, or no response
-  head arrived within ``sock_read``. They are the only place this module names the
-  connection layer's errors. Anything else (a broken body, a total timeout,
-  cancellation, a ``ValueError``) propagates at once.
+  name the failures that came before any response, where sending an idempotent request
+  again is safe: the connector could not connect (refused, unreachable, DNS; not a TLS or
+  certificate failure, which a retry cannot fix), connecting timed out, the pooled
+  connection had gone stale, or no response head arrived within ``sock_read``. They are
+  the only place this module names the connection layer's errors. Anything else (a
+  broken body, a total timeout, cancellation, a ``ValueError``) propagates at once.
 * Waits use exponential backoff with full jitter: a uniform draw in
   ``[0, min(backoff_max, backoff_base * 2 ** (attempt - 1))]``, so many clients retrying
   together spread out. A ``Retry-After`` on a retried status (RFC 9110 §10.2.3:
@@ -57,12 +57,13 @@ by default meaning no retries; a request's value overrides the session's)::
             on_retry=trace_retry,               # the "retry" hook, or None
         )
 
-``attempt`` sends the request once (redirects are followed per attempt, outside or
-inside as the session prefers, but the returned response must be the one whose status is
-judged) and returns as soon as the response head is in: errors while the caller reads the
-body are never retried. The session's own single retry of a stale connection (without a
-policy) stays as it is; with a policy, stale errors reach the policy, which retries them at
-once.
+``attempt`` sends one request once and returns as soon as its response head is in: errors
+while the caller reads the body are never retried. Wrap each hop of the redirect loop (not
+the whole chain), so that a 503 at the second hop resends only that hop and ``history``
+holds only the responses that were followed. Keep the session's built-in single retry of a
+stale connection inside ``attempt``: it needs no policy, as the client's contract says.
+A stale error that does reach the policy is retried at once, so an ``attempt`` without that
+built-in retry works too.
 """
 
 from __future__ import annotations
@@ -105,8 +106,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 #: Unavailable, Gateway Timeout.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
-# 2 ** 62 seconds is past any backoff_max: stop doubling there (no float overflow).
-_MAX_EXPONENT = 62
+# 2.0 ** 1024 overflows a float: stop doubling at 2 ** 1023 (the min() with backoff_max
+# has long taken over by then; an infinite product just loses to it).
+_MAX_EXPONENT = 1023
 
 
 def is_connect_error(error: BaseException) -> bool:
