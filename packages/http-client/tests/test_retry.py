@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -39,10 +39,13 @@ from httpwire.connectors import (
     ClientSSLError,
     ConnectTimeoutError,
     FingerprintMismatch,
+    RawResponse,
     ReadTimeoutError,
     ServerDisconnectedError,
+    TCPConnector,
     TotalTimeoutError,
 )
+from httpwire_testserver import LocalServer
 
 URL_ = URL("http://example.org/")
 NOW = 1_700_000_000.0
@@ -602,3 +605,107 @@ async def test_the_running_loop_clock_and_asyncio_sleep_are_the_defaults() -> No
     )
     assert response.status == 200
     assert [a.delay for a in attempts] == [0.0, None]
+
+
+# -- against the local test server ---------------------------------------------------------
+#
+# The policy's error predicates judged on errors raised by real sockets through the
+# connection layer, and retried statuses on real responses.
+
+
+class _Answer:
+    """A connection-level response seen through the retry loop's protocol."""
+
+    def __init__(self, raw: RawResponse) -> None:
+        self.raw = raw
+        self.status = raw.status
+        self.headers: Mapping[str, str] = raw.head.headers
+
+    def release(self) -> None:
+        self.raw.release()
+
+
+async def _send_once(
+    connector: TCPConnector, url: URL, *, sock_read: float | None = None
+) -> _Answer:
+    """One GET through the connection layer: the only place its API is called here."""
+    conn = await connector.acquire("GET", url, sock_connect=5)
+    return _Answer(await conn.send("GET", url, {}, sock_read=sock_read))
+
+
+@pytest.fixture(scope="module")
+def local_server() -> Iterator[LocalServer]:
+    with LocalServer(unix_path="") as server:
+        yield server
+
+
+async def test_a_refused_connection_is_retried_then_raised_with_every_attempt() -> None:
+    with LocalServer(unix_path="") as stopped:
+        url = URL(stopped.url("/get"))
+    connector = TCPConnector()
+    try:
+        with pytest.raises(ClientConnectorError) as info:
+            await run_with_retries(
+                RetryPolicy(rng=lambda: 0.0),
+                "GET",
+                lambda n: _send_once(connector, url),
+            )
+    finally:
+        await connector.close()
+    attempts = info.value.attempts  # type: ignore[attr-defined]  # the documented attribute
+    assert [a.number for a in attempts] == [1, 2, 3]
+    assert all(is_connect_error(a.error) for a in attempts)
+    assert attempts[-1].error is info.value
+
+
+async def test_no_response_head_within_sock_read_is_retried(local_server: LocalServer) -> None:
+    url = URL(local_server.url("/fault/stall?after=request"))
+    connector = TCPConnector()
+    try:
+        with pytest.raises(ReadTimeoutError) as info:
+            await run_with_retries(
+                RetryPolicy(attempts=2, rng=lambda: 0.0),
+                "GET",
+                lambda n: _send_once(connector, url, sock_read=0.2),
+            )
+    finally:
+        await connector.close()
+    attempts = info.value.attempts  # type: ignore[attr-defined]  # the documented attribute
+    assert [type(a.error) for a in attempts] == [ReadTimeoutError, ReadTimeoutError]
+
+
+async def test_a_retried_status_ends_with_the_last_real_response(
+    local_server: LocalServer,
+) -> None:
+    url = URL(local_server.url("/status/503"))
+    connector = TCPConnector()
+    try:
+        answer, attempts = await run_with_retries(
+            RetryPolicy(rng=lambda: 0.0),
+            "GET",
+            lambda n: _send_once(connector, url),
+        )
+        assert answer.status == 503
+        assert [(a.status, a.error) for a in attempts] == [(503, None)] * 3
+        await answer.raw.content.read()
+        answer.release()
+        # The retried responses were released: their connection served the next one.
+        ids = URL(local_server.url("/connection-id"))
+        again = await _send_once(connector, ids)
+        assert b'"requests": 4' in await again.raw.content.read()
+        again.release()
+    finally:
+        await connector.close()
+
+
+async def test_a_post_on_a_real_503_is_sent_once(local_server: LocalServer) -> None:
+    url = URL(local_server.url("/status/503"))
+    connector = TCPConnector()
+    try:
+        answer, attempts = await run_with_retries(
+            RetryPolicy(), "POST", lambda n: _send_once(connector, url)
+        )
+        answer.release()
+    finally:
+        await connector.close()
+    assert [a.status for a in attempts] == [503]
