@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from httpwire.connectors import (
     FingerprintMismatch,
     OutgoingRequest,
     PoolStats,
+    ServerDisconnectedError,
     TCPConnector,
 )
 from httpwire.connectors._tls import (
@@ -697,3 +698,59 @@ def test_nothing_a_caller_reaches_changes_another_connectors_trust(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.split() == ["0", "verified"]
+
+
+@pytest.fixture
+def close_delimited_tls_server(ca: trustme.CA) -> Iterator[Callable[[bool], int]]:
+    """Start TLS servers that answer with a body delimited by the close, then close with or
+    without the close_notify alert."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    listeners: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+
+    def serve(listener: socket.socket, notify: bool) -> None:
+        conn, _ = listener.accept()
+        tls = context.wrap_socket(conn, server_side=True)
+        tls.recv(65536)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
+        if notify:
+            tls.unwrap().close()
+        else:
+            # The TCP connection closes with no TLS alert.
+            socket.socket(fileno=tls.detach()).close()
+
+    def start(notify: bool) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        thread = threading.Thread(target=serve, args=(listener, notify), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return int(listener.getsockname()[1])
+
+    yield start
+    for thread in threads:
+        thread.join(5)
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.mark.parametrize("notify", [True, False], ids=["close-notify", "bare-close"])
+async def test_a_close_delimited_body_over_tls_needs_close_notify_rfc9112_9_8(
+    ca: trustme.CA, close_delimited_tls_server: Callable[[bool], int], notify: bool
+) -> None:
+    """RFC 9112 §9.8: a body delimited by the close of a TLS connection is complete only
+    after a valid closure alert; without it, the body may have been cut by an attacker."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    port = close_delimited_tls_server(notify)
+    async with TCPConnector(ssl_context=context) as connector:
+        url = URL(f"https://localhost:{port}/")
+        request = OutgoingRequest("GET", url)
+        response = await (await connector.acquire(request)).send(request)
+        if notify:
+            assert await response.content.read() == b"hello"
+        else:
+            with pytest.raises(ServerDisconnectedError, match="disconnected"):
+                await response.content.read()
+        response.release()

@@ -114,6 +114,7 @@ class Connection(ResponseFeeder):
             raise
         waiter: asyncio.Future[RawResponse] = self._loop.create_future()
         exchange = self._exchange = Exchange(self, method, url, waiter)
+        self._used = True
         exchange.stale = self._served > 0
         self._parser.expect_response(method)
         self._read_timeout = sock_read

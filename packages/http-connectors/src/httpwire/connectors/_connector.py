@@ -16,7 +16,7 @@ import asyncio
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, TypedDict, TypeVar, Unpack
 
 from yarl import URL
 
@@ -28,12 +28,30 @@ from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
 from ._tls import SSLSetting
 
-__all__ = ["BaseConnector", "ConnectionKey", "UnixConnector"]
+__all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 
 _Self = TypeVar("_Self", bound="BaseConnector")
 _new_key = tuple.__new__
 _SECURE = frozenset({"https", "wss"})
 _CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
+
+
+class PoolOptions(TypedDict, total=False):
+    """The pool's and the response parser's settings, which every connector takes.
+
+    Written once here and passed on with ``**options`` by each connector, so that a new
+    setting is one line in this class and one in :class:`BaseConnector`'s signature.
+    See :class:`BaseConnector` for their meaning and defaults.
+    """
+
+    limit: int | None
+    total_limit: int | None
+    keepalive_timeout: float | None
+    force_close: bool
+    max_line_size: int
+    max_field_size: int
+    max_headers: int
+    max_head_size: int
 
 
 class ConnectionKey(NamedTuple):
@@ -370,35 +388,14 @@ class UnixConnector(BaseConnector):
 
     Args:
         path: The filesystem path of the server's socket.
-        **kwargs: The pool's settings, see :class:`BaseConnector`.
+        **options: The pool's settings (:class:`PoolOptions`), see :class:`BaseConnector`.
 
     Example:
         >>> connector = UnixConnector("/run/app.sock")
     """
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
-    ) -> None:
-        super().__init__(
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
+    def __init__(self, path: str, **options: Unpack[PoolOptions]) -> None:
+        super().__init__(**options)
         self._path = path
 
     @property

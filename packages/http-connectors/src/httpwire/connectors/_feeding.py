@@ -22,6 +22,7 @@ byte of the response arrived is flagged ``is_stale_connection`` so the client ca
 
 from __future__ import annotations
 
+import ssl
 from collections import deque
 
 from httpwire.parser import (
@@ -157,7 +158,13 @@ class ResponseFeeder(ConnectionBase):
             # connection_lost arrives.
             self._closed = True
             return None
-        if exchange.head is not None:
+        head = exchange.head
+        if head is not None:
+            if head.content_length is None and not head.chunked and self._tls_truncated():
+                # RFC 9112 §9.8: a body delimited by the close is complete only after a
+                # valid TLS closure alert; a bare TCP close may be an attacker's cut.
+                self._fail(exchange, disconnected(exchange, None, self._host, self._port))
+                return None
             try:
                 events = self._parser.feed_eof()
             except IncompleteMessageError as exc:
@@ -168,6 +175,25 @@ class ResponseFeeder(ConnectionBase):
                 return None
             self._dispatch(exchange, events)
         return None  # let the transport close itself
+
+    def _tls_truncated(self) -> bool:
+        """True when a TLS peer closed the TCP connection without a close_notify alert.
+
+        The default loop calls ``eof_received`` either way; the TLS object tells them
+        apart: after the alert a read returns nothing, without it the read would wait for
+        more records (uvloop reports a missing alert as a lost connection instead).
+        """
+        transport = self._transport
+        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        if ssl_object is None or ssl_object.pending():
+            return False
+        try:
+            ssl_object.read(1)
+        except ssl.SSLWantReadError:
+            return True
+        except ssl.SSLError:
+            return True
+        return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Fail the exchange in progress, if any, and free the connection's slot."""

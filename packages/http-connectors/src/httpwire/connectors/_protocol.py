@@ -123,6 +123,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         "_served",
         "_timer",
         "_transport",
+        "_used",
         "_write_paused",
         "idle_since",
         "pool_key",
@@ -160,6 +161,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         self._closed_waiter: asyncio.Future[None] | None = None
         self._lost = False
         self._served = 0
+        self._used = False  # a request was (at least partly) written on it
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
@@ -229,9 +231,11 @@ class ConnectionBase(asyncio.BufferedProtocol):
             self._closed = True
             transport = self._transport
             if transport is not None:
-                # Unsent bytes belong to a request being abandoned: drop them rather than
-                # wait, maybe forever, for a peer that does not read.
-                if transport.get_write_buffer_size():
+                # Unsent bytes of a request being abandoned are dropped rather than waited
+                # for, maybe forever, by a peer that does not read. Those of a connection
+                # that never sent a request are the TLS layer's own (the end of its
+                # handshake): they are flushed.
+                if self._used and transport.get_write_buffer_size():
                     transport.abort()
                 else:
                     transport.close()
