@@ -266,7 +266,16 @@ def test_doctest_blocks(page: str, substitutions: Substitutions) -> None:
 def _data_has_doc(package: ModuleType, name: str) -> bool:
     """A constant or alias is documented by a string after it or ``#:`` comments before it."""
     obj = getattr(package, name)
-    for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+    # A name may be re-exported from a sibling (the client re-exports the connectors'
+    # aliases): look where it is defined, in any package. ``__main__`` runs a program.
+    homes = [importlib.import_module(f"httpwire.{p}") for p in PACKAGES]
+    infos = [
+        info
+        for home in homes
+        for info in pkgutil.iter_modules(home.__path__, home.__name__ + ".")
+        if not info.name.endswith("__main__")
+    ]
+    for info in infos:
         module = importlib.import_module(info.name)
         if module.__dict__.get(name, _MISSING) is not obj:
             continue

@@ -176,10 +176,6 @@ async def test_raw_deflate_and_auto_decompress_off(
         assert await r.read() == gz
 
 
-@pytest.mark.xfail(
-    reason="the connection layer refuses unknown content codings instead of passing them on",
-    raises=ClientPayloadError,
-)
 async def test_unknown_codings_pass_through(
     session: ClientSession, raw_server: StartServer
 ) -> None:

@@ -11,7 +11,7 @@ import asyncio
 import pickle
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
@@ -39,6 +39,7 @@ from httpwire.connectors import (
     ClientSSLError,
     ConnectTimeoutError,
     FingerprintMismatch,
+    OutgoingRequest,
     RawResponse,
     ReadTimeoutError,
     ServerDisconnectedError,
@@ -200,9 +201,7 @@ def test_error_predicates_can_be_replaced() -> None:
 
 
 def _http_date(seconds_from_now: float) -> str:
-    return format_datetime(
-        datetime.fromtimestamp(NOW + seconds_from_now, tz=timezone.utc), usegmt=True
-    )
+    return format_datetime(datetime.fromtimestamp(NOW + seconds_from_now, tz=UTC), usegmt=True)
 
 
 @pytest.mark.parametrize(
@@ -629,8 +628,9 @@ async def _send_once(
     connector: TCPConnector, url: URL, *, sock_read: float | None = None
 ) -> _Answer:
     """One GET through the connection layer: the only place its API is called here."""
-    conn = await connector.acquire("GET", url, sock_connect=5)
-    return _Answer(await conn.send("GET", url, {}, sock_read=sock_read))
+    request = OutgoingRequest("GET", url, sock_connect=5, sock_read=sock_read)
+    conn = await connector.acquire(request)
+    return _Answer(await conn.send(request))
 
 
 @pytest.fixture(scope="module")
