@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -470,12 +469,11 @@ async def test_when_attempts_run_out_the_last_error_is_raised_with_the_attempts(
         (2, None, first, 0.5),
         (3, None, last, None),
     ]
-    if sys.version_info >= (3, 11):
-        assert error.__notes__ == [
-            "attempt 1: 503 (waited 0.25 s)\n"
-            "attempt 2: ClientConnectorError (waited 0.50 s)\n"
-            "attempt 3: ClientConnectorError"
-        ]
+    assert error.__notes__ == [
+        "attempt 1: 503 (waited 0.25 s)\n"
+        "attempt 2: ClientConnectorError (waited 0.50 s)\n"
+        "attempt 3: ClientConnectorError"
+    ]
 
 
 async def test_an_error_with_its_attempts_still_pickles() -> None:
@@ -496,8 +494,7 @@ async def test_an_error_not_retried_propagates_at_once() -> None:
     assert info.value is error
     assert script.calls == [1]
     assert info.value.attempts == (Attempt(1, error=error),)  # type: ignore[attr-defined]
-    if sys.version_info >= (3, 11):
-        assert not hasattr(info.value, "__notes__")  # one attempt: nothing to list
+    assert not hasattr(info.value, "__notes__")  # one attempt: nothing to list
 
 
 async def test_an_error_that_is_not_a_client_error_propagates_untouched_in_type() -> None:

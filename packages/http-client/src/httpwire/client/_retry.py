@@ -76,7 +76,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import UTC
 from typing import NamedTuple, Protocol, TypeVar
 
 from httpwire.connectors import (
@@ -190,7 +190,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except (ValueError, TypeError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - now)
 
 
