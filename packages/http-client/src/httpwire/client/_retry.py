@@ -72,7 +72,6 @@ import asyncio
 import email.utils
 import inspect
 import random
-import sys
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -394,7 +393,7 @@ def _record_on(error: BaseException, attempts: list[Attempt]) -> None:
     """Set ``attempts`` on the error that ends the loop, and a note listing them."""
     record = tuple(attempts)
     error.attempts = record  # type: ignore[attr-defined]  # documented extra attribute
-    if len(record) > 1 and sys.version_info >= (3, 11):
+    if len(record) > 1:
         error.add_note("\n".join(a.describe() for a in record))
 
 

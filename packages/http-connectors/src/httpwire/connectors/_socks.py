@@ -307,10 +307,11 @@ async def socks5_handshake(
     try:
         username, password = _credentials(proxy.auth)
         handshake = Socks5Handshake(host, port, username=username, password=password)
-        if timeout is None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+        # that arrives as the inner await completes.
+        async with asyncio.timeout(timeout):
             return await _negotiate(sock, handshake)
-        return await asyncio.wait_for(_negotiate(sock, handshake), timeout)
-    except (SocksFailure, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, SocksFailure, OSError) as exc:
         sock.close()
         raise _failure(proxy, exc, timeout, method, url) from exc
     except BaseException:
