@@ -310,7 +310,7 @@ async def socks5_handshake(
         if timeout is None:
             return await _negotiate(sock, handshake)
         return await asyncio.wait_for(_negotiate(sock, handshake), timeout)
-    except (SocksFailure, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, SocksFailure, OSError) as exc:
         sock.close()
         raise _failure(proxy, exc, timeout, method, url) from exc
     except BaseException:
