@@ -203,6 +203,10 @@ class ScriptedSocks:
             await self._exchange(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Cancelled by __aexit__: end quietly, since asyncio's stream server logs a
+            # handler task that ends cancelled as an unhandled error on Python 3.11.
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()
