@@ -92,7 +92,12 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
                 "proxy_auth; pass them one way only"
             )
         proxy_auth = from_url
-    bare = URL.build(scheme="http", host=url.raw_host, port=url.port, encoded=True)
+    # The with_*() methods keep an IPv6 host's brackets, which URL.build(host=raw_host,
+    # encoded=True) loses; the default port is left implicit, so that http://h and
+    # http://h:80 are one pool key.
+    bare = url.with_user(None).with_path("").with_query(None).with_fragment(None)
+    if url.explicit_port is not None and url.is_default_port():
+        bare = bare.with_port(None)
     return ProxyConfig(bare, proxy_auth)
 
 
