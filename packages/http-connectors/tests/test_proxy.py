@@ -135,10 +135,20 @@ def test_proxy_auth_is_kept() -> None:
     assert resolve_proxy("http://127.0.0.1:3128").auth is None
 
 
-@pytest.mark.parametrize("url", ["https://127.0.0.1:3128", "socks5://127.0.0.1:1080", "/path"])
-def test_only_http_proxies_are_accepted(url: str) -> None:
-    with pytest.raises(ValueError, match=r"is not an http://host\[:port\] URL"):
+@pytest.mark.parametrize("url", ["https://127.0.0.1:3128", "socks4://127.0.0.1:1080", "/path"])
+def test_only_http_and_socks5_proxies_are_accepted(url: str) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"is not an http://host\[:port\], socks5://host\[:port\] or "
+        r"socks5h://host\[:port\] URL",
+    ):
         resolve_proxy(url)
+
+
+def test_socks5_proxies_are_resolved_by_scheme() -> None:
+    config = resolve_proxy("socks5h://u:p%40ss@127.0.0.1")
+    assert config == ProxyConfig(URL("socks5h://127.0.0.1:1080"), BasicAuth("u", "p@ss"))
+    assert resolve_proxy("socks5://127.0.0.1:1081").url == URL("socks5://127.0.0.1:1081")
 
 
 @pytest.mark.parametrize(
