@@ -1202,3 +1202,22 @@ def test_socks_credentials_checked_when_configured() -> None:
         ProxyConnector("socks5://127.0.0.1:1080", proxy_auth=BasicAuth("u", "p" * 256))
     with pytest.raises(ValueError, match="proxy credentials given twice"):
         ProxyConnector("socks5://u:p@127.0.0.1:1080", proxy_auth=BasicAuth("u", "p"))
+
+
+async def test_connector_reaches_a_socks_proxy_on_ipv6(httpwire_server: LocalServer) -> None:
+    """A proxy URL with an IPv6 host keeps its brackets through the connector: the
+    scripted proxy listens on ``::1`` and relays the request."""
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    async with ScriptedSocks(Script(relay=True), host="::1") as server:
+        proxy = f"socks5h://[::1]:{server.port}"
+        assert server.url() == proxy
+        async with ProxyConnector(proxy) as connector:
+            assert connector.proxy == URL(proxy)
+            body = await fetch_json(connector, httpwire_server.url("/get?v6=1"))
+    assert body["args"] == {"v6": "1"}
+    assert server.requests[0].port == httpwire_server.port
