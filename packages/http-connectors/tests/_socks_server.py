@@ -149,13 +149,15 @@ class ConnectRequest:
 
 @dataclass
 class ScriptedSocks:
-    """A scripted SOCKS5 server on ``127.0.0.1``; use ``async with``."""
+    """A scripted SOCKS5 server on loopback (``host``, ``127.0.0.1`` by default); use
+    ``async with``."""
 
     script: Script = field(default_factory=Script)
     greetings: list[bytes] = field(default_factory=list)
     auths: list[tuple[bytes, bytes]] = field(default_factory=list)
     requests: list[ConnectRequest] = field(default_factory=list)
     port: int = 0
+    host: str = "127.0.0.1"
     requested: asyncio.Event = field(default_factory=asyncio.Event)
     """Set when a CONNECT request arrived."""
     _server: asyncio.Server | None = None
@@ -163,7 +165,7 @@ class ScriptedSocks:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def __aenter__(self) -> ScriptedSocks:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, self.host, 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -192,7 +194,8 @@ class ScriptedSocks:
 
     def url(self, scheme: str = "socks5h", userinfo: str = "") -> str:
         """The server's URL with ``scheme`` and optional ``user:password@`` userinfo."""
-        return f"{scheme}://{userinfo}127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{scheme}://{userinfo}{host}:{self.port}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.append(writer)
@@ -202,6 +205,10 @@ class ScriptedSocks:
         try:
             await self._exchange(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            # Cancelled by __aexit__: end quietly, since asyncio's stream server logs a
+            # handler task that ends cancelled as an unhandled error on Python 3.11.
             pass
         finally:
             self._tasks.discard(task)

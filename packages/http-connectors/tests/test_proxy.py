@@ -135,10 +135,67 @@ def test_proxy_auth_is_kept() -> None:
     assert resolve_proxy("http://127.0.0.1:3128").auth is None
 
 
-@pytest.mark.parametrize("url", ["https://127.0.0.1:3128", "socks5://127.0.0.1:1080", "/path"])
-def test_only_http_proxies_are_accepted(url: str) -> None:
-    with pytest.raises(ValueError, match=r"is not an http://host\[:port\] URL"):
+@pytest.mark.parametrize("url", ["https://127.0.0.1:3128", "socks4://127.0.0.1:1080", "/path"])
+def test_only_http_and_socks5_proxies_are_accepted(url: str) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"is not an http://host\[:port\], socks5://host\[:port\] or "
+        r"socks5h://host\[:port\] URL",
+    ):
         resolve_proxy(url)
+
+
+def test_socks5_proxies_are_resolved_by_scheme() -> None:
+    config = resolve_proxy("socks5h://u:p%40ss@127.0.0.1")
+    assert config == ProxyConfig(URL("socks5h://127.0.0.1:1080"), BasicAuth("u", "p@ss"))
+    assert resolve_proxy("socks5://127.0.0.1:1081").url == URL("socks5://127.0.0.1:1081")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("http://u:p@[::1]:3128/path?q#f", "http://[::1]:3128"),
+        ("http://[::1]", "http://[::1]"),
+        ("http://[2001:db8::1]:80", "http://[2001:db8::1]"),
+        ("http://127.0.0.1:80/", "http://127.0.0.1"),
+        ("http://Proxy.Example:3128", "http://proxy.example:3128"),
+    ],
+)
+def test_proxy_url_keeps_an_ipv6_host(given: str, kept: str) -> None:
+    """An IPv6 proxy host keeps its brackets (RFC 3986 §3.2.2); the path, query, fragment
+    and credentials go, and the default port is left implicit."""
+    config = resolve_proxy(given)
+    assert str(config.url) == kept
+    assert config.url == URL(kept)
+    assert config.url.port == URL(given).port
+    assert config.url.raw_host == URL(given).raw_host
+
+
+async def test_forwarding_through_an_ipv6_proxy(httpwire_server: LocalServer) -> None:
+    """A proxy on ``[::1]`` is reached, and the request goes to it in absolute form."""
+    heads: list[bytes] = []
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    try:
+        server = await asyncio.start_server(forward, "::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with ProxyConnector(f"http://u:p@[::1]:{port}") as connector:
+            assert connector.proxy == URL(f"http://[::1]:{port}")
+            response, body = await fetch(connector, "http://example.test/a?b=1")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert (response.status, body) == (200, b"ok")
+    assert heads[0].startswith(b"GET http://example.test/a?b=1 HTTP/1.1\r\n")
+    assert b"\r\nProxy-Authorization: Basic dTpw\r\n" in heads[0]
 
 
 def test_proxy_auth_must_be_basic_auth() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 import http.client
 import itertools
 import json
@@ -23,14 +24,22 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from multidict import CIMultiDict
 from yarl import URL
 
 from httpwire.connectors import (
     BasicAuth,
+    ClientConnectorCertificateError,
     ClientConnectorError,
     ClientProxyConnectionError,
     ClientProxyError,
     ConnectTimeoutError,
+    Fingerprint,
+    FingerprintMismatch,
+    OutgoingRequest,
+    PoolStats,
+    ProxyConnector,
+    TCPConnector,
 )
 from httpwire.connectors._socks import (
     SocksError,
@@ -49,7 +58,9 @@ from httpwire.connectors._socks_codec import (
 )
 from httpwire_testserver import LocalServer
 
+from ._fetch import fetch, fetch_json
 from ._socks_server import SUCCESS_V4, PproxyPeer, Script, ScriptedSocks
+from .conftest import StartServer, client_sockets_after_closing
 
 USER = "tester"
 PASSWORD = "p@ss:w/rd %#?&"
@@ -841,3 +852,372 @@ def test_works_on_uvloop(open_socks: PproxyPeer, httpwire_server: LocalServer) -
         loop.run_until_complete(run())
     finally:
         loop.close()
+
+
+# -- through the connectors: ProxyConnector and per-request proxy= ----------------------
+
+EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def _trust(server: LocalServer) -> ssl.SSLContext:
+    """A context trusting the test server's CA only."""
+    return server.ssl_context()
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+async def test_connector_http_target_in_origin_form(
+    open_socks: PproxyPeer, httpwire_server: LocalServer, scheme: str
+) -> None:
+    """Behind SOCKS the request goes to the target itself: origin form (RFC 9112 §3.2.1).
+
+    The server reports an origin-form target with the Host field, an absolute-form one as
+    sent; a Host that differs from the URL's tells them apart.
+    """
+    url = httpwire_server.url("/anything/a%20b?x=1")
+    async with ProxyConnector(open_socks.url(scheme)) as connector:
+        assert connector.proxy == URL(open_socks.url(scheme))
+        body = await fetch_json(connector, url, headers={"Host": "origin.example"})
+        assert connector.stats() == PoolStats(connecting=0, in_use=0, idle=1, waiting=0)
+    assert body["url"] == "http://origin.example/anything/a%20b?x=1"
+    assert body["args"] == {"x": "1"}
+    assert not any(name.lower().startswith("proxy-") for name in body["headers"])
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+async def test_connector_reuses_the_tunnel(
+    open_socks: PproxyPeer, httpwire_server: LocalServer, scheme: str
+) -> None:
+    async with ProxyConnector(open_socks.url(scheme), ssl_context=_trust(httpwire_server)) as c:
+        for tls in ("http", "https"):
+            url = httpwire_server.url("/connection-id", scheme=tls)
+            ids = [(await fetch_json(c, url))["connection_id"] for _ in range(3)]
+            assert len(set(ids)) == 1, ids
+        assert c.stats() == PoolStats(connecting=0, in_use=0, idle=2, waiting=0)
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+async def test_connector_https_target_verified_inside_the_tunnel(
+    open_socks: PproxyPeer, httpwire_server: LocalServer, scheme: str
+) -> None:
+    url = URL(httpwire_server.url("/get?tls=1", scheme="https"))
+    async with ProxyConnector(open_socks.url(scheme), ssl_context=_trust(httpwire_server)) as c:
+        request = OutgoingRequest("GET", url, CIMultiDict(), sock_connect=30)
+        conn = await c.acquire(request)
+        transport = conn.transport
+        assert transport is not None
+        ssl_object = transport.get_extra_info("ssl_object")
+        assert isinstance(ssl_object, ssl.SSLObject)
+        assert ssl_object.server_hostname == "localhost"
+        response = await conn.send(request)
+        body = json.loads(await response.content.read())
+        response.release()
+    assert response.status == 200
+    assert body["url"] == str(url)
+
+
+async def test_connector_target_certificate_checked_not_the_proxys(
+    open_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    """The default trust does not know the test CA: verification fails inside the tunnel,
+    naming the target, and nothing is left open to the proxy."""
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    async with ProxyConnector(open_socks.url("socks5h")) as connector:
+        with pytest.raises(ClientConnectorCertificateError) as info:
+            await connector.acquire(OutgoingRequest("GET", url))
+        assert connector.stats() == EMPTY
+    assert (info.value.host, info.value.port) == ("localhost", httpwire_server.tls_port)
+    assert await client_sockets_after_closing(open_socks.port) == 0
+
+
+async def test_connector_target_pin_checked_inside_the_tunnel(
+    open_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    assert httpwire_server.tls is not None
+    der = ssl.PEM_cert_to_DER_cert(httpwire_server.tls.cert_pem.read_text())
+    url = URL(httpwire_server.url("/get", scheme="https"))
+    wrong = hashlib.sha256(b"another certificate").digest()
+    async with ProxyConnector(
+        open_socks.url("socks5"), verify_ssl=False, fingerprint=wrong
+    ) as connector:
+        with pytest.raises(FingerprintMismatch) as info:
+            await connector.acquire(OutgoingRequest("GET", url))
+        assert connector.stats() == EMPTY
+        response, _ = await fetch(connector, url, ssl=Fingerprint(hashlib.sha256(der).digest()))
+        assert response.status == 200
+    assert info.value.got == hashlib.sha256(der).digest()
+    assert await client_sockets_after_closing(open_socks.port) == 0
+
+
+@pytest.mark.parametrize("target", ["http", "https"])
+@pytest.mark.parametrize("how", ["url", "proxy_auth"])
+async def test_connector_with_credentials(
+    auth_socks: PproxyPeer, httpwire_server: LocalServer, target: str, how: str
+) -> None:
+    """RFC 1929 credentials reach the proxy; the target never sees them, nor a
+    Proxy-Authorization field the caller set."""
+    if how == "url":
+        connector = ProxyConnector(
+            auth_socks.url("socks5h", f"{USER}:{PASSWORD_IN_URL}@"),
+            ssl_context=_trust(httpwire_server),
+        )
+    else:
+        connector = ProxyConnector(
+            auth_socks.url("socks5h"),
+            proxy_auth=BasicAuth(USER, PASSWORD),
+            ssl_context=_trust(httpwire_server),
+        )
+    async with connector:
+        assert connector.proxy_auth == BasicAuth(USER, PASSWORD)
+        assert connector.proxy == URL(auth_socks.url("socks5h"))
+        assert PASSWORD not in repr(connector.proxy_auth)
+        body = await fetch_json(
+            connector,
+            httpwire_server.url("/headers", scheme=target),
+            headers={"Proxy-Authorization": "Basic c2VjcmV0OnNlY3JldA=="},
+        )
+    assert _header(body["headers"], "Proxy-Authorization") is None
+
+
+@pytest.mark.parametrize("target", ["http", "https"])
+async def test_connector_wrong_credentials(
+    auth_socks: PproxyPeer, httpwire_server: LocalServer, target: str
+) -> None:
+    url = URL(httpwire_server.url("/get", scheme=target))
+    async with ProxyConnector(
+        auth_socks.url("socks5"), proxy_auth=BasicAuth(USER, "wrong-secret")
+    ) as connector:
+        with pytest.raises(SocksError) as info:
+            await connector.acquire(OutgoingRequest("GET", url))
+        assert connector.stats() == EMPTY
+    assert info.value.auth_failed and info.value.reply_code is None
+    assert info.value.proxy == URL(auth_socks.url("socks5"))
+    assert str(info.value).startswith(f"proxy {auth_socks.url('socks5')} refused for GET {url}")
+    assert "wrong-secret" not in str(info.value)
+    assert await client_sockets_after_closing(auth_socks.port) == 0
+
+
+async def test_connector_no_credentials_for_an_authenticating_proxy(
+    auth_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    async with ProxyConnector(auth_socks.url("socks5h")) as connector:
+        with pytest.raises(SocksError, match="choice of authentication method"):
+            await connector.acquire(OutgoingRequest("GET", URL(httpwire_server.url("/get"))))
+        assert connector.stats() == EMPTY
+    assert await client_sockets_after_closing(auth_socks.port) == 0
+
+
+@pytest.mark.parametrize("scheme", ["socks5", "socks5h"])
+async def test_connector_unreachable_proxy(scheme: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    async with ProxyConnector(f"{scheme}://127.0.0.1:{port}") as connector:
+        with pytest.raises(ClientProxyConnectionError) as info:
+            await connector.acquire(OutgoingRequest("GET", URL("http://127.0.0.1:9/")))
+        assert connector.stats() == EMPTY
+    assert (info.value.host, info.value.port) == ("127.0.0.1", port)
+    assert str(info.value) == (
+        f"cannot connect to 127.0.0.1:{port} for GET http://127.0.0.1:9/: "
+        "Connection refused (errno 111)"
+    )
+
+
+@pytest.mark.parametrize("code", [2, 5])
+async def test_connector_refusal_names_the_reply_code(code: int) -> None:
+    script = Script(reply=bytes([5, code, 0, 1]) + bytes(6))
+    async with ScriptedSocks(script) as server:
+        async with ProxyConnector(server.url("socks5")) as connector:
+            with pytest.raises(SocksError) as info:
+                await connector.acquire(OutgoingRequest("GET", URL("https://10.0.0.1:8443/")))
+            assert connector.stats() == EMPTY
+        assert await client_sockets_after_closing(server.port) == 0
+    assert info.value.reply_code == code
+    assert REPLY_MEANINGS[code] in str(info.value)
+    assert server.requests[0].host == "10.0.0.1" and server.requests[0].port == 8443
+
+
+@pytest.mark.parametrize(("scheme", "atyp"), [("socks5", 0x01), ("socks5h", 0x03)])
+async def test_connector_sends_an_address_or_the_name(
+    httpwire_server: LocalServer, scheme: str, atyp: int
+) -> None:
+    """socks5:// resolves the target here with the connector's resolver (IPv4 only with
+    family=AF_INET); socks5h:// sends the name for the proxy to resolve."""
+    url = URL(httpwire_server.url("/get?relayed=1")).with_host("localhost")
+    async with (
+        ScriptedSocks(Script(relay=True)) as server,
+        ProxyConnector(server.url(scheme), family=socket.AF_INET) as connector,
+    ):
+        body = await fetch_json(connector, url)
+    assert body["args"] == {"relayed": "1"}
+    (request,) = server.requests
+    assert request.atyp == atyp and request.port == httpwire_server.port
+    assert request.host == ("127.0.0.1" if atyp == 0x01 else "localhost")
+
+
+async def test_per_request_socks_proxies_are_separate_pool_keys(
+    open_socks: PproxyPeer, auth_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    """Direct, each SOCKS scheme, and each set of credentials get their own connections;
+    the same proxy and credentials share one."""
+    url = httpwire_server.url("/connection-id")
+    auth = BasicAuth(USER, PASSWORD)
+    async with TCPConnector() as connector:
+        ids = [
+            (await fetch_json(connector, url, **route))["connection_id"]
+            for route in (
+                {},
+                {"proxy": URL(open_socks.url("socks5"))},
+                {"proxy": URL(open_socks.url("socks5h"))},
+                {"proxy": URL(auth_socks.url("socks5h")), "proxy_auth": auth},
+                {"proxy": URL(auth_socks.url("socks5h", f"{USER}:{PASSWORD_IN_URL}@"))},
+            )
+        ]
+        assert len(set(ids)) == 4, ids  # the last two are the same proxy and credentials
+        assert ids[3] == ids[4]
+        assert connector.stats().idle == 4
+        again = await fetch_json(connector, url, proxy=URL(open_socks.url("socks5h")))
+        assert again["connection_id"] == ids[2]
+        assert connector.stats().idle == 4
+        with pytest.raises(SocksError):  # other credentials: a new connection, refused
+            await fetch(
+                connector,
+                url,
+                proxy=URL(auth_socks.url("socks5h")),
+                proxy_auth=BasicAuth(USER, "x"),
+            )
+        assert connector.stats().idle == 4
+
+
+async def test_per_request_proxy_auth_on_a_socks_proxy_connector(
+    auth_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    async with ProxyConnector(auth_socks.url("socks5h")) as connector:
+        body = await fetch_json(
+            connector, httpwire_server.url("/get"), proxy_auth=BasicAuth(USER, PASSWORD)
+        )
+    assert body["url"].endswith("/get")
+
+
+@pytest.mark.parametrize("stage", ["greeting", "auth", "request"])
+async def test_sock_connect_bounds_the_socks_handshake(stage: str) -> None:
+    script = Script(method=b"\x05\x02", silent_at=stage)
+    async with ScriptedSocks(script) as server:
+        async with ProxyConnector(server.url(), proxy_auth=BasicAuth("u", "p")) as connector:
+            request = OutgoingRequest("GET", URL("http://example.test/"), sock_connect=0.2)
+            with pytest.raises(ConnectTimeoutError) as info:
+                await connector.acquire(request)
+            assert connector.stats() == EMPTY
+        assert await client_sockets_after_closing(server.port) == 0
+    assert (info.value.host, info.value.port) == ("127.0.0.1", server.port)
+
+
+async def test_cancelled_during_the_socks_handshake_leaves_the_pool_balanced() -> None:
+    async with ScriptedSocks(Script(silent_at="request")) as server:
+        async with ProxyConnector(server.url()) as connector:
+            task = asyncio.ensure_future(
+                connector.acquire(OutgoingRequest("GET", URL("http://example.test/")))
+            )
+            await asyncio.wait_for(server.requested.wait(), 30)
+            assert connector.stats().connecting == 1
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert connector.stats() == EMPTY
+        assert await client_sockets_after_closing(server.port) == 0
+
+
+async def test_cancelled_during_tls_in_the_tunnel_leaves_the_pool_balanced(
+    raw_server: StartServer,
+) -> None:
+    """The tunnel is open and the target never answers the ClientHello: cancelling the
+    request closes the tunnel and gives its slot back."""
+    hello = asyncio.Event()
+
+    async def silent_target(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        hello.set()
+        await reader.read()
+
+    target = URL(await raw_server(silent_target)).with_scheme("https")
+    async with ScriptedSocks(Script(relay=True)) as server:
+        async with ProxyConnector(server.url("socks5")) as connector:
+            task = asyncio.ensure_future(connector.acquire(OutgoingRequest("GET", target)))
+            await asyncio.wait_for(hello.wait(), 30)
+            assert connector.stats().connecting == 1
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert connector.stats() == EMPTY
+        assert await client_sockets_after_closing(server.port) == 0
+
+
+async def test_cancelled_while_waiting_for_the_head_through_socks(
+    open_socks: PproxyPeer, httpwire_server: LocalServer
+) -> None:
+    """Cancelled after the tunnel was made, while the target is slow to answer: the
+    connection is closed (its state is unknown) and the pool balances."""
+    async with ProxyConnector(open_socks.url("socks5h")) as connector:
+        request = OutgoingRequest("GET", URL(httpwire_server.url("/fault/stall")))
+        conn = await connector.acquire(request)
+        task = asyncio.ensure_future(conn.send(request))
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if conn.transport is not None and conn.transport.get_write_buffer_size() == 0:
+                break
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert connector.stats() == EMPTY
+        assert (await fetch_json(connector, httpwire_server.url("/get")))["args"] == {}
+    assert await client_sockets_after_closing(open_socks.port) == 0
+
+
+def test_socks_proxy_urls_in_the_pool_key() -> None:
+    connector = TCPConnector()
+    url = URL("http://example.test/")
+    keys = {
+        connector._key_for(url, None, proxy, auth)
+        for proxy, auth in [
+            ("socks5://127.0.0.1:1080", None),
+            ("socks5://127.0.0.1", None),  # the default port: the same proxy
+            ("socks5h://127.0.0.1:1080", None),
+            ("http://127.0.0.1:1080", None),
+            ("socks5://127.0.0.1:1080", BasicAuth("a", "b")),
+            ("socks5://a:b@127.0.0.1:1080", None),
+            ("socks5://127.0.0.1:1080", BasicAuth("a", "c")),
+        ]
+    }
+    assert len(keys) == 5
+    assert connector._key_for(url, None, "socks5://[::1]", None).proxy == URL(
+        "socks5://[::1]:1080"
+    )
+
+
+def test_socks_credentials_checked_when_configured() -> None:
+    with pytest.raises(ValueError, match="password"):
+        ProxyConnector("socks5://127.0.0.1:1080", proxy_auth=BasicAuth("u", "p" * 256))
+    with pytest.raises(ValueError, match="proxy credentials given twice"):
+        ProxyConnector("socks5://u:p@127.0.0.1:1080", proxy_auth=BasicAuth("u", "p"))
+
+
+async def test_connector_reaches_a_socks_proxy_on_ipv6(httpwire_server: LocalServer) -> None:
+    """A proxy URL with an IPv6 host keeps its brackets through the connector: the
+    scripted proxy listens on ``::1`` and relays the request."""
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    async with ScriptedSocks(Script(relay=True), host="::1") as server:
+        proxy = f"socks5h://[::1]:{server.port}"
+        assert server.url() == proxy
+        async with ProxyConnector(proxy) as connector:
+            assert connector.proxy == URL(proxy)
+            body = await fetch_json(connector, httpwire_server.url("/get?v6=1"))
+    assert body["args"] == {"v6": "1"}
+    assert server.requests[0].port == httpwire_server.port

@@ -1,5 +1,5 @@
-"""Connections, the connection pool, TCP, TLS, Unix and proxy connectors, and the client error
-tree.
+"""Connections, the connection pool, TCP, TLS, Unix and proxy (HTTP and SOCKS5) connectors,
+and the client error tree.
 
 The connection API the client uses (see the package README)::
 
@@ -43,6 +43,7 @@ from ._interfaces import Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
+from ._socks import SocksError
 from ._tcp_connector import TCPConnector, TCPOptions
 from ._tls import Fingerprint
 from ._version import __version__
@@ -76,6 +77,7 @@ __all__ = [
     "ReadTimeoutError",
     "ServerConnectionError",
     "ServerDisconnectedError",
+    "SocksError",
     "TCPConnector",
     "TCPOptions",
     "TotalTimeoutError",

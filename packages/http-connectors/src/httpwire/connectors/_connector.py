@@ -26,6 +26,7 @@ from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeout
 from ._interfaces import OutgoingRequest
 from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
+from ._socks import SOCKS_SCHEMES
 from ._tls import SSLSetting
 
 __all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
@@ -271,7 +272,8 @@ class BaseConnector(ABC):
         conns = self._conns
         made: list[Connection] = []  # what the factory made, to undo if connecting fails
         route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
-        tunneled = key.is_ssl
+        # Behind a SOCKS proxy every request is tunneled: origin form, no proxy credentials.
+        tunneled = key.is_ssl or (route is not None and route.url.scheme in SOCKS_SCHEMES)
 
         def factory() -> Connection:
             conn = Connection(pool, key, host, port, options, conns)

@@ -13,6 +13,10 @@ Strategy (RFC 9110 §9.3.6, RFC 9112 §3.2.2):
   never both. The proxy URL is kept without them, so they never show in errors or reprs.
 * A refusal (407, 403, 502...) of the tunnel is a :class:`ClientProxyError` carrying the
   status and reason; the connection to the proxy is closed at once.
+* ``socks5://`` and ``socks5h://`` proxies are checked by :mod:`._socks` and kept in the
+  same :class:`ProxyConfig` (the pool key tells them apart by scheme); every request
+  through them is tunneled, so it keeps the origin form and never carries
+  ``Proxy-Authorization``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, seria
 
 from ._auth import BasicAuth
 from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
+from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
 from ._util import find_field, show_host
 
 __all__ = [
@@ -46,8 +51,10 @@ class ProxyConfig(NamedTuple):
     """A proxy and the credentials sent to it: hashable, part of the pool key.
 
     Attributes:
-        url: The proxy's URL without credentials (``http://host:port``).
-        auth: The credentials for ``Proxy-Authorization``, if any.
+        url: The proxy's URL without credentials (``http://host[:port]``, or
+            ``socks5://host:port``/``socks5h://host:port``).
+        auth: The credentials for ``Proxy-Authorization`` (HTTP) or the username and
+            password (SOCKS5, RFC 1929), if any.
     """
 
     url: URL
@@ -63,24 +70,29 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
     """Check a proxy URL and its credentials.
 
     Args:
-        proxy: The proxy's URL, ``http://[user:password@]host[:port]``; the credentials,
-            when present, are percent-decoded.
+        proxy: The proxy's URL: ``http://[user:password@]host[:port]``, or
+            ``socks5://``/``socks5h://`` with the same parts (port 1080 by default); the
+            credentials, when present, are percent-decoded.
         proxy_auth: The credentials, when not in the URL.
 
     Returns:
         The proxy without credentials in its URL, and the credentials.
 
     Raises:
-        ValueError: The URL is not an absolute ``http`` URL with a host, or credentials
-            were given both in the URL and in ``proxy_auth``.
+        ValueError: The URL is not an absolute ``http``, ``socks5`` or ``socks5h`` URL
+            with a host, credentials were given both in the URL and in ``proxy_auth``, or
+            (SOCKS) a credential is empty or longer than 255 bytes.
         TypeError: ``proxy_auth`` is not a :class:`BasicAuth`.
     """
     url = proxy if isinstance(proxy, URL) else URL(proxy)
+    if url.scheme in SOCKS_SCHEMES:
+        return ProxyConfig(*resolve_socks_proxy(url, proxy_auth))
     shown = url.with_user(None) if url.user is not None else url
     if url.scheme != "http" or not url.raw_host:
         raise ValueError(
-            f"proxy {str(shown)!r} is not an http://host[:port] URL: only HTTP proxies are "
-            "supported (https targets go through them with CONNECT)"
+            f"proxy {str(shown)[:200]!r} is not an http://host[:port], socks5://host[:port] "
+            "or socks5h://host[:port] URL (https targets go through an http proxy with "
+            "CONNECT)"
         )
     if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
         raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
@@ -88,11 +100,16 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
     if from_url is not None:
         if proxy_auth is not None:
             raise ValueError(
-                f"proxy credentials given twice: in the proxy URL {str(shown)!r} and in "
+                f"proxy credentials given twice: in the proxy URL {str(shown)[:200]!r} and in "
                 "proxy_auth; pass them one way only"
             )
         proxy_auth = from_url
-    bare = URL.build(scheme="http", host=url.raw_host, port=url.port, encoded=True)
+    # The with_*() methods keep an IPv6 host's brackets, which URL.build(host=raw_host,
+    # encoded=True) loses; the default port is left implicit, so that http://h and
+    # http://h:80 are one pool key.
+    bare = url.with_user(None).with_path("").with_query(None).with_fragment(None)
+    if url.explicit_port is not None and url.is_default_port():
+        bare = bare.with_port(None)
     return ProxyConfig(bare, proxy_auth)
 
 

@@ -1,8 +1,9 @@
-"""The connector whose every connection goes through one HTTP proxy.
+"""The connector whose every connection goes through one proxy: HTTP or SOCKS5.
 
 It is a :class:`~httpwire.connectors.TCPConnector` whose pool keys all carry the proxy and
 its credentials; per-request ``proxy=``/``proxy_auth=`` on any TCP connector do the same
-for one request (see :mod:`._proxy` for how requests and tunnels are made).
+for one request (see :mod:`._proxy` for how requests and CONNECT tunnels are made, and
+:mod:`._socks` for SOCKS5 tunnels).
 """
 
 from __future__ import annotations
@@ -19,24 +20,30 @@ __all__ = ["ProxyConnector"]
 
 
 class ProxyConnector(TCPConnector):
-    """Connections through an HTTP proxy: absolute-form requests for http URLs, and
-    CONNECT tunnels with TLS to the target for https URLs.
+    """Connections through an HTTP or a SOCKS5 proxy.
 
-    The target's certificate is verified (and pinned) inside the tunnel exactly as a
-    direct connection's would be. ``Proxy-Authorization`` goes to the proxy only.
+    Through an HTTP proxy, http URLs go in absolute form and https URLs through a CONNECT
+    tunnel. Through a SOCKS5 proxy (RFC 1928, with RFC 1929 username/password) every URL
+    gets a tunnel: ``socks5://`` resolves the target's name here, ``socks5h://`` lets the
+    proxy resolve it. Inside a tunnel the target's certificate is verified (and pinned)
+    exactly as a direct connection's would be, and requests keep the origin form.
+    Credentials go to the proxy only.
 
     Args:
-        proxy: The proxy's URL, ``http://[user:password@]host[:port]``; credentials in
-            it are percent-decoded.
+        proxy: The proxy's URL, ``http://[user:password@]host[:port]`` or the same with
+            ``socks5://`` or ``socks5h://`` (port 1080 by default); credentials in it are
+            percent-decoded.
         proxy_auth: The proxy's credentials, when not in the URL.
         **options: :class:`TCPConnector`'s settings and the pool's (:class:`TCPOptions`).
 
     Raises:
-        ValueError: The proxy URL is not ``http://``, or credentials are both in it and in
-            ``proxy_auth``.
+        ValueError: The proxy URL is not ``http://``, ``socks5://`` or ``socks5h://``,
+            credentials are both in it and in ``proxy_auth``, or a SOCKS credential is
+            empty or longer than 255 bytes.
 
     Example:
         >>> connector = ProxyConnector("http://user:p%40ss@127.0.0.1:3128")
+        >>> connector = ProxyConnector("socks5h://127.0.0.1:1080")
     """
 
     def __init__(

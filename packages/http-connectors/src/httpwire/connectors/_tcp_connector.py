@@ -3,8 +3,11 @@
 ``TCPConnector`` puts the pieces together: the resolver (:mod:`._resolver`) gives a host's
 addresses, Happy Eyeballs (:mod:`._happy_eyeballs`) connects a socket to the first that
 answers, TLS and pinning (:mod:`._tls`) run on that socket for https, and proxies and CONNECT
-tunnels (:mod:`._proxy`) put a proxy in between. Its pool keys hold the TLS settings and the
-proxy with its credentials, so connections made with different settings are never shared.
+tunnels (:mod:`._proxy`) put a proxy in between. A SOCKS5 tunnel (:mod:`._socks`) gives a
+socket connected to the target, on which the connector goes on exactly as for a direct
+connection (plain, or TLS verified against the target). Its pool keys hold the TLS settings
+and the proxy with its credentials, so connections made with different settings are never
+shared.
 The settings are resolved once per connector; the common request (no per-request ``ssl=`` or
 ``proxy=``) pays for none of them.
 """
@@ -38,6 +41,7 @@ from ._errors import (
 from ._happy_eyeballs import connect_happy_eyeballs
 from ._proxy import ProxyConfig, open_tunnel, resolve_proxy
 from ._resolver import AddrInfo, Resolver
+from ._socks import SOCKS_SCHEMES, SocksProxy, open_socks_tunnel
 from ._tls import (
     Fingerprint,
     SSLSetting,
@@ -255,7 +259,11 @@ class TCPConnector(BaseConnector):
         url: URL,
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
-        if key.proxy is not None:
+        proxy = key.proxy
+        if proxy is not None:
+            if proxy.scheme in SOCKS_SCHEMES:
+                sock = await self._connect_via_socks(key, method, url, sock_connect)
+                return await self._on_socket(factory, sock, key, method, url, sock_connect)
             return await self._connect_via_proxy(factory, key, method, url, sock_connect)
         host, port = key.host, key.port
         infos = await self._resolve(host, port, method, url)
@@ -269,6 +277,19 @@ class TCPConnector(BaseConnector):
             method=method,
             url=url,
         )
+        return await self._on_socket(factory, sock, key, method, url, sock_connect)
+
+    async def _on_socket(
+        self,
+        factory: Callable[[], Connection],
+        sock: socket.socket,
+        key: ConnectionKey,
+        method: str,
+        url: URL,
+        sock_connect: float | None,
+    ) -> tuple[asyncio.BaseTransport, Connection]:
+        """Make the connection on a socket connected to the target (directly or through a
+        SOCKS tunnel): plain for http, TLS verified against the target for https."""
         loop = asyncio.get_running_loop()
         if not key.is_ssl:
             try:
@@ -276,6 +297,7 @@ class TCPConnector(BaseConnector):
             except BaseException:
                 sock.close()
                 raise
+        host, port = key.host, key.port
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
@@ -289,6 +311,40 @@ class TCPConnector(BaseConnector):
                     sock_connect, method=method, url=url, host=host, port=port
                 ) from exc
             raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
+
+    async def _connect_via_socks(
+        self, key: ConnectionKey, method: str, url: URL, sock_connect: float | None
+    ) -> socket.socket:
+        """Open a SOCKS5 tunnel to the key's target: a socket connected to it through the
+        proxy, the handshake bounded by ``sock_connect`` (closed on any failure)."""
+        assert key.proxy is not None
+
+        async def to_proxy(host: str, port: int) -> socket.socket:
+            infos = await self._resolve(host, port, method, url, ClientProxyConnectionError)
+            return await connect_happy_eyeballs(
+                infos,
+                host,
+                port,
+                delay=self._happy_eyeballs_delay,
+                timeout=sock_connect,
+                local_addr=self._local_addr,
+                method=method,
+                url=url,
+            )
+
+        async def resolve_target(host: str, port: int) -> list[AddrInfo]:
+            return await self._resolver.resolve(host, port, self._family)
+
+        return await open_socks_tunnel(
+            SocksProxy(key.proxy, key.proxy_auth),
+            key.host,
+            key.port,
+            connect=to_proxy,
+            resolve=resolve_target,
+            timeout=sock_connect,
+            method=method,
+            url=url,
+        )
 
     async def _connect_via_proxy(
         self,
