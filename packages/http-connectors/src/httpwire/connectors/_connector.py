@@ -210,7 +210,7 @@ class BaseConnector(ABC):
                 TLS settings (``None`` keeps them; ``True`` verifies; ``False`` neither
                 verifies nor pins; an ``ssl.SSLContext`` replaces the trust; a
                 :class:`Fingerprint` or its digest replaces the pin); ``proxy`` and
-                ``proxy_auth`` send it through an ``http://`` proxy. Its method and URL
+                ``proxy_auth`` send it through an ``http://`` or SOCKS5 proxy. Its method and URL
                 are named in errors.
 
         Returns:

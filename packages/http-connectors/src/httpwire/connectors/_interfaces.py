@@ -58,7 +58,8 @@ class OutgoingRequest(NamedTuple):
         sock_connect: Seconds one connection attempt may take, TLS handshake included.
         sock_read: Seconds without a byte from the server before ``ReadTimeoutError``.
         ssl: This request's TLS settings over the connector's (see ``SSLSetting``).
-        proxy: An ``http://`` proxy to go through (credentials may be in its URL).
+        proxy: An ``http://``, ``socks5://`` or ``socks5h://`` proxy to go through
+            (credentials may be in its URL).
         proxy_auth: The proxy's credentials, when not in its URL.
         expect_continue_timeout: With ``expect_continue``, the most seconds to wait for
             ``100 Continue`` before sending the body anyway: a server that ignores the
