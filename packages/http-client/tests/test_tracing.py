@@ -111,12 +111,12 @@ def test_hooks_must_be_callable() -> None:
 def test_log_line_is_one_structured_debug_record(caplog: pytest.LogCaptureFixture) -> None:
     timings = dataclasses.replace(recorded().snapshot(), body_done=14.0)
     with caplog.at_level(logging.DEBUG, logger="httpwire.client"):
-        log_request("GET", URL_, timings, status=200, redirects=1)
+        log_request("GET", URL_, timings, status=200)
     (record,) = caplog.records
     assert record.name == "httpwire.client" and record.levelno == logging.DEBUG
     line = record.getMessage()
     assert line.startswith("GET http://example.org:8080/p?q=1 200 pool=1000.0ms dns=250.0ms")
-    assert "redirects=1" in line and "reused=False" in line and "remote=[::1]:8080" in line
+    assert "reused=False" in line and "remote=[::1]:8080" in line
     assert "pw" not in line and "user" not in line
     facts = record.__dict__["httpwire"]
     assert facts["status"] == 200 and facts["total"] == 4.0 and facts["error"] is None

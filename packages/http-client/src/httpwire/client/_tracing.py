@@ -8,8 +8,9 @@ sent, the first byte and the end of the body; the connection layer, when it repo
 the DNS, connect and TLS phases and the addresses. :class:`Timings` is the frozen
 snapshot users get (``response.timings``, and with every hook event).
 
-All stamps are on the event loop's monotonic clock (``loop.time()``, seconds); durations
-are differences of stamps, ``None`` when a phase did not happen (no DNS or connect on a
+All stamps are ``time.monotonic()`` seconds (the default event loop's clock; uvloop's
+``loop.time()`` is coarser, so the loop's clock is not used); durations are differences of
+stamps, ``None`` when a phase did not happen (no DNS or connect on a
 reused connection) or was not reported.
 
 Hooks (:class:`TraceHooks`) are plain callables taking one :class:`TraceEvent`; a hook
@@ -73,7 +74,7 @@ def _span(start: float | None, end: float | None) -> float | None:
 class Timings:
     """When each phase of one request ended: monotonic stamps in seconds, and durations.
 
-    Stamps are on the event loop's clock (``loop.time()``); ``None`` means the phase did not
+    Stamps are ``time.monotonic()`` seconds; ``None`` means the phase did not
     happen for this request (no DNS, connect or TLS on a reused connection) or was not
     reported. Each redirect hop has its own: ``r.history[i].timings``.
 
@@ -186,8 +187,8 @@ _FIELDS: Final = tuple(f.name for f in fields(Timings))
 class TimingsRecorder:
     """The timings of one request while it runs: mutable stamps, snapshotted on demand.
 
-    The client and the connection layer set attributes on it (each a stamp of the loop's
-    clock); :meth:`snapshot` gives the frozen :class:`Timings`.
+    The client and the connection layer set attributes on it (each a ``time.monotonic()``
+    stamp); :meth:`snapshot` gives the frozen :class:`Timings`.
     """
 
     __slots__ = _FIELDS
@@ -334,22 +335,21 @@ def log_request(
     *,
     status: int | None = None,
     error: BaseException | None = None,
-    redirects: int = 0,
 ) -> None:
-    """Write the one DEBUG line of a request to the ``httpwire.client`` logger.
+    """Write the DEBUG line of one request to the ``httpwire.client`` logger.
 
     The line reads ``GET http://host/path 200 pool=0.1ms dns=- connect=- tls=- sent=0.1ms
     wait=1.2ms reused=True remote=127.0.0.1:8080``; the same facts go in the record's
     ``httpwire`` attribute (a dict) for structured handlers. URLs are shown without
-    credentials.
+    credentials. Each request sent is one line: a redirect hop, a retried attempt or an
+    authentication round each have their own.
 
     Args:
         method: The request's method.
-        url: The URL of the last hop.
-        timings: The last hop's timings.
-        status: The final status, when a response came.
+        url: Its URL.
+        timings: Its timings.
+        status: The status, when a response came.
         error: The error, when none came.
-        redirects: How many redirects were followed.
     """
     shown = url.with_user(None) if url.raw_user is not None else url
     outcome = str(status) if error is None else f"failed ({type(error).__name__})"
@@ -358,12 +358,10 @@ def log_request(
         "url": str(shown),
         "status": status,
         "error": None if error is None else type(error).__name__,
-        "redirects": redirects,
         **timings.as_dict(),
     }
     LOGGER.debug(
-        "%s %s %s pool=%s dns=%s connect=%s tls=%s sent=%s wait=%s redirects=%d "
-        "reused=%s remote=%s",
+        "%s %s %s pool=%s dns=%s connect=%s tls=%s sent=%s wait=%s reused=%s remote=%s",
         method,
         shown,
         outcome,
@@ -373,7 +371,6 @@ def log_request(
         _ms(timings.tls),
         _ms(timings.sending),
         _ms(timings.waiting),
-        redirects,
         timings.is_reused,
         _address(timings.remote_address) or "-",
         extra={"httpwire": facts},
