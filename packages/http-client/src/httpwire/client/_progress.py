@@ -58,7 +58,7 @@ class Progress(NamedTuple):
         return 1.0 if total == 0 else min(1.0, self.done / total)
 
 
-ProgressCallback: TypeAlias = Callable[[Progress], object]
+ProgressCallback: TypeAlias = "Callable[[Progress], object]"
 """``def on_progress(p: Progress) -> None``."""
 
 

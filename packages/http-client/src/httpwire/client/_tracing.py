@@ -237,7 +237,7 @@ class TraceEvent:
     attempt: object = None
 
 
-TraceHook: TypeAlias = Callable[[TraceEvent], "Awaitable[object] | object"]
+TraceHook: TypeAlias = "Callable[[TraceEvent], Awaitable[object] | object]"
 """A hook: ``def hook(event)`` or ``async def hook(event)``."""
 
 
