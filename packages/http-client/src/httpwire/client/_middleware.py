@@ -17,10 +17,11 @@ The order, outermost first::
     session.request(...)                  URL, params, the session's and the request's
       │                                   headers, Basic auth, the body: built once
       └─ for each hop of the redirect chain:
-           cookies of the jar for this hop's URL
            ├─ the retry policy, when one is given: for each attempt
-           │    └─ session middlewares[0] → … → [-1] → request middlewares → send
-           └─ Set-Cookie into the jar; a 3xx with Location makes the next hop
+           │    └─ session middlewares[0] → … → [-1] → request middlewares → send:
+           │         the jar's cookies for the URL sent, the exchange, its Set-Cookie
+           │         into the jar, the trace hooks
+           └─ a 3xx with Location makes the next hop (credentials dropped across origins)
 
 Middlewares wrap **each hop**, not the whole redirect chain, for three reasons: a
 middleware then sees exactly the requests that reach a server (a rate limiter counts a
@@ -28,7 +29,9 @@ redirect hop and a retried attempt as the requests they are; a logger logs what 
 an authentication middleware answers a ``401`` at the hop that returned it, with that hop's
 URL in the digest, without restarting the chain; and the redirect rules that protect
 credentials (no ``Authorization`` or ``Cookie`` across origins) run between hops, where no
-middleware can forget them. What a middleware returns for a hop is what the session
+middleware can forget them. Cookies are added and stored at the innermost end, for each
+request actually sent: a request an authentication middleware sends again carries the
+cookies its first answer set. What a middleware returns for a hop is what the session
 follows: returning a ``3xx`` continues the chain, returning anything else ends it.
 :attr:`ClientRequest.initial_url` tells a middleware where the chain started, so that
 credentials it adds can be kept to that origin, as the session keeps its Basic auth.
@@ -86,9 +89,9 @@ class ClientRequest:
 
     Build a changed copy with :meth:`replace` or :meth:`with_header`; what the last
     middleware passes to its handler is what goes on the wire. The headers are the ones
-    sent (the session's defaults and the request's, ``Authorization`` from ``auth=``, and
-    ``Cookie`` from the jar for this hop); ``Host`` and the body's framing are added by the
-    connection when absent.
+    sent (the session's defaults and the request's, ``Authorization`` from ``auth=``);
+    the jar's ``Cookie`` is added after the chain, for each request sent, and ``Host`` and
+    the body's framing by the connection when absent.
 
     Attributes:
         method: The method, upper case.
