@@ -135,3 +135,20 @@ def test_nothing_is_logged_above_debug(caplog: pytest.LogCaptureFixture) -> None
     with caplog.at_level(logging.INFO, logger="httpwire.client"):
         log_request("GET", URL_, Timings(1.0), status=200)
     assert caplog.records == []
+
+
+def test_recorder_takes_the_connection_layer_reports() -> None:
+    recorder = TimingsRecorder(1.0)
+    recorder.on_phase("dns", 1.0, 1.5)
+    recorder.on_phase("connect", 1.5, 2.0)
+    recorder.on_phase("tls", 2.0, 3.0)
+    recorder.on_phase("unknown", 3.0, 4.0)  # a phase this client does not know: ignored
+    recorder.on_connection(False, ("::1", 50000, 0, 0), ("::1", 443, 0, 0))
+    recorder.on_request_sent(3.5)
+    timings = recorder.snapshot()
+    assert (timings.dns, timings.connect, timings.tls) == (0.5, 0.5, 1.0)
+    assert timings.is_reused is False and timings.request_sent == 3.5
+    assert timings.local_address == ("::1", 50000) and timings.remote_address == ("::1", 443)
+    recorder.on_connection(True, "/run/app.sock", None)
+    assert recorder.remote_address is None and recorder.local_address == "/run/app.sock"
+    assert recorder.is_reused is True

@@ -213,6 +213,41 @@ class TimingsRecorder:
         """The timings so far, frozen."""
         return Timings(*(getattr(self, name) for name in _FIELDS))
 
+    # What the connection layer reports (its ``ConnectionTrace`` protocol).
+
+    def on_phase(self, phase: str, start: float, end: float) -> None:
+        """Record a phase of opening the connection: ``dns``, ``connect`` or ``tls``."""
+        if phase == "dns":
+            self.dns_start, self.dns_end = start, end
+        elif phase == "connect":
+            self.connect_start, self.connect_end = start, end
+        elif phase == "tls":
+            self.tls_start, self.tls_end = start, end
+
+    def on_connection(self, reused: bool, local: object, remote: object) -> None:
+        """Record whether the connection was reused, and its socket's addresses."""
+        self.is_reused = reused
+        self.local_address = _as_address(local)
+        self.remote_address = _as_address(remote)
+
+    def on_request_sent(self, at: float) -> None:
+        """Record when the request's last byte was handed to the transport."""
+        self.request_sent = at
+
+
+def _as_address(value: object) -> Address | None:
+    """A socket address as ``(host, port)`` (IPv6 flow and scope dropped) or a path."""
+    if isinstance(value, str):
+        return value
+    if (
+        isinstance(value, tuple)
+        and len(value) >= 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], int)
+    ):
+        return (value[0], value[1])
+    return None
+
 
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
