@@ -14,6 +14,7 @@ from httpwire.client._tracing import (
     TraceEvent,
     TraceHooks,
     emit,
+    emit_connection,
     log_request,
 )
 
@@ -152,3 +153,26 @@ def test_recorder_takes_the_connection_layer_reports() -> None:
     recorder.on_connection(True, "/run/app.sock", None)
     assert recorder.remote_address is None and recorder.local_address == "/run/app.sock"
     assert recorder.is_reused is True
+
+
+async def test_connection_events_follow_the_reports() -> None:
+    names: list[str] = []
+    hooks = TraceHooks(
+        on_dns_start=lambda e: names.append(e.name),
+        on_dns_end=lambda e: names.append(e.name),
+        on_connection_created=lambda e: names.append(e.name),
+        on_connection_reused=lambda e: names.append(e.name),
+    )
+    recorder = TimingsRecorder(0.0)
+    await emit_connection(hooks, "GET", URL_, recorder)
+    assert names == []  # nothing was reported
+    recorder.on_phase("dns", 0.0, 0.1)
+    recorder.on_connection(False, None, None)
+    await emit_connection(hooks, "GET", URL_, recorder)
+    assert names == ["dns_start", "dns_end", "connection_created"]
+    names.clear()
+    await emit_connection(hooks, "GET", URL_, TimingsRecorder(0.0))
+    reused = TimingsRecorder(0.0)
+    reused.on_connection(True, None, None)
+    await emit_connection(hooks, "GET", URL_, reused)
+    assert names == ["connection_reused"]

@@ -41,6 +41,7 @@ __all__ = [
     "TraceHook",
     "TraceHooks",
     "emit",
+    "emit_connection",
     "log_request",
 ]
 
@@ -56,7 +57,6 @@ TraceEventName = Literal[
     "request_exception",
     "connection_created",
     "connection_reused",
-    "connection_closed",
     "dns_start",
     "dns_end",
     "redirect",
@@ -296,11 +296,12 @@ class TraceHooks:
         on_request_start: The request (each redirect hop) is about to get a connection.
         on_request_end: Its response head arrived.
         on_request_exception: It failed.
-        on_connection_created: A new connection was opened for it.
+        on_connection_created: A new connection was opened for it (reported once it is
+            ready, with the DNS, connect and TLS phases in the timings).
         on_connection_reused: An idle pooled connection was reused for it.
-        on_connection_closed: Its connection was closed instead of being reused.
-        on_dns_start: Name resolution started (when the connector reports it).
-        on_dns_end: Name resolution ended (when the connector reports it).
+        on_dns_start: The host name was resolved for a new connection (reported once the
+            connection is ready: ``timings.dns_start`` says when it started).
+        on_dns_end: Name resolution ended (``timings.dns_end``).
         on_redirect: A redirect response is about to be followed.
         on_retry: An attempt is about to be retried (with a retry policy).
     """
@@ -310,7 +311,6 @@ class TraceHooks:
     on_request_exception: TraceHook | None = None
     on_connection_created: TraceHook | None = None
     on_connection_reused: TraceHook | None = None
-    on_connection_closed: TraceHook | None = None
     on_dns_start: TraceHook | None = None
     on_dns_end: TraceHook | None = None
     on_redirect: TraceHook | None = None
@@ -326,6 +326,22 @@ class TraceHooks:
         """The hook of an event, or ``None``."""
         hook: TraceHook | None = getattr(self, "on_" + name)
         return hook
+
+
+async def emit_connection(
+    hooks: TraceHooks, method: str, url: URL, recorder: TimingsRecorder
+) -> None:
+    """Call the DNS and connection hooks once the request's connection is ready.
+
+    Nothing is called when the connection layer reported nothing (``is_reused`` unknown).
+    """
+    if recorder.dns_start is not None:
+        await emit(hooks, "dns_start", method, url, recorder)
+        await emit(hooks, "dns_end", method, url, recorder)
+    if recorder.is_reused:
+        await emit(hooks, "connection_reused", method, url, recorder)
+    elif recorder.is_reused is not None:
+        await emit(hooks, "connection_created", method, url, recorder)
 
 
 async def emit(
