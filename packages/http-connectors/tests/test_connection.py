@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -201,6 +202,64 @@ async def test_invalid_request_is_refused_before_sending_and_the_connection_kept
         assert got["requests"] == 2
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "DELETE", "POST"])
+@pytest.mark.parametrize(
+    "field",
+    [("Content-Length", "5"), ("Transfer-Encoding", "chunked"), ("content-length", "\u0663")],
+)
+@pytest.mark.parametrize("mapping", [dict, CIMultiDict])
+async def test_framing_fields_on_a_request_without_a_body_are_refused_rfc9112_6(
+    httpwire_server: Any, method: str, field: tuple[str, str], mapping: type[Any]
+) -> None:
+    """Sent as is, a body-less request announcing a body desyncs the connection: the server
+    reads the next request as this one's body (RFC 9112 §6.1-6.3). Refused before a byte is
+    written, on every path, and the connection stays usable."""
+    async with TCPConnector() as connector:
+        await read_json(await send(connector, httpwire_server.url("/get")))
+        with pytest.raises(ValueError, match="without a body cannot carry") as info:
+            await send(connector, httpwire_server.url("/anything"), method, mapping([field]))
+        assert "RFC 9112 §6." in str(info.value)
+        assert connector.stats() == IDLE_ONLY
+        got = await read_json(await send(connector, httpwire_server.url("/connection-id")))
+        assert got["requests"] == 2
+
+
+async def test_content_length_needs_ascii_digits(httpwire_server: Any) -> None:
+    """'\u0663' (ARABIC-INDIC DIGIT THREE) passes str.isdigit() and int(): not a length."""
+    async with TCPConnector() as connector:
+        headers = CIMultiDict({"Content-Length": "\u0663"})
+        with pytest.raises(ValueError, match="ASCII digits only"):
+            await send(connector, httpwire_server.url("/post"), "POST", headers, b"abc")
+        assert connector.stats() == IDLE_ONLY
+
+
+@pytest.mark.parametrize("name", ["Authorization", "Proxy-Authorization", "Cookie"])
+async def test_a_refused_secret_field_is_named_never_quoted(
+    httpwire_server: Any, name: str
+) -> None:
+    async with TCPConnector() as connector:
+        headers = CIMultiDict({name: "Bearer s3cret-token\n"})
+        with pytest.raises(ValueError, match=f"header '{name}' has a value with LF") as info:
+            await send(connector, httpwire_server.url("/get"), "GET", headers)
+        for error in (info.value, info.value.__context__, info.value.__cause__):
+            assert error is None or "s3cret" not in str(error)
+
+
+async def test_errors_keep_the_url_without_its_credentials(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort")
+
+    base = URL(await raw_server(handler))
+    async with TCPConnector() as connector:
+        url = base.with_user("user").with_password("s3cret")
+        response = await send(connector, str(url))
+        with pytest.raises(ServerDisconnectedError) as info:
+            await response.content.read()
+        assert info.value.url == base.with_path("/")
+        assert "s3cret" not in str(info.value) and "s3cret" not in repr(info.value.url)
+
+
 async def test_a_connection_serves_one_request_per_loan(httpwire_server: Any) -> None:
     url = URL(httpwire_server.url("/get"))
     async with TCPConnector() as connector:
@@ -327,6 +386,42 @@ async def test_expect_continue_with_a_bytes_body(httpwire_server: Any) -> None:
         assert (got["expect_continue"], got["bytes"]) == (True, 1000)
 
 
+@pytest.mark.parametrize("body", [b"x" * 1000, BytesBody(b"x" * 1000)], ids=["bytes", "body"])
+async def test_expect_continue_to_a_server_that_ignores_it_sends_the_body_after_a_bound(
+    raw_server: StartServer, body: Any
+) -> None:
+    """RFC 9110 §10.1.1: a client that sends 100-continue SHOULD NOT wait for an indefinite
+    period before sending the content. This server reads the body without ever answering
+    the expectation, as many do."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"expect: 100-continue" in head.lower()
+        got = await reader.readexactly(1000)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(got), got))
+        await writer.drain()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        # The guard only turns a hang into a failure; the bound under test is 0.05 s.
+        response = await asyncio.wait_for(
+            send(
+                connector,
+                base + "/",
+                "PUT",
+                NO_HEADERS,
+                body,
+                expect_continue=True,
+                expect_continue_timeout=0.05,
+            ),
+            30,
+        )
+        assert (response.status, await response.content.read()) == (200, b"x" * 1000)
+        response.release()
+        assert connector.stats() == IDLE_ONLY
+
+
 async def test_expect_continue_answered_early_sends_no_body(raw_server: StartServer) -> None:
     received: list[bytes] = []
 
@@ -383,7 +478,116 @@ async def test_gzip_bomb_decodes_with_bounded_buffering(httpwire_server: Any) ->
     assert peak <= reader.high_water + 2 * 65536, peak
 
 
+def _compress(coding: str, data: bytes) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return zlib.compress(data)
+    if coding == "gzip, gzip":
+        return gzip.compress(gzip.compress(data))
+    if coding == "br":
+        brotli = pytest.importorskip("brotli")
+        return bytes(brotli.compress(data))
+    zstandard = pytest.importorskip("zstandard")
+    return bytes(zstandard.ZstdCompressor().compress(data))
+
+
+@pytest.mark.parametrize("chunk", [64, 1])
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "gzip, gzip", "br", "zstd"])
+async def test_chunked_bomb_decodes_with_bounded_buffering(
+    raw_server: StartServer, coding: str, chunk: int
+) -> None:
+    """DESIGN.md: the decoder stops while the reader is paused, whatever the framing. With
+    small chunks each chunk is its own parser event: none may be decoded while paused."""
+    size = 32 * MIB
+    body = _compress(coding, bytes(size))
+    framed = b"".join(
+        b"%x\r\n%s\r\n" % (len(body[i : i + chunk]), body[i : i + chunk])
+        for i in range(0, len(body), chunk)
+    )
+    sent = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Encoding: " + coding.encode() + b"\r\n\r\n" + framed + b"0\r\n\r\n"
+        )
+        await writer.drain()
+        sent.set()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/", decode=True)
+        reader = response.content
+        await sent.wait()
+        for _ in range(20):  # let the connection take in what it can while nobody reads
+            await asyncio.sleep(0)
+        bound = reader.high_water + 2 * 65536 + 128 * 1024  # a piece, a step, a zstd block
+        assert reader.buffered <= bound, reader.buffered
+        total = 0
+        while piece := await reader.read(1 * MIB):
+            assert reader.buffered <= bound, reader.buffered
+            total += len(piece)
+        response.release()
+    assert total == size
+
+
 # -- early closes and malformed responses -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("interim", "count"),
+    [
+        (b"HTTP/1.1 100 Continue\r\n\r\n", 40_000),
+        (
+            b"HTTP/1.1 103 Early Hints\r\n"
+            + (b"Link: <" + b"x" * 7_400 + b">\r\n") * 7  # 52 KB, each field within limits
+            + b"\r\n",
+            600,
+        ),
+    ],
+    ids=["40000-continues", "600-large-early-hints"],
+)
+async def test_interim_responses_are_capped(
+    raw_server: StartServer, interim: bytes, count: int
+) -> None:
+    """RFC 9110 §15.2 lets a server send 1xx responses before the final one, but not
+    without end: each is kept for the caller, and bytes keep the idle timeout from firing."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        for _ in range(count):
+            writer.write(interim)
+            await writer.drain()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        with pytest.raises(BadResponseError, match=r"more than 32 interim \(1xx\) responses"):
+            await send(connector, base + "/", sock_read=30)
+        assert connector.stats() == EMPTY
+
+
+async def test_a_few_interim_responses_are_kept_in_order(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+            b"HTTP/1.1 103 Early Hints\r\nLink: </b.js>\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        )
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        assert [r.headers["Link"] for r in response.informational] == ["</a.css>", "</b.js>"]
+        assert await response.content.read() == b"ok"
+        response.release()
 
 
 @pytest.mark.parametrize(
@@ -412,6 +616,34 @@ async def test_broken_head_is_a_clear_error(
             await send(connector, httpwire_server.url(path))
         assert connector.stats() == EMPTY
     assert not getattr(info.value, "is_stale_connection", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"f" * 9000 + b"\r\n", "chunk size line"),
+        (b"zz\r\n", "chunk size b'zz' is not hex"),
+        (b"0\r\nBad Trailer\r\n\r\n", "trailer line 1"),
+    ],
+    ids=["long-size-line", "bad-size", "bad-trailer"],
+)
+async def test_a_bad_chunk_line_in_the_same_piece_as_the_head_is_a_payload_error(
+    raw_server: StartServer, body: bytes, message: str
+) -> None:
+    """The head is valid: what is wrong is the body (RFC 9112 §7.1), whichever read brought
+    it, so the error is a ClientPayloadError, not a BadResponseError."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        with pytest.raises(ClientPayloadError, match=message):
+            response = await send(connector, base + "/")
+            await response.content.read()
+        assert connector.stats() == EMPTY
 
 
 @pytest.mark.parametrize(
@@ -547,6 +779,53 @@ async def test_cancel_while_connecting(unaccepting_port: int) -> None:
     assert client_sockets(unaccepting_port) == before
 
 
+# Loop turns a close() may take: far more than a TLS shutdown with a live peer takes, far
+# fewer than the 5 s bound costs when close() waits for a socket that never reports back.
+CLOSE_TURNS = 100_000
+
+
+async def _close_counting_turns(connector: TCPConnector) -> int:
+    """Close the connector; return how many loop turns it took (work, not seconds)."""
+    closing = asyncio.ensure_future(connector.close())
+    spent = 0
+    while not closing.done():
+        await asyncio.sleep(0)
+        spent += 1
+        if spent == CLOSE_TURNS:  # a socket close() waits for costs its whole 5 s bound
+            break
+    await closing
+    return spent
+
+
+async def test_cancel_at_every_turn_of_connecting_leaves_nothing_registered(
+    raw_server: StartServer, httpwire_server: Any
+) -> None:
+    """uvloop calls connection_made but never connection_lost for a transport whose
+    create_connection was cancelled: the connector must not wait for it. Cancelled at each
+    loop turn of the connect (and of a TLS handshake), close() stays quick and clean."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    urls = [URL(await raw_server(handler)), URL(httpwire_server.url("/get", scheme="https"))]
+    for url in urls:
+        for turns in range(30):
+            connector = TCPConnector(ssl_context=httpwire_server.ssl_context())
+            task = asyncio.ensure_future(connector.acquire(OutgoingRequest("GET", url)))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                (await task).release()
+            except asyncio.CancelledError:
+                pass
+            spent = await _close_counting_turns(connector)
+            assert spent < CLOSE_TURNS, f"close() hung after {turns} turns of connecting to {url}"
+            assert connector.stats() == EMPTY
+
+
 async def test_cancel_while_writing_the_body(raw_server: StartServer) -> None:
     done = asyncio.Event()
 
@@ -647,6 +926,88 @@ async def test_bytes_after_the_response_make_the_connection_unusable(
         assert await response.content.read() == b"ok"
         response.release()
         assert connector.stats() == EMPTY
+
+
+async def _stray_bytes_server(raw_server: StartServer, stray: bytes) -> tuple[str, Any]:
+    """A server whose first connection answers once, then sends ``stray`` when told to.
+
+    Later connections answer each request with ``fresh``. Returns the base URL and a
+    function that makes the first connection send ``stray`` and returns once it was written.
+    """
+    go = asyncio.Event()
+    written = asyncio.Event()
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections == 1:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+            await go.wait()
+            writer.write(stray)
+            if b"408" in stray:
+                writer.write_eof()  # a timeout answer, then FIN: what servers do to idlers
+            await writer.drain()
+            written.set()
+            await reader.read()
+            return
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfresh")
+            await writer.drain()
+
+    async def send_stray() -> None:
+        go.set()
+        await written.wait()
+
+    return await raw_server(handler), send_stray
+
+
+@pytest.mark.parametrize(
+    "stray",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil",
+        b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-",  # a partial head: the parser would keep it
+    ],
+    ids=["unrequested-response", "408-and-fin", "partial-head"],
+)
+async def test_bytes_that_arrive_on_an_idle_connection_are_never_read_as_a_response(
+    raw_server: StartServer, stray: bytes
+) -> None:
+    """Any byte received while a connection idles makes it unusable (RFC 9112 §9.3 allows
+    a response only to a request). The bytes sit unread in the socket when the connection
+    is lent again at once: the check is made when it is lent, not only when they are read."""
+    base, send_stray = await _stray_bytes_server(raw_server, stray)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/first")
+        assert await response.content.read() == b"ok"
+        response.release()
+        assert connector.stats() == IDLE_ONLY
+        await send_stray()  # written to our socket; no loop turn read it yet
+        response = await send(connector, base + "/second")
+        assert (response.status, await response.content.read()) == (200, b"fresh")
+        response.release()
+
+
+async def test_bytes_after_the_end_held_by_the_parser_make_the_connection_unusable(
+    raw_server: StartServer,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            # The start of an unrequested head rides along with the answer.
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n")
+            await writer.drain()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        response = await send(connector, base + "/")
+        assert await response.content.read() == b"ok"
+        response.release()
+        assert connector.stats() == EMPTY  # closed, never pooled
 
 
 async def test_readchunk_keeps_the_servers_chunks(raw_server: StartServer) -> None:

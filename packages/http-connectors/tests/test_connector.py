@@ -366,22 +366,38 @@ async def test_close_while_connecting_closes_the_new_socket(httpwire_server: Any
     assert client_sockets(port) == 0
 
 
-def test_works_on_uvloop(httpwire_server: Any) -> None:
-    uvloop = pytest.importorskip("uvloop")
+async def test_waiters_are_served_in_arrival_order_across_endpoints(
+    raw_server: StartServer,
+) -> None:
+    """With total_limit=1, a released connection must not go to a later waiter for its own
+    endpoint before an older waiter for another: arrival order, or a busy endpoint starves
+    a quiet one."""
 
-    async def cycle() -> None:
-        async with TCPConnector() as connector:
-            ids = [
-                (await fetch_json(connector, httpwire_server.url("/connection-id")))[
-                    "connection_id"
-                ]
-                for _ in range(2)
-            ]
-            assert ids[0] == ids[1]
-            assert connector.stats() == IDLE_ONLY
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
 
-    loop = uvloop.new_event_loop()
-    try:
-        loop.run_until_complete(cycle())
-    finally:
-        loop.close()
+    urls = {"a": URL(await raw_server(handler)), "b": URL(await raw_server(handler))}
+    served: list[str] = []
+    async with TCPConnector(total_limit=1) as connector:
+
+        async def one(name: str) -> None:
+            request = OutgoingRequest("GET", urls[name[0]], NO_HEADERS)
+            conn = await connector.acquire(request)
+            served.append(name)
+            response = await conn.send(request)
+            assert await response.content.read() == b"ok"
+            response.release()
+
+        held = await connector.acquire(OutgoingRequest("GET", urls["a"]))
+        arrivals = ["b0", "a1", "b2", "a3", "a4", "b5"]
+        tasks = []
+        for name in arrivals:
+            tasks.append(asyncio.create_task(one(name)))
+            await asyncio.sleep(0)  # queued in this order
+        assert connector.stats().waiting == len(arrivals)
+        held.release()
+        await asyncio.gather(*tasks)
+        assert served == arrivals

@@ -28,6 +28,10 @@ class Conn:
     def is_closed(self) -> bool:
         return self.closes > 0
 
+    @property
+    def is_reusable(self) -> bool:
+        return self.closes == 0
+
     def close(self) -> None:
         self.closes += 1
 

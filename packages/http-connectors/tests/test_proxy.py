@@ -7,8 +7,10 @@ verified with the test CA, by the **target's** name, through the tunnel.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
+import logging
 import socket
 import ssl
 
@@ -21,6 +23,7 @@ from httpwire.connectors import (
     ClientConnectorCertificateError,
     ClientProxyConnectionError,
     ClientProxyError,
+    ConnectTimeoutError,
     Fingerprint,
     FingerprintMismatch,
     OutgoingRequest,
@@ -41,7 +44,7 @@ from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import Proxies
 
 from ._fetch import fetch, fetch_json
-from .conftest import client_sockets
+from .conftest import StartServer, client_sockets
 
 PASSWORD = "p@ss:w/rd %#?&"
 
@@ -439,3 +442,36 @@ async def test_unreachable_proxy_is_a_proxy_connection_error() -> None:
         f"cannot connect to 127.0.0.1:{port} for GET http://example.test/: "
         "Connection refused (errno 111)"
     )
+
+
+@pytest.mark.parametrize("how", ["timeout", "cancel"])
+async def test_a_connect_abandoned_while_waiting_logs_nothing(
+    raw_server: StartServer, caplog: pytest.LogCaptureFixture, how: str
+) -> None:
+    """A CONNECT whose answer never comes, abandoned by sock_connect or by cancellation,
+    must leave no future whose exception nobody retrieves (asyncio logs those)."""
+    asked = asyncio.Event()
+
+    async def silent_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        asked.set()
+        await reader.read()
+
+    proxy = URL(await raw_server(silent_proxy))
+    caplog.set_level(logging.ERROR, logger="asyncio")
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL("https://example.test/"), proxy=proxy)
+        if how == "timeout":
+            with pytest.raises(ConnectTimeoutError):
+                await connector.acquire(request._replace(sock_connect=0.2))
+        else:
+            task = asyncio.ensure_future(connector.acquire(request))
+            await asyncio.wait_for(asked.wait(), 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert connector.stats() == EMPTY
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gc.collect()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]

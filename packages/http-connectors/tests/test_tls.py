@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import os
 import socket
 import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from httpwire.connectors import (
     FingerprintMismatch,
     OutgoingRequest,
     PoolStats,
+    ServerDisconnectedError,
     TCPConnector,
 )
 from httpwire.connectors._tls import (
@@ -44,7 +47,7 @@ from httpwire_testserver import LocalServer
 from httpwire_testserver.plugin import TlsPeer
 
 from ._fetch import fetch, fetch_json
-from .conftest import client_sockets
+from .conftest import client_sockets, client_sockets_after_closing
 
 
 class _Client(asyncio.Protocol):
@@ -280,7 +283,7 @@ async def test_untrusted_certificate_names_the_system_store(httpwire_server: Loc
     )
     assert "ssl_context=ssl.create_default_context(cafile=...)" in message
     assert "SSL_CERT_FILE" in message
-    assert client_sockets(port) == 0
+    assert await client_sockets_after_closing(port) == 0
 
 
 async def test_untrusted_certificate_names_the_context_given(
@@ -440,7 +443,7 @@ async def test_connector_default_trust_rejects_the_test_ca(httpwire_server: Loca
         f"cannot connect to localhost:{port} for GET {url}: certificate verification failed: "
         "unable to get local issuer certificate (trusted CAs: the system's default store"
     )
-    assert client_sockets(port) == 0
+    assert await client_sockets_after_closing(port) == 0
 
 
 async def test_connector_without_verification(httpwire_server: LocalServer) -> None:
@@ -583,3 +586,171 @@ async def test_an_idle_tls_connection_the_server_closes_is_dropped_cleanly(
         del response
     gc.collect()  # no "unclosed transport" warning (Python 3.10 needs the close)
     assert client_sockets(port) == 0
+
+
+@pytest.fixture
+async def tls11_server(ca: trustme.CA) -> AsyncIterator[int]:
+    """A TLS server that speaks TLS 1.1 at most, which clients must refuse (RFC 8996)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():  # the deprecation is the point of this server
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1_1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ca.issue_cert("localhost").configure_cert(context)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+async def test_a_server_offering_only_tls_1_1_is_an_ssl_error(
+    ca: trustme.CA, tls11_server: int
+) -> None:
+    """RFC 8996 deprecates TLS 1.1: the refused handshake is a ClientSSLError, whatever the
+    server does on its side (an alert, or closing the connection)."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    async with TCPConnector(ssl_context=context) as connector:
+        url = URL(f"https://localhost:{tls11_server}/")
+        with pytest.raises(ClientSSLError, match=r"TLS handshake failed") as caught:
+            await connector.acquire(OutgoingRequest("GET", url))
+        assert not isinstance(caught.value, ClientConnectorCertificateError)
+        assert connector.stats() == EMPTY
+
+
+_SHARED_TRUST_SCRIPT = """
+import asyncio, ssl, sys
+import trustme
+from yarl import URL
+from httpwire.connectors import ClientConnectorCertificateError, OutgoingRequest, TCPConnector
+
+async def main(trusted_url):
+    # SSL_CERT_FILE makes the default store trust the test server's CA.
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL(trusted_url))
+        conn = await connector.acquire(request)
+        reachable = [
+            conn.pool_key.tls.context,
+            conn.transport.get_extra_info("sslcontext"),
+            conn.transport.get_extra_info("ssl_object").context,
+        ]
+        changed = []
+        for context in reachable:
+            for change in (
+                lambda: setattr(context, "check_hostname", False),
+                lambda: setattr(context, "verify_mode", ssl.CERT_NONE),
+                lambda: context.load_verify_locations(cadata=other.cert_pem.bytes().decode()),
+            ):
+                try:
+                    change()
+                except AttributeError:
+                    continue
+                changed.append(repr(change))
+        conn.release()
+    # A new connector with the default trust must still refuse another CA's certificate.
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    other.issue_cert("localhost").configure_cert(server_context)
+
+    async def handle(reader, writer):
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=server_context)
+    port = server.sockets[0].getsockname()[1]
+    async with TCPConnector() as fresh:
+        try:
+            await fresh.acquire(OutgoingRequest("GET", URL(f"https://localhost:{port}/")))
+            verdict = "VERIFICATION OFF"
+        except ClientConnectorCertificateError:
+            verdict = "verified"
+    server.close()
+    print(len(changed), verdict)
+
+other = trustme.CA()
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_nothing_a_caller_reaches_changes_another_connectors_trust(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """The default context is shared by every connector: whatever part of it a caller can
+    reach from a connection must refuse changes, or CERT_NONE set through one connection
+    turns verification off for every connector of the process. In a process of its own,
+    whose default trust store is the test server's CA."""
+    script = tmp_path / "shared_trust.py"
+    script.write_text(_SHARED_TRUST_SCRIPT)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    env["SSL_CERT_FILE"] = str(httpwire_server.ca_pem)
+    env.pop("SSL_CERT_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script), httpwire_server.url("/get", scheme="https")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["0", "verified"]
+
+
+@pytest.fixture
+def close_delimited_tls_server(ca: trustme.CA) -> Iterator[Callable[[bool], int]]:
+    """Start TLS servers that answer with a body delimited by the close, then close with or
+    without the close_notify alert."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    listeners: list[socket.socket] = []
+    threads: list[threading.Thread] = []
+
+    def serve(listener: socket.socket, notify: bool) -> None:
+        conn, _ = listener.accept()
+        tls = context.wrap_socket(conn, server_side=True)
+        tls.recv(65536)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
+        if notify:
+            tls.unwrap().close()
+        else:
+            # The TCP connection closes with no TLS alert.
+            socket.socket(fileno=tls.detach()).close()
+
+    def start(notify: bool) -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        thread = threading.Thread(target=serve, args=(listener, notify), daemon=True)
+        thread.start()
+        threads.append(thread)
+        return int(listener.getsockname()[1])
+
+    yield start
+    for thread in threads:
+        thread.join(5)
+    for listener in listeners:
+        listener.close()
+
+
+@pytest.mark.parametrize("notify", [True, False], ids=["close-notify", "bare-close"])
+async def test_a_close_delimited_body_over_tls_needs_close_notify_rfc9112_9_8(
+    ca: trustme.CA, close_delimited_tls_server: Callable[[bool], int], notify: bool
+) -> None:
+    """RFC 9112 §9.8: a body delimited by the close of a TLS connection is complete only
+    after a valid closure alert; without it, the body may have been cut by an attacker."""
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    port = close_delimited_tls_server(notify)
+    async with TCPConnector(ssl_context=context) as connector:
+        url = URL(f"https://localhost:{port}/")
+        request = OutgoingRequest("GET", url)
+        response = await (await connector.acquire(request)).send(request)
+        if notify:
+            assert await response.content.read() == b"hello"
+        else:
+            with pytest.raises(ServerDisconnectedError, match="disconnected"):
+                await response.content.read()
+        response.release()

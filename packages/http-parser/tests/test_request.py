@@ -9,7 +9,7 @@ from __future__ import annotations
 import http.client
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from multidict import CIMultiDict
@@ -38,7 +38,7 @@ def parse(data: bytes) -> list[object]:
     return _merge(events)
 
 
-def _merge(events: list[object]) -> list[object]:
+def _merge(events: Sequence[object]) -> list[object]:
     out: list[object] = []
     for event in events:
         if isinstance(event, bytes) and out and isinstance(out[-1], bytes):
@@ -48,7 +48,7 @@ def _merge(events: list[object]) -> list[object]:
     return out
 
 
-def head_of(events: list[object]) -> RequestHead:
+def head_of(events: Sequence[object]) -> RequestHead:
     head = events[0]
     assert isinstance(head, RequestHead)
     return head
@@ -286,6 +286,34 @@ def test_upgrade_request_stops_after_its_body_and_hands_back_the_rest() -> None:
     assert parser.upgraded
     assert parser.feed(b"more") == []
     assert parser.trailing_data() == b"\x81\x00more"
+
+
+@pytest.mark.parametrize("connection", [b"Upgrade", b"keep-alive, upgrade"])
+def test_upgrade_in_an_http10_request_is_ignored_rfc9110_7_8(connection: bytes) -> None:
+    """RFC 9110 §7.8: a server MUST ignore Upgrade received in an HTTP/1.0 request."""
+    first = (
+        b"GET /ws HTTP/1.0\r\nHost: h\r\nConnection: " + connection + b"\r\n"
+        b"Upgrade: websocket\r\n\r\n"
+    )
+    second = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+    events = parse(first + second)
+    head = head_of(events)
+    assert not head.upgrade
+    assert head.headers["Upgrade"] == "websocket"
+    assert events[1] == EndOfMessage()
+    # The pipelined request after it is parsed, not handed back as tunnel bytes.
+    assert isinstance(events[2], RequestHead) and events[2].target == "/next"
+    parser = RequestParser()
+    parser.feed(first + second)
+    assert not parser.upgraded
+    assert parser.trailing_data() == b""
+
+
+def test_connect_in_http10_still_upgrades() -> None:
+    parser = RequestParser()
+    head = head_of(parser.feed(b"CONNECT h:443 HTTP/1.0\r\n\r\n\x16"))
+    assert head.upgrade and parser.upgraded
+    assert parser.trailing_data() == b"\x16"
 
 
 def test_upgrade_header_without_connection_upgrade_is_no_upgrade() -> None:

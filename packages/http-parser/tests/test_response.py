@@ -8,7 +8,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from multidict import CIMultiDict
@@ -44,7 +44,7 @@ def parse(data: bytes, *methods: str) -> list[object]:
     return _merge(events)
 
 
-def _merge(events: list[object]) -> list[object]:
+def _merge(events: Sequence[object]) -> list[object]:
     out: list[object] = []
     for event in events:
         if isinstance(event, bytes) and out and isinstance(out[-1], bytes):
@@ -54,7 +54,7 @@ def _merge(events: list[object]) -> list[object]:
     return out
 
 
-def head_of(events: list[object]) -> ResponseHead:
+def head_of(events: Sequence[object]) -> ResponseHead:
     head = events[0]
     assert isinstance(head, ResponseHead)
     return head

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ._auth import BasicAuth
 from ._connection import Connection
-from ._connector import BaseConnector, ConnectionKey, UnixConnector
+from ._connector import BaseConnector, ConnectionKey, PoolOptions, UnixConnector
 from ._errors import (
     BadResponseError,
     ClientConnectionError,
@@ -43,7 +43,7 @@ from ._interfaces import Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
-from ._tcp_connector import TCPConnector
+from ._tcp_connector import TCPConnector, TCPOptions
 from ._tls import Fingerprint
 from ._version import __version__
 
@@ -69,6 +69,7 @@ __all__ = [
     "FingerprintMismatch",
     "HTTPConnection",
     "OutgoingRequest",
+    "PoolOptions",
     "PoolStats",
     "ProxyConnector",
     "RawResponse",
@@ -76,6 +77,7 @@ __all__ = [
     "ServerConnectionError",
     "ServerDisconnectedError",
     "TCPConnector",
+    "TCPOptions",
     "TotalTimeoutError",
     "UnixConnector",
     "__version__",

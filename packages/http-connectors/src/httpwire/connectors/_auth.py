@@ -13,15 +13,12 @@ from dataclasses import dataclass
 
 from yarl import URL
 
+from ._util import bounded_repr
+
 __all__ = ["BasicAuth"]
 
 # RFC 5234 Appendix B.1: CTL = %x00-1F / %x7F.
 _CTL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _bounded(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +56,17 @@ class BasicAuth:
                 raise TypeError(
                     f"BasicAuth {name} must be a str, not {type(value).__name__} (RFC 7617 §2)"
                 )
-            if _CTL.search(value):
+            bad = _CTL.search(value)
+            if bad:
+                # The password is a secret: named, never quoted; the login is shown.
+                shown = "" if name == "password" else f" {bounded_repr(value)}"
                 raise ValueError(
-                    f"BasicAuth {name} {_bounded(value)} contains a control character, "
-                    "which RFC 7617 §2 forbids"
+                    f"BasicAuth {name}{shown} contains a control character "
+                    f"({bad.group()!r} at position {bad.start()}), which RFC 7617 §2 forbids"
                 )
         if ":" in self.login:
             raise ValueError(
-                f"BasicAuth login {_bounded(self.login)} contains ':', which RFC 7617 §2 "
+                f"BasicAuth login {bounded_repr(self.login)} contains ':', which RFC 7617 §2 "
                 "reserves to separate the user-id from the password"
             )
         try:
@@ -109,15 +109,18 @@ class BasicAuth:
         """
         scheme, _, token = auth_header.strip().partition(" ")
         if scheme.lower() != "basic":
+            # The value carries credentials of some scheme: only the scheme is shown.
             raise ValueError(
-                f"Authorization header {_bounded(auth_header)} does not use the Basic scheme"
+                f"Authorization header uses the {bounded_repr(scheme, 24)} scheme, not Basic "
+                "(its credentials are not shown)"
             )
         token = token.strip()
         try:
             raw = base64.b64decode(token.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError):
             raise ValueError(
-                f"Basic credentials {_bounded(token)} are not valid base64 (RFC 7617 §2)"
+                f"Basic credentials of {len(token)} characters are not valid base64 "
+                "(RFC 7617 §2; they are not shown)"
             ) from None
         try:
             text = raw.decode(encoding)

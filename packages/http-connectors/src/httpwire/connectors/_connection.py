@@ -114,6 +114,7 @@ class Connection(ResponseFeeder):
             raise
         waiter: asyncio.Future[RawResponse] = self._loop.create_future()
         exchange = self._exchange = Exchange(self, method, url, waiter)
+        self._used = True
         exchange.stale = self._served > 0
         self._parser.expect_response(method)
         self._read_timeout = sock_read
@@ -127,7 +128,7 @@ class Connection(ResponseFeeder):
                 exchange.upload_done = True
             elif expect_continue:
                 transport.write(head)
-                if not await self._continue_wanted(exchange):
+                if not await self._continue_wanted(exchange, request.expect_continue_timeout):
                     return await waiter
                 if isinstance(payload, bytes):
                     transport.write(payload)
@@ -165,16 +166,26 @@ class Connection(ResponseFeeder):
                 ) from exc
             raise
 
-    async def _continue_wanted(self, exchange: Exchange) -> bool:
-        """Wait for ``100 Continue`` (True) or a final response (False)."""
+    async def _continue_wanted(self, exchange: Exchange, wait: float) -> bool:
+        """Wait for ``100 Continue`` or ``wait`` seconds (True), or a final response (False).
+
+        The wait is bounded because a server that ignores ``Expect`` never answers it:
+        RFC 9110 §10.1.1 says a client that sends it should not wait indefinitely.
+        """
         self._arm_timer()
+        loop = self._loop
+        deadline = loop.time() + wait
         while exchange.head is None:
             if exchange.informational and exchange.informational[-1].status == 100:
                 return True
-            waiter = self._drain_waiter = self._loop.create_future()
+            if loop.time() >= deadline:
+                return True
+            waiter = self._drain_waiter = loop.create_future()
+            timer = loop.call_at(deadline, _wake, waiter)
             try:
                 await waiter
             finally:
+                timer.cancel()
                 self._drain_waiter = None
             if self._exchange is not exchange:
                 return False
@@ -244,6 +255,11 @@ class Connection(ResponseFeeder):
                 await waiter
             finally:
                 self._drain_waiter = None
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 # Marks an exchange whose caller asked for decoding, until the head says which coding.

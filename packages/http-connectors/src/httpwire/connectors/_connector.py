@@ -13,11 +13,10 @@ shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
 from __future__ import annotations
 
 import asyncio
-import sys
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypedDict, TypeVar, Unpack
 
 from yarl import URL
 
@@ -29,12 +28,30 @@ from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
 from ._tls import SSLSetting
 
-__all__ = ["BaseConnector", "ConnectionKey", "UnixConnector"]
+__all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 
 _Self = TypeVar("_Self", bound="BaseConnector")
 _new_key = tuple.__new__
 _SECURE = frozenset({"https", "wss"})
 _CLOSE_WAIT = 5.0  # the longest close() waits for transports to report connection_lost
+
+
+class PoolOptions(TypedDict, total=False):
+    """The pool's and the response parser's settings, which every connector takes.
+
+    Written once here and passed on with ``**options`` by each connector, so that a new
+    setting is one line in this class and one in :class:`BaseConnector`'s signature.
+    See :class:`BaseConnector` for their meaning and defaults.
+    """
+
+    limit: int | None
+    total_limit: int | None
+    keepalive_timeout: float | None
+    force_close: bool
+    max_line_size: int
+    max_field_size: int
+    max_headers: int
+    max_head_size: int
 
 
 class ConnectionKey(NamedTuple):
@@ -61,37 +78,6 @@ def _endpoint_of(key: Hashable) -> Hashable:
     """The (host, port, is_ssl) triple that ``limit`` caps, whatever the trust or proxy."""
     assert isinstance(key, ConnectionKey)
     return key[:3]
-
-
-if sys.version_info >= (3, 11):
-    _timeout = asyncio.timeout
-else:  # pragma: no cover - exercised on 3.10 only
-
-    class _timeout:  # mirrors asyncio.timeout
-        """asyncio.timeout for 3.10: cancel the task at the deadline, then raise TimeoutError."""
-
-        def __init__(self, delay: float | None) -> None:
-            self._delay = delay
-            self._handle: asyncio.TimerHandle | None = None
-            self._expired = False
-
-        async def __aenter__(self) -> None:
-            if self._delay is not None:
-                task = asyncio.current_task()
-                assert task is not None
-                self._handle = asyncio.get_running_loop().call_later(
-                    self._delay, self._expire, task
-                )
-
-        def _expire(self, task: asyncio.Task[Any]) -> None:
-            self._expired = True
-            task.cancel()
-
-        async def __aexit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-            if self._handle is not None:
-                self._handle.cancel()
-            if self._expired and kind is asyncio.CancelledError:
-                raise TimeoutError
 
 
 class BaseConnector(ABC):
@@ -247,7 +233,7 @@ class BaseConnector(ABC):
                 method=request.method,
                 url=url,
             )
-        ssl, proxy, proxy_auth = request[10:]
+        ssl, proxy, proxy_auth = request[10:13]
         if ssl is None and proxy is None and proxy_auth is None:
             key = self._key(url)
         else:
@@ -283,23 +269,28 @@ class BaseConnector(ABC):
         options = self._parser_options
 
         conns = self._conns
+        made: list[Connection] = []  # what the factory made, to undo if connecting fails
+        route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
+        tunneled = key.is_ssl
 
-        if key.proxy is None:
-
-            def factory() -> Connection:
-                return Connection(pool, key, host, port, options, conns)
-
-        else:
-            route = ProxyConfig(key.proxy, key.proxy_auth)
-            tunneled = key.is_ssl
-
-            def factory() -> Connection:
-                conn = Connection(pool, key, host, port, options, conns)
+        def factory() -> Connection:
+            conn = Connection(pool, key, host, port, options, conns)
+            if route is not None:
                 conn.proxy_route = route
                 conn.tunneled = tunneled
-                return conn
+            made.append(conn)
+            return conn
 
-        _, conn = await self._connect(factory, key, method, url, sock_connect)
+        try:
+            _, conn = await self._connect(factory, key, method, url, sock_connect)
+        except BaseException:
+            # Cancelled or failed after the loop called connection_made: uvloop then never
+            # calls connection_lost, so the connection is closed and unregistered here
+            # rather than waited for by close().
+            for orphan in made:
+                orphan.close()
+                conns.discard(orphan)
+            raise
         if self._closed:
             conn.close()
             raise ClientConnectionError(
@@ -397,35 +388,14 @@ class UnixConnector(BaseConnector):
 
     Args:
         path: The filesystem path of the server's socket.
-        **kwargs: The pool's settings, see :class:`BaseConnector`.
+        **options: The pool's settings (:class:`PoolOptions`), see :class:`BaseConnector`.
 
     Example:
         >>> connector = UnixConnector("/run/app.sock")
     """
 
-    def __init__(
-        self,
-        path: str,
-        *,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
-    ) -> None:
-        super().__init__(
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
+    def __init__(self, path: str, **options: Unpack[PoolOptions]) -> None:
+        super().__init__(**options)
         self._path = path
 
     @property
@@ -446,7 +416,7 @@ class UnixConnector(BaseConnector):
     ) -> tuple[asyncio.BaseTransport, Connection]:
         loop = asyncio.get_running_loop()
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 return await loop.create_unix_connection(factory, self._path)
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):

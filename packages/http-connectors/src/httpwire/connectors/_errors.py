@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 from yarl import URL
 
+from ._util import bounded_repr, host_port, strip_userinfo
+
 __all__ = [
     "BadResponseError",
     "ClientConnectionError",
@@ -56,32 +58,13 @@ __all__ = [
     "TotalTimeoutError",
 ]
 
-_MAX_REPR = 200
-
-
-def _bounded(value: object) -> str:
-    """``repr(value)``, cut to a bounded length so a message never grows without limit."""
-    text = repr(value)
-    if len(text) > _MAX_REPR:
-        text = text[: _MAX_REPR - 3] + "..."
-    return text
-
-
-def _endpoint(host: str | None, port: int | None) -> str:
-    if host is None:
-        return "the server"
-    if ":" in host and not host.startswith("/"):  # an IPv6 literal
-        host = f"[{host}]"
-    return host if port is None else f"{host}:{port}"
-
 
 def _request(method: str | None, url: URL | None) -> str:
     if method is None and url is None:
         return ""
     if url is None:
         return f" for {method}"
-    shown = url.with_user(None) if url.user is not None or url.password is not None else url
-    return f" for {method or 'the request to'} {shown}"
+    return f" for {method or 'the request to'} {strip_userinfo(url)}"
 
 
 def _os_reason(os_error: BaseException | None) -> str:
@@ -155,7 +138,7 @@ class ClientConnectionError(ClientError):
     ) -> None:
         super().__init__(message)
         self.method = method
-        self.url = url
+        self.url = None if url is None else strip_userinfo(url)
         self.host = host
         self.port = port
         self.is_stale_connection = is_stale_connection
@@ -186,7 +169,7 @@ class ClientOSError(ClientConnectionError, OSError):
         is_stale_connection: bool = False,
     ) -> None:
         message = (
-            f"connection to {_endpoint(host, port)} failed while {during}"
+            f"connection to {host_port(host, port)} failed while {during}"
             f"{_request(method, url)}: {_os_reason(os_error)}"
         )
         super().__init__(
@@ -229,7 +212,7 @@ class ClientConnectorError(ClientOSError):
         reason: str | None = None,
     ) -> None:
         message = (
-            f"cannot connect to {_endpoint(host, port)}{_request(method, url)}: "
+            f"cannot connect to {host_port(host, port)}{_request(method, url)}: "
             f"{reason if reason is not None else _os_reason(os_error)}"
         )
         ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)
@@ -307,7 +290,7 @@ class ServerDisconnectedError(ServerConnectionError):
         port: int | None = None,
         is_stale_connection: bool = False,
     ) -> None:
-        where = _endpoint(host, port)
+        where = host_port(host, port)
         if stage == "response":
             what = "before sending any response"
         elif stage == "head":
@@ -352,7 +335,7 @@ class BadResponseError(ServerConnectionError):
         port: int | None = None,
     ) -> None:
         message = (
-            f"server {_endpoint(host, port)} sent an invalid response{_request(method, url)}: "
+            f"server {host_port(host, port)} sent an invalid response{_request(method, url)}: "
             f"{reason}"
         )
         super().__init__(message, method=method, url=url, host=host, port=port)
@@ -382,7 +365,7 @@ class FingerprintMismatch(ServerConnectionError):
         url: URL | None = None,
     ) -> None:
         message = (
-            f"certificate of {_endpoint(host, port)} does not match the pinned fingerprint"
+            f"certificate of {host_port(host, port)} does not match the pinned fingerprint"
             f"{_request(method, url)}: expected {expected.hex()}, got {got.hex()}"
         )
         super().__init__(message, method=method, url=url, host=host, port=port)
@@ -411,7 +394,9 @@ class ClientProxyError(ClientConnectionError):
         url: URL | None = None,
     ) -> None:
         shown = proxy.with_user(None) if proxy is not None else "the proxy"
-        answer = f"{status} {_bounded(reason)[1:-1]}".rstrip() if status is not None else reason
+        answer = (
+            f"{status} {bounded_repr(reason)[1:-1]}".rstrip() if status is not None else reason
+        )
         message = f"proxy {shown} refused{_request(method, url)}: {answer}"
         super().__init__(
             message,
@@ -439,7 +424,7 @@ class ClientPayloadError(ClientError):
     ) -> None:
         super().__init__(message)
         self.method = method
-        self.url = url
+        self.url = None if url is None else strip_userinfo(url)
 
 
 class ClientTimeoutError(ClientError, asyncio.TimeoutError):
@@ -488,7 +473,7 @@ class ConnectTimeoutError(ClientTimeoutError, ClientConnectionError):
     ) -> None:
         doing = "connecting to" if phase == "sock_connect" else "getting a connection to"
         message = (
-            f"timed out after {timeout} s {doing} {_endpoint(host, port)}{_request(method, url)} "
+            f"timed out after {timeout} s {doing} {host_port(host, port)}{_request(method, url)} "
             f"({phase} timeout)"
         )
         ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)
@@ -519,7 +504,7 @@ class ReadTimeoutError(ClientTimeoutError, ServerConnectionError):
         port: int | None = None,
     ) -> None:
         message = (
-            f"no bytes received from {_endpoint(host, port)} for {timeout} s while waiting for "
+            f"no bytes received from {host_port(host, port)} for {timeout} s while waiting for "
             f"{waiting_for}{_request(method, url)} (sock_read timeout)"
         )
         ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, Literal
 
 from yarl import URL
@@ -18,11 +19,16 @@ from httpwire.streams import StreamReader
 
 from ._errors import ClientPayloadError, ServerDisconnectedError
 from ._response import RawResponse
+from ._util import host_port, strip_userinfo
 
 if TYPE_CHECKING:
     from ._feeding import ResponseFeeder
 
 __all__ = ["Exchange", "disconnected", "doing", "payload_error"]
+
+
+# A shared empty queue for exchanges that do not decode (a real one is made with a decoder).
+_NO_INPUT: deque[bytes] = deque(maxlen=0)
 
 
 class Exchange:
@@ -38,7 +44,9 @@ class Exchange:
         "decoder",
         "end",
         "head",
+        "held",
         "informational",
+        "interim_bytes",
         "method",
         "reader",
         "received",
@@ -63,7 +71,9 @@ class Exchange:
         self.response: RawResponse | None = None
         self.decoder: ContentDecoder | None = None
         self.end: EndOfMessage | None = None  # an end held back until decoding catches up
-        self.informational: tuple[InformationalResponse, ...] = ()
+        self.held: deque[bytes] = _NO_INPUT  # compressed input waiting while the reader is full
+        self.informational: list[InformationalResponse] = []
+        self.interim_bytes = 0  # the size of the interim responses, roughly as received
         self.received = False  # any byte of the response arrived
         self.upload_done = False  # the whole request was written
         self.sending = False  # the body is being written
@@ -130,18 +140,10 @@ def payload_error(
 ) -> ClientPayloadError:
     """The error for a malformed or undecodable body."""
     error = ClientPayloadError(
-        f"invalid response body from {_where(host, port)} for "
-        f"{exchange.method} {exchange.url.with_user(None)}: {exc}",
+        f"invalid response body from {host_port(host, port)} for "
+        f"{exchange.method} {strip_userinfo(exchange.url)}: {exc}",
         method=exchange.method,
         url=exchange.url,
     )
     error.__cause__ = exc
     return error
-
-
-def _where(host: str | None, port: int | None) -> str:
-    if host is None:
-        return "the server"
-    if ":" in host and not host.startswith("/"):
-        host = f"[{host}]"
-    return host if port is None else f"{host}:{port}"

@@ -22,9 +22,13 @@ byte of the response arrived is flagged ``is_stale_connection`` so the client ca
 
 from __future__ import annotations
 
+import ssl
+from collections import deque
+
 from httpwire.parser import (
     END_OF_CHUNK,
     EndOfMessage,
+    Event,
     HttpParserError,
     IncompleteMessageError,
     InformationalResponse,
@@ -33,12 +37,15 @@ from httpwire.parser import (
 )
 from httpwire.streams import StreamReader
 
-from ._errors import ClientOSError
+from ._errors import BadResponseError, ClientOSError
 from ._exchange import Exchange, disconnected, doing, payload_error
 from ._protocol import READ_SIZE, ConnectionBase
 from ._response import RawResponse, closed_error
 
-__all__ = ["ResponseFeeder"]
+__all__ = ["MAX_INTERIM", "ResponseFeeder"]
+
+MAX_INTERIM = 32
+"""The most interim (1xx) responses accepted before the final one of a request."""
 
 
 class ResponseFeeder(ConnectionBase):
@@ -75,7 +82,7 @@ class ResponseFeeder(ConnectionBase):
             return
         self._dispatch(exchange, events)
 
-    def _dispatch(self, exchange: Exchange, events: list[object]) -> None:
+    def _dispatch(self, exchange: Exchange, events: list[Event]) -> None:
         for event in events:
             if type(event) is bytes:
                 if exchange.decoder is None:
@@ -100,7 +107,8 @@ class ResponseFeeder(ConnectionBase):
                     self._finish(exchange)
                 return
             elif type(event) is InformationalResponse:
-                exchange.informational += (event,)
+                if not self._interim_received(exchange, event):
+                    return
                 drain = self._drain_waiter
                 if drain is not None and not drain.done():
                     drain.set_result(None)  # wakes a wait for 100 Continue
@@ -113,6 +121,35 @@ class ResponseFeeder(ConnectionBase):
                 exchange.reader.feed_data(rest)
             self._finish(exchange, reusable=False)
 
+    def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
+        """Keep an interim response, within the caps; False when it failed the exchange.
+
+        A server may send any number of 1xx heads before the final one, and since bytes
+        keep coming no idle timeout ever fires: without a cap they cost memory and CPU
+        without end.
+        """
+        informational = exchange.informational
+        informational.append(event)
+        exchange.interim_bytes += (
+            len(event.reason) + 16 + sum(len(n) + len(v) + 4 for n, v in event.raw_headers)
+        )
+        if len(informational) > MAX_INTERIM or exchange.interim_bytes > self._options[3]:
+            self._fail(
+                exchange,
+                BadResponseError(
+                    f"more than {MAX_INTERIM} interim (1xx) responses, or more than "
+                    f"{self._options[3]} bytes of them (max_head_size), before the final "
+                    f"response: {len(informational)} responses of {exchange.interim_bytes} "
+                    "bytes so far",
+                    method=exchange.method,
+                    url=exchange.url,
+                    host=self._host,
+                    port=self._port,
+                ),
+            )
+            return False
+        return True
+
     def eof_received(self) -> bool | None:
         """The server closed its side: end a read-until-close body, or fail a cut one."""
         exchange = self._exchange
@@ -121,7 +158,13 @@ class ResponseFeeder(ConnectionBase):
             # connection_lost arrives.
             self._closed = True
             return None
-        if exchange.head is not None:
+        head = exchange.head
+        if head is not None:
+            if head.content_length is None and not head.chunked and self._tls_truncated():
+                # RFC 9112 §9.8: a body delimited by the close is complete only after a
+                # valid TLS closure alert; a bare TCP close may be an attacker's cut.
+                self._fail(exchange, disconnected(exchange, None, self._host, self._port))
+                return None
             try:
                 events = self._parser.feed_eof()
             except IncompleteMessageError as exc:
@@ -133,13 +176,32 @@ class ResponseFeeder(ConnectionBase):
             self._dispatch(exchange, events)
         return None  # let the transport close itself
 
+    def _tls_truncated(self) -> bool:
+        """True when a TLS peer closed the TCP connection without a close_notify alert.
+
+        The default loop calls ``eof_received`` either way; the TLS object tells them
+        apart: after the alert a read returns nothing, without it the read would wait for
+        more records (uvloop reports a missing alert as a lost connection instead).
+        """
+        transport = self._transport
+        ssl_object = None if transport is None else transport.get_extra_info("ssl_object")
+        if ssl_object is None or ssl_object.pending():
+            return False
+        try:
+            ssl_object.read(1)
+        except ssl.SSLWantReadError:
+            return True
+        except ssl.SSLError:
+            return True
+        return False
+
     def connection_lost(self, exc: Exception | None) -> None:
         """Fail the exchange in progress, if any, and free the connection's slot."""
         self._closed = True
         transport = self._transport
         if transport is not None and not transport.is_closing():
-            # A TLS transport the peer closed is not marked closed on Python 3.10, which
-            # would warn about it when it is collected.
+            # A transport the peer closed may not be marked closed yet; it would warn
+            # about it when it is collected.
             transport.close()
         if self._registry is not None:
             self._registry.discard(self)
@@ -202,11 +264,12 @@ class ResponseFeeder(ConnectionBase):
             if head.content_coding:
                 try:
                     exchange.decoder = make_decoder(head.content_coding)
+                    exchange.held = deque()
                 except HttpParserError as exc:  # an unsupported coding
                     self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
                     return
         response = exchange.response = RawResponse(
-            self, exchange.method, head, reader, exchange.informational
+            self, exchange.method, head, reader, tuple(exchange.informational)
         )
         waiter = exchange.waiter
         if not waiter.done():
@@ -216,18 +279,30 @@ class ResponseFeeder(ConnectionBase):
             drain.set_result(None)  # an early answer ends a wait for 100 Continue
 
     def _decode(self, exchange: Exchange, data: bytes) -> None:
+        """Decode ``data`` (and what waits) into the reader, unless the reader is full.
+
+        While the reader is paused compressed input waits in ``exchange.held``, whatever
+        the framing: with chunked framing every chunk is an event of its own, and feeding
+        each to the decoder would let a small body fill memory however full the reader.
+        At most one read of the socket waits there, since the socket is paused too.
+        """
         decoder = exchange.decoder
         reader = exchange.reader
+        held = exchange.held
         assert decoder is not None and reader is not None
+        if data:
+            held.append(data)
         try:
-            out = decoder.feed(data) if data else b""
-            if out:
-                reader.feed_data(out)
-            while decoder.pending and not self._reading_paused:
-                out = decoder.feed(b"")
+            while not self._reading_paused:
+                if decoder.pending:
+                    out = decoder.feed(b"")
+                elif held:
+                    out = decoder.feed(held.popleft())
+                else:
+                    break
                 if out:
                     reader.feed_data(out)
-            if exchange.end is not None and not decoder.pending:
+            if exchange.end is not None and not decoder.pending and not held:
                 out = decoder.flush()
                 if out:
                     reader.feed_data(out)
@@ -255,6 +330,7 @@ class ResponseFeeder(ConnectionBase):
             and exchange.reusable
             and exchange.upload_done
             and not exchange.head.should_close
+            and not self._parser.buffered  # bytes after the end: a server out of step
         ):
             self._pool.release(self)
         else:

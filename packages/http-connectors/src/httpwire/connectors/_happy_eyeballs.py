@@ -24,6 +24,7 @@ from yarl import URL
 
 from ._errors import ClientConnectorError, ConnectTimeoutError
 from ._resolver import AddrInfo
+from ._util import host_port
 
 __all__ = ["connect_happy_eyeballs", "interleave"]
 
@@ -54,10 +55,7 @@ def interleave(infos: Sequence[AddrInfo]) -> list[AddrInfo]:
 
 
 def _show(address: tuple[object, ...]) -> str:
-    host = str(address[0])
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{host}:{address[1]}"
+    return host_port(str(address[0]), int(str(address[1])))
 
 
 def _is_deadline(exc: BaseException) -> bool:

@@ -60,6 +60,10 @@ class OutgoingRequest(NamedTuple):
         ssl: This request's TLS settings over the connector's (see ``SSLSetting``).
         proxy: An ``http://`` proxy to go through (credentials may be in its URL).
         proxy_auth: The proxy's credentials, when not in its URL.
+        expect_continue_timeout: With ``expect_continue``, the most seconds to wait for
+            ``100 Continue`` before sending the body anyway: a server that ignores the
+            expectation never answers it, and a client should not wait indefinitely
+            (RFC 9110 §10.1.1). One second by default, as curl does.
     """
 
     method: str
@@ -75,6 +79,7 @@ class OutgoingRequest(NamedTuple):
     ssl: SSLSetting | bytes = None
     proxy: URL | None = None
     proxy_auth: BasicAuth | None = None
+    expect_continue_timeout: float = 1.0
 
 
 class HTTPConnection(Protocol):

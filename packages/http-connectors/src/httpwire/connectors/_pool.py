@@ -12,9 +12,10 @@ connection of its endpoint or with a fresh slot. Hence the queue never holds a w
 could proceed, and a newcomer that finds room can take it without overtaking anyone. A waiter
 cancelled after it was served gives back what it was given, so counts always balance.
 
-The pool knows nothing of sockets: it calls ``close()`` on what it evicts and reads
-``is_closed``. The connection keeps the pool's bookkeeping in a few slots of its own
-(``pool_key``, ``idle_since``, ``pool_state``) so the hot path allocates nothing.
+The pool knows nothing of sockets: it calls ``close()`` on what it evicts, reads
+``is_closed``, and asks ``is_reusable`` of an idle connection before lending it. The
+connection keeps the pool's bookkeeping in a few slots of its own (``pool_key``,
+``idle_since``, ``pool_state``) so the hot path allocates nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class PooledConnection(Protocol):
     @property
     def is_closed(self) -> bool:
         """True once the connection was closed or the peer closed it."""
+
+    @property
+    def is_reusable(self) -> bool:
+        """True when an idle connection may be lent: open, and nothing arrived on it."""
 
     def close(self) -> None:
         """Close the connection now."""
@@ -221,7 +226,9 @@ class ConnectionPool(Generic[C]):
         while idle:
             conn = idle.pop()  # most recently used first: the likeliest to be alive
             conn.pool_state = ACTIVE
-            if conn.is_closed or (keepalive is not None and now - conn.idle_since > keepalive):
+            if not conn.is_reusable or (
+                keepalive is not None and now - conn.idle_since > keepalive
+            ):
                 self.discard(conn)
                 continue
             return conn
@@ -267,7 +274,9 @@ class ConnectionPool(Generic[C]):
     def release(self, conn: C) -> None:
         """Take back a connection that is ready for another request.
 
-        A waiter for the same endpoint gets it at once; else it waits in the idle list.
+        When the oldest waiter is for the same pool key it gets the connection at once;
+        otherwise the connection goes to the idle list and waiters are served in arrival
+        order (an older waiter for another endpoint may have it closed to make room).
         """
         if conn.pool_state != ACTIVE:
             return
@@ -275,11 +284,16 @@ class ConnectionPool(Generic[C]):
             self.discard(conn)
             return
         key = conn.pool_key
-        for waiter in self._waiters:
-            if waiter.key == key and not waiter.future.done():
-                self._waiters.remove(waiter)
-                waiter.future.set_result(conn)
-                return
+        waiters = self._waiters
+        while waiters and waiters[0].future.done():
+            waiters.popleft()
+        if waiters and waiters[0].key == key:
+            # The oldest waiter wants this very endpoint: hand the connection over. A waiter
+            # for another endpoint that came first is served first (below, by _wake), even
+            # if that takes closing this connection: waiters are served in arrival order,
+            # never by endpoint, so that a busy endpoint cannot starve a quiet one.
+            waiters.popleft().future.set_result(conn)
+            return
         conn.pool_state = IDLE
         loop = self._loop
         if loop is None:

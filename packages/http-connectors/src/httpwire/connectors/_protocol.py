@@ -16,10 +16,18 @@ Errors are translated at this boundary: parser errors become :class:`BadResponse
 from __future__ import annotations
 
 import asyncio
+import select
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, cast
 
-from httpwire.parser import DecodingError, HttpParserError, InvalidChunkError, ResponseParser
+from httpwire.parser import (
+    DecodingError,
+    HttpParserError,
+    InvalidChunkError,
+    InvalidHeaderError,
+    LineTooLongError,
+    ResponseParser,
+)
 
 from ._errors import BadResponseError, ClientConnectionError, ClientPayloadError, ReadTimeoutError
 from ._exchange import Exchange, doing, payload_error
@@ -41,9 +49,44 @@ def _for(exchange: Exchange) -> str:
 READ_SIZE = 65536
 # Parser errors that only a body can cause, even when its head came in the same piece.
 _BODY_ERRORS = (InvalidChunkError, DecodingError)
+# How the parser's messages name the lines of a chunked body: its size lines and trailers.
+_BODY_LINES = ("chunk", "trailer")
+
+
+def _in_body(exc: HttpParserError) -> bool:
+    """Whether a parser error is about the body, even when the head came in the same piece.
+
+    The parser raises before returning the head's event, so the exchange cannot tell; the
+    error's kind (and, for the two kinds heads share with bodies, the line it names) can.
+    """
+    if isinstance(exc, _BODY_ERRORS):
+        return True
+    if isinstance(exc, (LineTooLongError, InvalidHeaderError)):
+        return exc.message.startswith(_BODY_LINES)
+    return False
+
 
 ParserOptions = tuple[int, int, int, int]
 """max_line_size, max_field_size, max_headers, max_head_size for the response parser."""
+
+
+class _Poller:
+    """Whether a socket has bytes (or an end of file) to read, without waiting."""
+
+    __slots__ = ("_fd", "_poll")
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        if hasattr(select, "poll"):
+            self._poll: select.poll | None = select.poll()
+            self._poll.register(fd, select.POLLIN | select.POLLPRI)
+        else:  # pragma: no cover - Windows has no poll()
+            self._poll = None
+
+    def readable(self) -> bool:
+        if self._poll is not None:
+            return bool(self._poll.poll(0))
+        return bool(select.select([self._fd], [], [], 0)[0])  # pragma: no cover - Windows
 
 
 class ConnectionBase(asyncio.BufferedProtocol):
@@ -71,6 +114,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         "_lost",
         "_options",
         "_parser",
+        "_poller",
         "_pool",
         "_port",
         "_read_timeout",
@@ -79,6 +123,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         "_served",
         "_timer",
         "_transport",
+        "_used",
         "_write_paused",
         "idle_since",
         "pool_key",
@@ -116,6 +161,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         self._closed_waiter: asyncio.Future[None] | None = None
         self._lost = False
         self._served = 0
+        self._used = False  # a request was (at least partly) written on it
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._reading_paused = False
@@ -123,6 +169,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         self._last_data = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._buffer: memoryview | None = None  # where the transport reads into
+        self._poller: _Poller | None = None  # asks the socket for unread bytes, when idle
 
     def _new_parser(self) -> ResponseParser:
         line, field, count, head = self._options
@@ -147,6 +194,26 @@ class ConnectionBase(asyncio.BufferedProtocol):
         return self._closed
 
     @property
+    def is_reusable(self) -> bool:
+        """True when the idle connection may be lent: open, and no byte arrived on it.
+
+        Any byte a server sends to an idle connection (a stray response, a ``408`` before it
+        closes) would be read as the next request's response: such a connection is unusable.
+        The bytes may not have been read yet, so the socket itself is asked, with a poll
+        that does not wait (one system call per reuse, as urllib3 and httpcore do).
+        """
+        if self._closed or self._parser.buffered:
+            return False
+        poller = self._poller
+        if poller is None:
+            transport = self._transport
+            sock = None if transport is None else transport.get_extra_info("socket")
+            if sock is None:
+                return True
+            poller = self._poller = _Poller(sock.fileno())
+        return not poller.readable()
+
+    @property
     def transport(self) -> asyncio.Transport | None:
         """The transport, once connected."""
         return self._transport
@@ -164,9 +231,11 @@ class ConnectionBase(asyncio.BufferedProtocol):
             self._closed = True
             transport = self._transport
             if transport is not None:
-                # Unsent bytes belong to a request being abandoned: drop them rather than
-                # wait, maybe forever, for a peer that does not read.
-                if transport.get_write_buffer_size():
+                # Unsent bytes of a request being abandoned are dropped rather than waited
+                # for, maybe forever, by a peer that does not read. Those of a connection
+                # that never sent a request are the TLS layer's own (the end of its
+                # handshake): they are flushed.
+                if self._used and transport.get_write_buffer_size():
                     transport.abort()
                 else:
                     transport.close()
@@ -242,7 +311,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
 
     def _parse_failed(self, exchange: Exchange, exc: HttpParserError) -> None:
         error: ClientConnectionError | ClientPayloadError
-        if exchange.head is None and not isinstance(exc, _BODY_ERRORS):
+        if exchange.head is None and not _in_body(exc):
             error = BadResponseError(
                 str(exc),
                 method=exchange.method,

@@ -22,13 +22,14 @@ import socket
 from collections.abc import Mapping
 from typing import NamedTuple, cast
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 from yarl import URL
 
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
 
 from ._auth import BasicAuth
 from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
+from ._util import find_field, show_host
 
 __all__ = [
     "ProxyConfig",
@@ -105,18 +106,9 @@ def absolute_target(url: URL) -> str:
         Scheme, authority, path and query as sent on the wire (the path and query exactly
         as in the origin form), without userinfo and fragment.
     """
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
+    host = show_host(url.raw_host or "")
     port = "" if url.is_default_port() else f":{url.port}"
     return f"{url.scheme}://{host}{port}{url.raw_path_qs}"
-
-
-def _has(headers: Mapping[str, str], name: str) -> bool:
-    if isinstance(headers, (CIMultiDict, CIMultiDictProxy)):
-        return name in headers
-    lowered = name.lower()
-    return any(key.lower() == lowered for key in headers)
 
 
 def proxied(
@@ -144,7 +136,7 @@ def proxied(
         The fields and the target to send.
     """
     if tunneled:
-        if _has(headers, "Proxy-Authorization"):
+        if find_field(headers, "Proxy-Authorization") is not None:
             fields = CIMultiDict(headers)
             fields.popall("Proxy-Authorization")
             return fields, target
@@ -158,7 +150,7 @@ def proxied(
 
 
 def _authority(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{show_host(host)}:{port}"
 
 
 def connect_head(host: str, port: int, proxy: ProxyConfig) -> bytes:
@@ -280,6 +272,14 @@ async def open_tunnel(
         if not 200 <= head.status < 300:
             raise ClientProxyError(proxy.url, head.status, head.reason, method=method, url=url)
     except BaseException:
+        # Cancelled or timed out while waiting: the answer's future must not outlive us
+        # unread (the abort below would fail it, and asyncio would log it as never
+        # retrieved).
+        answer = tunnel.head
+        if not answer.done():
+            answer.cancel()
+        elif not answer.cancelled():
+            answer.exception()
         transport.abort()
         raise
     return transport, tunnel

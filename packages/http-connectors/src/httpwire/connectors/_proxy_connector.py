@@ -7,14 +7,13 @@ for one request (see :mod:`._proxy` for how requests and tunnels are made).
 
 from __future__ import annotations
 
-import ssl
+from typing import Unpack
 
 from yarl import URL
 
 from ._auth import BasicAuth
 from ._proxy import resolve_proxy
-from ._tcp_connector import TCPConnector
-from ._tls import Fingerprint
+from ._tcp_connector import TCPConnector, TCPOptions
 
 __all__ = ["ProxyConnector"]
 
@@ -30,22 +29,7 @@ class ProxyConnector(TCPConnector):
         proxy: The proxy's URL, ``http://[user:password@]host[:port]``; credentials in
             it are percent-decoded.
         proxy_auth: The proxy's credentials, when not in the URL.
-        verify_ssl: See :class:`TCPConnector`.
-        ssl_context: See :class:`TCPConnector`.
-        fingerprint: See :class:`TCPConnector`.
-        family: See :class:`TCPConnector`.
-        local_addr: See :class:`TCPConnector`.
-        use_dns_cache: See :class:`TCPConnector`.
-        ttl_dns_cache: See :class:`TCPConnector`.
-        happy_eyeballs_delay: See :class:`TCPConnector`.
-        limit: See :class:`BaseConnector`.
-        total_limit: See :class:`BaseConnector`.
-        keepalive_timeout: See :class:`BaseConnector`.
-        force_close: See :class:`BaseConnector`.
-        max_line_size: See :class:`BaseConnector`.
-        max_field_size: See :class:`BaseConnector`.
-        max_headers: See :class:`BaseConnector`.
-        max_head_size: See :class:`BaseConnector`.
+        **options: :class:`TCPConnector`'s settings and the pool's (:class:`TCPOptions`).
 
     Raises:
         ValueError: The proxy URL is not ``http://``, or credentials are both in it and in
@@ -60,42 +44,10 @@ class ProxyConnector(TCPConnector):
         proxy: str | URL,
         *,
         proxy_auth: BasicAuth | None = None,
-        verify_ssl: bool = True,
-        ssl_context: ssl.SSLContext | None = None,
-        fingerprint: Fingerprint | bytes | None = None,
-        family: int = 0,
-        local_addr: tuple[str, int] | None = None,
-        use_dns_cache: bool = True,
-        ttl_dns_cache: float | None = 10,
-        happy_eyeballs_delay: float | None = 0.25,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
+        **options: Unpack[TCPOptions],
     ) -> None:
         config = resolve_proxy(proxy, proxy_auth)
-        super().__init__(
-            verify_ssl=verify_ssl,
-            ssl_context=ssl_context,
-            fingerprint=fingerprint,
-            family=family,
-            local_addr=local_addr,
-            use_dns_cache=use_dns_cache,
-            ttl_dns_cache=ttl_dns_cache,
-            happy_eyeballs_delay=happy_eyeballs_delay,
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
+        super().__init__(**options)
         self._proxy = config
 
     @property

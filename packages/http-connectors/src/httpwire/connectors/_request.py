@@ -16,6 +16,8 @@ from yarl import URL
 from httpwire.parser import ChunkedEncoder, serialize_request_head
 from httpwire.streams import Body
 
+from ._util import bounded_repr, find_field, show_host
+
 __all__ = ["Headers", "build_request_head"]
 
 Headers = Mapping[str, str]
@@ -25,26 +27,66 @@ Headers = Mapping[str, str]
 # "Content-Length: 0" (RFC 9110 §8.6).
 _CONTENT_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CI_TYPES = (CIMultiDict, CIMultiDictProxy)
+_FRAMING = frozenset({"content-length", "transfer-encoding"})
+# Fields whose values are credentials: an error names them but never quotes their value.
+_SECRET_FIELDS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_CHAR_NAMES = {"\r": "CR", "\n": "LF", "\0": "NUL"}
 
 
-def _find(headers: Headers, name: str) -> str | None:
-    """A header's value, case-insensitively, from a CIMultiDict or a plain mapping."""
-    if isinstance(headers, _CI_TYPES):
-        return headers.get(name)
-    value = headers.get(name)  # the usual spelling first: no scan when it is there
-    if value is not None:
-        return value
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
+def _is_digits(value: str) -> bool:
+    # str.isdigit() alone accepts other scripts' digits ('\u0663'), which int() reads too.
+    return value.isascii() and value.isdigit()
+
+
+def _check_no_body(headers: Headers) -> None:
+    """Refuse framing fields on a request without a body (RFC 9112 §6.1-6.3).
+
+    Sent as is they would announce a body that never comes: the server would read the next
+    request on the connection as this one's body.
+    """
+    length = find_field(headers, "Content-Length")
+    if find_field(headers, "Transfer-Encoding") is not None:
+        raise ValueError(
+            "a request without a body cannot carry Transfer-Encoding: the server would read "
+            "the next request as its body (RFC 9112 §6.1); pass the body, or drop the field"
+        )
+    if length is not None and not (_is_digits(length) and int(length) == 0):
+        raise ValueError(
+            f"a request without a body cannot carry Content-Length {bounded_repr(length)}: "
+            "the server would read the next request as its body (RFC 9112 §6.2); pass the "
+            "body, or drop the field"
+        )
+
+
+def _serialize(method: str, target: str, fields: Headers | list[tuple[str, str]]) -> bytes:
+    """The parser's serializer, with the values of secret fields kept out of its errors."""
+    try:
+        return serialize_request_head(method, target, fields)
+    except ValueError:
+        message = _secret_field_error(fields)
+        if message is None:
+            raise
+    # Raised outside the handler, so that no __context__ keeps the secret either.
+    raise ValueError(message)
+
+
+def _secret_field_error(fields: Headers | list[tuple[str, str]]) -> str | None:
+    """The error for a secret field whose value the serializer refused, naming only the field."""
+    pairs = fields.items() if isinstance(fields, Mapping) else fields
+    for name, value in pairs:
+        if name.lower() in _SECRET_FIELDS and isinstance(value, str):
+            for index, char in enumerate(value):
+                if char in "\r\n\0":
+                    return (
+                        f"header {name!r} has a value with {_CHAR_NAMES[char]} at index {index} "
+                        "(its value is not shown); CR, LF and NUL are forbidden in field "
+                        "values (RFC 9110 §5.5)"
+                    )
     return None
 
 
 def _host_header(url: URL) -> str:
-    host = url.raw_host or ""
-    if ":" in host:
-        host = f"[{host}]"
+    host = show_host(url.raw_host or "")
     if url.is_default_port():
         return host
     return f"{host}:{url.port}"
@@ -73,17 +115,29 @@ def build_request_head(
     if target is None:
         target = url.raw_path_qs
     if body is None and not expect_continue and method not in _CONTENT_METHODS:
-        # The common case (GET, HEAD, DELETE...): no framing to decide.
-        if _find(headers, "Host") is None:
+        # The common case (GET, HEAD, DELETE...): no framing to decide, only to refuse.
+        if isinstance(headers, _CI_TYPES):
+            has_host = "Host" in headers
+            if "Content-Length" in headers or "Transfer-Encoding" in headers:
+                _check_no_body(headers)
+        else:
+            has_host = "Host" in headers
+            for key in headers:
+                lowered = key.lower()
+                if lowered in _FRAMING:
+                    _check_no_body(headers)
+                elif lowered == "host":
+                    has_host = True
+        if not has_host:
             headers = [*headers.items(), ("Host", _host_header(url))]  # type: ignore[assignment]  # pairs serialize like a mapping
-        return serialize_request_head(method, target, headers), None, None, None
+        return _serialize(method, target, headers), None, None, None
     extra: list[tuple[str, str]] = []
-    if _find(headers, "Host") is None:
+    if find_field(headers, "Host") is None:
         extra.append(("Host", _host_header(url)))
     encoder: ChunkedEncoder | None = None
     length: int | None = None
-    given_length = _find(headers, "Content-Length")
-    given_te = _find(headers, "Transfer-Encoding")
+    given_length = find_field(headers, "Content-Length")
+    given_te = find_field(headers, "Transfer-Encoding")
     if given_length is not None and given_te is not None:
         raise ValueError(
             "a request cannot carry both Content-Length and Transfer-Encoding (RFC 9112 §6.2)"
@@ -92,6 +146,8 @@ def build_request_head(
         size = body.size
     else:
         size = None if body is None else len(body)
+    if body is None and (given_length is not None or given_te is not None):
+        _check_no_body(headers)
     if given_te is not None:
         if given_te.rpartition(",")[2].strip().lower() != "chunked":
             raise ValueError(
@@ -100,8 +156,11 @@ def build_request_head(
             )
         encoder = ChunkedEncoder()
     elif given_length is not None:
-        if not given_length.isdigit():
-            raise ValueError(f"Content-Length {given_length!r} is not a decimal number")
+        if not _is_digits(given_length):
+            raise ValueError(
+                f"Content-Length {bounded_repr(given_length)} is not a decimal number "
+                "(ASCII digits only, RFC 9110 §8.6)"
+            )
         length = int(given_length)
         if size is not None and size != length:
             raise ValueError(
@@ -118,13 +177,13 @@ def build_request_head(
     else:
         extra.append(("Content-Length", str(size)))
         length = size
-    if expect_continue and _find(headers, "Expect") is None:
+    if expect_continue and find_field(headers, "Expect") is None:
         extra.append(("Expect", "100-continue"))
     if extra:
         fields: Headers | list[tuple[str, str]] = [*headers.items(), *extra]
     else:
         fields = headers
-    head = serialize_request_head(method, target, fields)
+    head = _serialize(method, target, fields)
     if encoder is not None and isinstance(body, bytes):
         body = (encoder.encode(body) if body else b"") + encoder.finish()
         encoder = None

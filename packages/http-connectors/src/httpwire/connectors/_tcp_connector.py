@@ -15,6 +15,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Callable
+from typing import Unpack
 
 from yarl import URL
 
@@ -24,9 +25,9 @@ from ._connector import (
     _SECURE,
     BaseConnector,
     ConnectionKey,
+    PoolOptions,
     _is_deadline,
     _new_key,
-    _timeout,
 )
 from ._errors import (
     ClientConnectorError,
@@ -48,7 +49,21 @@ from ._tls import (
     upgrade_tls,
 )
 
-__all__ = ["TCPConnector"]
+__all__ = ["TCPConnector", "TCPOptions"]
+
+
+class TCPOptions(PoolOptions, total=False):
+    """:class:`TCPConnector`'s own settings with the pool's, as :class:`ProxyConnector`
+    passes them on. See :class:`TCPConnector` for their meaning and defaults."""
+
+    verify_ssl: bool
+    ssl_context: ssl.SSLContext | None
+    fingerprint: Fingerprint | bytes | None
+    family: int
+    local_addr: tuple[str, int] | None
+    use_dns_cache: bool
+    ttl_dns_cache: float | None
+    happy_eyeballs_delay: float | None
 
 
 class TCPConnector(BaseConnector):
@@ -79,7 +94,7 @@ class TCPConnector(BaseConnector):
         ttl_dns_cache: How long answers are kept (``None``: until evicted).
         happy_eyeballs_delay: Seconds between the starts of two connection attempts to a
             host's addresses (``None``: one address after the other).
-        **kwargs: The pool's settings, see :class:`BaseConnector`.
+        **options: The pool's settings (:class:`PoolOptions`), see :class:`BaseConnector`.
 
     Raises:
         ValueError: ``verify_ssl=False`` together with ``ssl_context``, a fingerprint of
@@ -100,14 +115,7 @@ class TCPConnector(BaseConnector):
         use_dns_cache: bool = True,
         ttl_dns_cache: float | None = 10,
         happy_eyeballs_delay: float | None = 0.25,
-        limit: int | None = None,
-        total_limit: int | None = 100,
-        keepalive_timeout: float | None = 15,
-        force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
+        **options: Unpack[PoolOptions],
     ) -> None:
         if family not in (0, socket.AF_INET, socket.AF_INET6):
             raise ValueError(f"family must be 0, AF_INET or AF_INET6, got {family!r}")
@@ -117,16 +125,7 @@ class TCPConnector(BaseConnector):
             )
         self._ssl_context, self._fingerprint = connector_tls(verify_ssl, ssl_context, fingerprint)
         self._resolver = Resolver(use_dns_cache=use_dns_cache, ttl_dns_cache=ttl_dns_cache)
-        super().__init__(
-            limit=limit,
-            total_limit=total_limit,
-            keepalive_timeout=keepalive_timeout,
-            force_close=force_close,
-            max_line_size=max_line_size,
-            max_field_size=max_field_size,
-            max_headers=max_headers,
-            max_head_size=max_head_size,
-        )
+        super().__init__(**options)
         self._family = family
         self._local_addr = local_addr
         self._happy_eyeballs_delay = happy_eyeballs_delay
@@ -280,7 +279,7 @@ class TCPConnector(BaseConnector):
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 return await open_tls(factory, sock, tls, host, port, method=method, url=url)
         except ClientError:
             raise
@@ -331,7 +330,7 @@ class TCPConnector(BaseConnector):
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
-            async with _timeout(sock_connect):
+            async with asyncio.timeout(sock_connect):
                 transport, _ = await open_tunnel(
                     sock, proxy, host, port, timeout=None, method=method, url=url
                 )

@@ -23,9 +23,8 @@ import asyncio
 import hashlib
 import socket
 import ssl
-import sys
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar, Union
+from typing import Any, NamedTuple, TypeVar
 
 from yarl import URL
 
@@ -40,11 +39,13 @@ __all__ = [
     "SSL_SHUTDOWN_TIMEOUT",
     "Fingerprint",
     "SSLSetting",
+    "SharedContext",
     "TLSConfig",
     "certificate_error",
     "check_fingerprint",
     "connector_tls",
     "default_ssl_context",
+    "handshake_dropped",
     "open_tls",
     "request_tls",
     "tls_keywords",
@@ -131,7 +132,7 @@ class Fingerprint:
         return f"Fingerprint({self._hashname}={self._digest.hex()})"
 
 
-SSLSetting = Union[bool, ssl.SSLContext, Fingerprint, None]  # noqa: UP007  # a runtime alias on 3.10
+SSLSetting = bool | ssl.SSLContext | Fingerprint | None
 """A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
 (no verification, no pin), an ``SSLContext`` (its trust), or a :class:`Fingerprint` (pin)."""
 
@@ -148,6 +149,93 @@ class TLSConfig(NamedTuple):
     fingerprint: Fingerprint | None = None
 
 
+class SharedContext(ssl.SSLContext):
+    """A client context every connector of the process shares: read-only once built.
+
+    Anyone holding a connection can reach its context (its transport's ``sslcontext``, its
+    ``ssl_object.context``): were the shared one mutable, setting ``CERT_NONE`` on it
+    would turn verification off for every connector. Once frozen, setting an attribute or
+    calling a method that changes the context raises ``AttributeError``.
+    """
+
+    _frozen = False
+
+    def freeze(self) -> None:
+        """Refuse every later change."""
+        object.__setattr__(self, "_frozen", True)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if self._frozen:
+            raise _read_only(name)
+        super().__setattr__(name, value)
+
+    def load_verify_locations(self, *args: Any, **kwargs: Any) -> None:
+        """Refused once frozen: the trust is shared."""
+        if self._frozen:
+            raise _read_only("load_verify_locations")
+        super().load_verify_locations(*args, **kwargs)
+
+    def load_cert_chain(self, *args: Any, **kwargs: Any) -> None:
+        """Refused once frozen: client certificates belong to a context of your own."""
+        if self._frozen:
+            raise _read_only("load_cert_chain")
+        super().load_cert_chain(*args, **kwargs)
+
+    def load_default_certs(self, *args: Any, **kwargs: Any) -> None:
+        """Refused once frozen."""
+        if self._frozen:
+            raise _read_only("load_default_certs")
+        super().load_default_certs(*args, **kwargs)
+
+    def set_default_verify_paths(self) -> None:
+        """Refused once frozen."""
+        if self._frozen:
+            raise _read_only("set_default_verify_paths")
+        super().set_default_verify_paths()
+
+    def set_ciphers(self, cipherlist: str, /) -> None:
+        """Refused once frozen."""
+        if self._frozen:
+            raise _read_only("set_ciphers")
+        super().set_ciphers(cipherlist)
+
+    def set_alpn_protocols(self, alpn_protocols: Any) -> None:
+        """Refused once frozen."""
+        if self._frozen:
+            raise _read_only("set_alpn_protocols")
+        super().set_alpn_protocols(alpn_protocols)
+
+    def set_servername_callback(self, server_name_callback: Any) -> None:
+        """Refused once frozen."""
+        if self._frozen:
+            raise _read_only("set_servername_callback")
+        super().set_servername_callback(server_name_callback)
+
+
+def _read_only(what: str) -> AttributeError:
+    return AttributeError(
+        f"cannot change {what} of the SSL context every connector shares; pass "
+        "ssl_context= a context of your own (ssl.create_default_context()) to change trust"
+    )
+
+
+def _shared(template: ssl.SSLContext) -> SharedContext:
+    """A frozen copy of a client context's settings (its trust loaded from the system)."""
+    context = SharedContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.options = template.options
+    context.verify_flags = template.verify_flags
+    context.minimum_version = template.minimum_version
+    context.check_hostname = template.check_hostname
+    context.verify_mode = template.verify_mode
+    if template.keylog_filename:
+        context.keylog_filename = template.keylog_filename
+    if template.verify_mode != ssl.CERT_NONE:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    context.set_alpn_protocols(["http/1.1"])
+    context.freeze()
+    return context
+
+
 _default: ssl.SSLContext | None = None
 _unverified: ssl.SSLContext | None = None
 
@@ -156,8 +244,8 @@ def default_ssl_context() -> ssl.SSLContext:
     """The shared default client context: the system's trust store, hostnames checked.
 
     Built on first use and reused by every connector of the process, since loading the
-    trust store is far slower than a handshake. Do not change it; pass a context of your
-    own with ``ssl_context=`` instead.
+    trust store is far slower than a handshake. It is read-only (:class:`SharedContext`):
+    pass a context of your own with ``ssl_context=`` to change anything.
 
     Returns:
         The context.
@@ -165,9 +253,7 @@ def default_ssl_context() -> ssl.SSLContext:
     global _default
     context = _default
     if context is None:
-        context = ssl.create_default_context()
-        context.set_alpn_protocols(["http/1.1"])
-        _default = context
+        context = _default = _shared(ssl.create_default_context())
     return context
 
 
@@ -180,11 +266,10 @@ def unverified_ssl_context() -> ssl.SSLContext:
     global _unverified
     context = _unverified
     if context is None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["http/1.1"])
-        _unverified = context
+        template = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        template.check_hostname = False
+        template.verify_mode = ssl.CERT_NONE
+        context = _unverified = _shared(template)
     return context
 
 
@@ -273,13 +358,12 @@ def tls_keywords(host: str) -> dict[str, Any]:
     """The TLS keywords of ``loop.create_connection``/``loop.start_tls`` for a host.
 
     SNI and the hostname check use the URL's host; for an IP address Python sends no SNI
-    and checks the certificate's IP address entries. The shutdown wait is bounded where
-    asyncio allows it (3.11+); on 3.10 the connector's close aborts what is left.
+    and checks the certificate's IP address entries. The shutdown wait is bounded.
     """
-    keywords: dict[str, Any] = {"server_hostname": host.rstrip(".") or host}
-    if sys.version_info >= (3, 11):
-        keywords["ssl_shutdown_timeout"] = SSL_SHUTDOWN_TIMEOUT
-    return keywords
+    return {
+        "server_hostname": host.rstrip(".") or host,
+        "ssl_shutdown_timeout": SSL_SHUTDOWN_TIMEOUT,
+    }
 
 
 def check_fingerprint(
@@ -403,9 +487,29 @@ async def open_tls(
         )
     except ssl.SSLError as exc:
         raise certificate_error(exc, tls.context, host, port, method, url) from exc
+    except ConnectionError as exc:
+        # The peer dropped the connection during the handshake, as servers do when they
+        # refuse it without an alert (a TLS 1.1-only server, say): a TLS failure.
+        raise handshake_dropped(exc, host, port, method, url) from exc
     if tls.fingerprint is not None:
         check_fingerprint(transport, tls.fingerprint, host, port, method, url)
     return transport, protocol
+
+
+def handshake_dropped(
+    exc: ConnectionError, host: str, port: int, method: str | None, url: URL | None
+) -> ClientSSLError:
+    """The error for a peer that closed or reset the connection during the TLS handshake."""
+    detail = exc.strerror or str(exc) or type(exc).__name__
+    return ClientSSLError(
+        host,
+        port,
+        exc,
+        method=method,
+        url=url,
+        reason=f"TLS handshake failed: the server closed the connection during the handshake "
+        f"({detail}); it may not support TLS 1.2 or newer",
+    )
 
 
 async def upgrade_tls(
@@ -449,6 +553,9 @@ async def upgrade_tls(
     except ssl.SSLError as exc:
         transport.abort()
         raise certificate_error(exc, tls.context, host, port, method, url) from exc
+    except ConnectionError as exc:
+        transport.abort()
+        raise handshake_dropped(exc, host, port, method, url) from exc
     except BaseException:
         transport.abort()
         raise

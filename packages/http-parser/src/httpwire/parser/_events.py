@@ -20,7 +20,9 @@ __all__ = [
     "END_OF_CHUNK",
     "HTTP10",
     "HTTP11",
+    "EndOfChunk",
     "EndOfMessage",
+    "Event",
     "HttpVersion",
     "InformationalResponse",
     "RawHeaders",
@@ -203,7 +205,8 @@ class RequestHead(_Head):
         raw_headers: The field lines as received.
         should_close: The connection closes after the response to this request.
         upgrade: The bytes after this head are not HTTP once the server agrees:
-            CONNECT, or an ``Upgrade`` field with ``Connection: upgrade``.
+            CONNECT, or an ``Upgrade`` field with ``Connection: upgrade`` in an
+            HTTP/1.1 request (RFC 9110 §7.8: ignored in HTTP/1.0).
         chunked: The body uses the chunked transfer coding.
         content_length: The body's length; 0 when the request has no body framing.
         content_coding: Lowercased ``Content-Encoding`` tokens in the order they
@@ -292,8 +295,8 @@ class EndOfMessage(_Event):
         return CIMultiDict() if trailers is None else trailers
 
 
-class _EndOfChunk:
-    """The type of :data:`END_OF_CHUNK`; there is one instance."""
+class EndOfChunk:
+    """The type of :data:`END_OF_CHUNK`; there is one instance, compare with ``is``."""
 
     __slots__ = ()
 
@@ -304,5 +307,13 @@ class _EndOfChunk:
         return "END_OF_CHUNK"
 
 
-END_OF_CHUNK: Final[object] = _EndOfChunk()
+END_OF_CHUNK: Final[EndOfChunk] = EndOfChunk()
 """Marks the end of one chunk of a chunked body (only with ``mark_chunks=True``)."""
+
+Event = ResponseHead | InformationalResponse | RequestHead | bytes | EndOfChunk | EndOfMessage
+"""Everything a parser's ``feed()`` returns: a closed union, so ``type(event) is ...`` narrows.
+
+A :class:`ResponseParser` never returns a :class:`RequestHead`, and a
+:class:`RequestParser` never returns a :class:`ResponseHead` or an
+:class:`InformationalResponse`.
+"""

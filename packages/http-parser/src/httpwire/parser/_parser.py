@@ -39,10 +39,8 @@ from ._errors import (
 from ._events import (
     END_OF_CHUNK,
     EndOfMessage,
-    InformationalResponse,
+    Event,
     RawHeaders,
-    RequestHead,
-    ResponseHead,
 )
 from ._head import (
     find_head_end_lenient,
@@ -75,11 +73,8 @@ __all__ = [
     "UPGRADED",
     "Append",
     "BaseParser",
-    "Event",
 ]
 
-Event = ResponseHead | InformationalResponse | RequestHead | EndOfMessage | bytes | object
-"""Anything ``feed()`` returns: heads, body ``bytes``, ``END_OF_CHUNK``, ``EndOfMessage``."""
 Append = Callable[[Event], None]
 
 # Parser states.
@@ -280,6 +275,17 @@ class BaseParser(ABC):
         if state == UNTIL_CLOSE:
             return [END]
         return []
+
+    @property
+    def buffered(self) -> int:
+        """How many bytes the parser holds that no event has accounted for yet.
+
+        These are the start of an unfinished head, chunk size line or trailer
+        section, and after an upgrade the bytes waiting in :meth:`trailing_data`.
+        Zero right after an ``EndOfMessage`` means that nothing followed the
+        message in the bytes fed so far: the connection is clean.
+        """
+        return len(self._buf) + len(self._trailing)
 
     def trailing_data(self) -> bytes:
         """The bytes received after an upgrade, untouched; clears them.

@@ -62,7 +62,7 @@ class RequestParser(BaseParser):
 
     Strict: CRLF line ends only, no obs-fold, exactly one valid ``Host`` in
     HTTP/1.1, and the last transfer coding must be chunked. A request with
-    ``upgrade=True`` (CONNECT, or ``Upgrade`` with ``Connection: upgrade``) ends
+    ``upgrade=True`` (CONNECT, or in HTTP/1.1 ``Upgrade`` with ``Connection: upgrade``) ends
     the parsing after its body; a server that declines the upgrade feeds
     :meth:`trailing_data` to a new parser.
 
@@ -128,11 +128,12 @@ class RequestParser(BaseParser):
             # One plain value ("keep-alive", "close") is the common case: no list to split.
             token = conn[0].lower()
             close = token == "close" or (http10 and token != "keep-alive")
-            upgrade = upgrade or (token == "upgrade" and UPGRADE in headers)
+            # RFC 9110 §7.8: a server MUST ignore Upgrade in an HTTP/1.0 request.
+            upgrade = upgrade or (token == "upgrade" and not http10 and UPGRADE in headers)
         else:
             tokens = comma_tokens(conn)
             close = "close" in tokens or (http10 and "keep-alive" not in tokens)
-            upgrade = upgrade or ("upgrade" in tokens and UPGRADE in headers)
+            upgrade = upgrade or ("upgrade" in tokens and not http10 and UPGRADE in headers)
         expect = getall(EXPECT, None)
         expect_continue = (
             expect is not None and not http10 and "100-continue" in comma_tokens(expect)
