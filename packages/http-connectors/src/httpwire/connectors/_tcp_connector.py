@@ -15,6 +15,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Callable
+from time import monotonic
 from typing import Unpack
 
 from yarl import URL
@@ -48,6 +49,7 @@ from ._tls import (
     request_tls,
     upgrade_tls,
 )
+from ._trace import report_phase
 
 __all__ = ["TCPConnector", "TCPOptions"]
 
@@ -242,10 +244,13 @@ class TCPConnector(BaseConnector):
         url: URL,
         error: type[ClientConnectorError] = ClientConnectorError,
     ) -> list[AddrInfo]:
+        start = monotonic()
         try:
-            return await self._resolver.resolve(host, port, self._family)
+            infos = await self._resolver.resolve(host, port, self._family)
         except OSError as exc:
             raise error(host, port, exc, method=method, url=url) from exc
+        report_phase("dns", start)
+        return infos
 
     async def _connect(
         self,
@@ -259,6 +264,7 @@ class TCPConnector(BaseConnector):
             return await self._connect_via_proxy(factory, key, method, url, sock_connect)
         host, port = key.host, key.port
         infos = await self._resolve(host, port, method, url)
+        start = monotonic()
         sock = await connect_happy_eyeballs(
             infos,
             host,
@@ -269,6 +275,7 @@ class TCPConnector(BaseConnector):
             method=method,
             url=url,
         )
+        start = report_phase("connect", start)
         loop = asyncio.get_running_loop()
         if not key.is_ssl:
             try:
@@ -280,7 +287,9 @@ class TCPConnector(BaseConnector):
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
-                return await open_tls(factory, sock, tls, host, port, method=method, url=url)
+                opened = await open_tls(factory, sock, tls, host, port, method=method, url=url)
+            report_phase("tls", start)
+            return opened
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
@@ -304,6 +313,7 @@ class TCPConnector(BaseConnector):
         infos = await self._resolve(
             proxy_host, proxy_port, method, url, ClientProxyConnectionError
         )
+        start = monotonic()
         try:
             sock = await connect_happy_eyeballs(
                 infos,
@@ -319,6 +329,7 @@ class TCPConnector(BaseConnector):
             raise ClientProxyConnectionError(
                 proxy_host, proxy_port, exc.os_error, method=method, url=url
             ) from exc
+        start = report_phase("connect", start)  # to the proxy
         loop = asyncio.get_running_loop()
         if not key.is_ssl:
             try:
@@ -336,7 +347,8 @@ class TCPConnector(BaseConnector):
                 )
                 conn = factory()
                 await upgrade_tls(transport, conn, tls, host, port, method=method, url=url)
-                return transport, conn
+            report_phase("tls", start)  # the tunnel and the handshake through it
+            return transport, conn
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
