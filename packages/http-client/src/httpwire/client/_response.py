@@ -31,7 +31,7 @@ import json as _json
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -45,10 +45,7 @@ from ._charset import charset_for, is_json_type
 from ._cookies import parse_set_cookie
 from ._errors import ClientResponseError, ContentConsumedError, ContentTypeError, RequestInfo
 
-if TYPE_CHECKING:
-    from ._session import ClientSession
-
-__all__ = ["ClientResponse"]
+__all__ = ["ClientResponse", "ResponseOwner"]
 
 OPEN: Final = 0
 READ: Final = 1
@@ -60,6 +57,18 @@ _DRAIN_LIMIT = 65536
 connection can be reused; a longer one is closed instead."""
 
 _OCTET_STREAM = "application/octet-stream"
+
+
+class ResponseOwner(Protocol):
+    """What a response closes once it is done: the one-shot session of ``request()``."""
+
+    async def close(self) -> None:
+        """Close, waiting until every socket is closed."""
+        ...
+
+    def _close_soon(self) -> None:
+        """Start closing from synchronous code."""
+        ...
 
 
 def _parse_set_cookie(values: list[str]) -> SimpleCookie:
@@ -126,7 +135,7 @@ class ClientResponse:
         self._cookies: SimpleCookie | None = None
         self._request_headers = request_headers
         self._timer: asyncio.TimerHandle | None = None
-        self._owner: ClientSession | None = None
+        self._owner: ResponseOwner | None = None
         self.method = method
         self.url = url
         self.status = head.status
@@ -356,6 +365,16 @@ class ClientResponse:
     def _has_whole_body(self) -> bool:
         """True when the whole body has arrived (the connection is already let go)."""
         return self._raw.is_complete
+
+    def _attach_owner(self, owner: ResponseOwner) -> None:
+        """Close *owner* once this response lets its connection go."""
+        self._owner = owner
+
+    def _watch_deadline(self, deadline: float, error: ClientTimeoutError) -> None:
+        """Fail the body with *error* if it has not arrived whole at loop time *deadline*."""
+        if self._state == OPEN and not self._raw.is_complete:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(deadline, self._expire, error)
 
     def _exit_now(self) -> bool:
         """Leave the response synchronously when nothing is left to wait for (the usual

@@ -453,11 +453,8 @@ class ClientSession:
                     response = ClientResponse(raw, outgoing.method, url, hop_headers)
                 else:
                     response = self._response(raw, outgoing, read_until_eof)
-                if deadline is not None and not raw.is_complete:
-                    error = total_error(outgoing, limits)
-                    response._timer = asyncio.get_running_loop().call_at(
-                        deadline, response._expire, error
-                    )
+                if deadline is not None:
+                    response._watch_deadline(deadline, total_error(outgoing, limits))
                 set_cookies = raw.head.headers.getall("Set-Cookie", None)
                 if set_cookies:
                     jar.update_cookies_from_headers(set_cookies, url)
@@ -583,7 +580,10 @@ class ClientSession:
             await asyncio.shield(self._closing)
 
     def _close_soon(self) -> None:
-        """Close the session from synchronous code (a one-shot ``request()``'s release)."""
+        """Start closing the session from synchronous code; :meth:`close` waits for it.
+
+        A one-shot ``request()``'s response calls it when it lets its connection go.
+        """
         if self._closed:
             return
         self._closed = True
@@ -666,5 +666,5 @@ async def _one_shot(
         response.release()
         await session.close()
     else:
-        response._owner = session
+        response._attach_owner(session)
     return response
