@@ -57,6 +57,7 @@ from httpwire.forms import (
 from httpwire.streams import EmptyStreamReader, StreamReader
 
 from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar, LooseCookies
+from ._digest import DigestAuth, DigestBodyError
 from ._errors import (
     ClientResponseError,
     ContentConsumedError,
@@ -66,10 +67,14 @@ from ._errors import (
     RequestInfo,
     TooManyRedirects,
 )
+from ._middleware import ClientRequest, Handler, Middleware
+from ._progress import Progress, ProgressCallback
+from ._ratelimit import RateLimiter
 from ._request_context import RequestContext
 from ._response import ClientResponse
 from ._session import ClientSession, RequestOptions, SSLSetting, request
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
+from ._tracing import Timings, TraceEvent, TraceHook, TraceHooks
 from ._version import __version__
 
 __all__ = [
@@ -88,6 +93,7 @@ __all__ = [
     "ClientPayloadError",
     "ClientProxyConnectionError",
     "ClientProxyError",
+    "ClientRequest",
     "ClientResponse",
     "ClientResponseError",
     "ClientSSLError",
@@ -99,6 +105,8 @@ __all__ = [
     "ContentConsumedError",
     "ContentTypeError",
     "CookieJar",
+    "DigestAuth",
+    "DigestBodyError",
     "DummyCookieJar",
     "EmptyStreamReader",
     "FilePayload",
@@ -106,13 +114,18 @@ __all__ = [
     "FingerprintMismatch",
     "FormData",
     "HTTPConnection",
+    "Handler",
     "InvalidURL",
     "JsonPayload",
     "LooseCookies",
+    "Middleware",
     "MultipartReader",
     "MultipartWriter",
     "Payload",
+    "Progress",
+    "ProgressCallback",
     "ProxyConnector",
+    "RateLimiter",
     "ReadTimeoutError",
     "RedirectBodyError",
     "RequestContext",
@@ -126,8 +139,12 @@ __all__ = [
     "StringPayload",
     "TCPConnector",
     "TextFilePayload",
+    "Timings",
     "TooManyRedirects",
     "TotalTimeoutError",
+    "TraceEvent",
+    "TraceHook",
+    "TraceHooks",
     "UnixConnector",
     "__version__",
     "payload_from",

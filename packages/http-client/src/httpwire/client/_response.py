@@ -30,6 +30,7 @@ import asyncio
 import json as _json
 from collections.abc import Callable
 from http.cookies import SimpleCookie
+from time import monotonic
 from types import TracebackType
 from typing import Any, Final, Protocol
 
@@ -44,6 +45,7 @@ from httpwire.streams import StreamReader
 from ._charset import charset_for, is_json_type
 from ._cookies import parse_set_cookie
 from ._errors import ClientResponseError, ContentConsumedError, ContentTypeError, RequestInfo
+from ._tracing import Timings, TimingsRecorder
 
 __all__ = ["ClientResponse", "ResponseOwner"]
 
@@ -109,6 +111,7 @@ class ClientResponse:
         "_request_headers",
         "_state",
         "_timer",
+        "_timings",
         "content",
         "history",
         "method",
@@ -136,6 +139,7 @@ class ClientResponse:
         self._request_headers = request_headers
         self._timer: asyncio.TimerHandle | None = None
         self._owner: ResponseOwner | None = None
+        self._timings: TimingsRecorder | None = None
         self.method = method
         self.url = url
         self.status = head.status
@@ -158,6 +162,19 @@ class ClientResponse:
     def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
         """The header lines as received: ``(name, value)`` bytes in wire order."""
         return tuple(self._raw.head.raw_headers)
+
+    @property
+    def timings(self) -> Timings | None:
+        """When each phase of this request ended (pool wait, connect, first byte, body...).
+
+        Recorded when the session traces (``trace=TraceHooks(...)``, even with no hook set,
+        or the ``httpwire.client`` logger at DEBUG); ``None`` otherwise, so that untraced
+        requests pay nothing. ``body_done`` is set once the body was read to its end or
+        the response let go of a whole body. Each redirect hop has its own
+        (``r.history[i].timings``).
+        """
+        timings = self._timings
+        return None if timings is None else timings.snapshot()
 
     @property
     def ok(self) -> bool:
@@ -213,13 +230,17 @@ class ClientResponse:
     # -- the body ------------------------------------------------------------------------
 
     def _set_state(self, state: int) -> None:
-        """The one place the body state changes; also ends the total-timeout timer."""
+        """The one place the body state changes; also ends the total-timeout timer and,
+        when the request is traced, stamps the end of a body read whole."""
         if self._state == OPEN:
             self._state = state
             timer = self._timer
             if timer is not None:
                 self._timer = None
                 timer.cancel()
+            timings = self._timings
+            if timings is not None and timings.body_done is None and self._raw.is_complete:
+                timings.body_done = monotonic()
 
     def _check_unconsumed(self, call: str) -> None:
         if self._state == RELEASED and not self._raw.is_complete:
@@ -369,6 +390,11 @@ class ClientResponse:
     def _attach_owner(self, owner: ResponseOwner) -> None:
         """Close *owner* once this response lets its connection go."""
         self._owner = owner
+
+    def _record_timings(self, recorder: TimingsRecorder) -> None:
+        """Keep the request's timings (a traced request); stamp ``body_done`` later, when
+        the body was read to its end or let go of whole."""
+        self._timings = recorder
 
     def _watch_deadline(self, deadline: float, error: ClientTimeoutError) -> None:
         """Fail the body with *error* if it has not arrived whole at loop time *deadline*."""

@@ -20,6 +20,7 @@ here (the session sends the common request inline, with no timer at all).
 from __future__ import annotations
 
 import asyncio
+from time import monotonic
 from typing import TYPE_CHECKING, Final
 
 from httpwire.connectors import (
@@ -33,10 +34,12 @@ from httpwire.connectors import (
 )
 
 from ._timeout import ClientTimeout
+from ._tracing import emit_connection
 
 if TYPE_CHECKING:
     from ._bodies import RequestBody
     from ._response import ClientResponse
+    from ._tracing import TimingsRecorder, TraceHooks
 
 __all__ = ["IDEMPOTENT", "drain", "is_reusable", "may_retry", "send", "total_error"]
 
@@ -113,6 +116,8 @@ async def send(
     deadline: float | None,
     *,
     retry: bool = True,
+    recorder: TimingsRecorder | None = None,
+    hooks: TraceHooks | None = None,
 ) -> RawResponse:
     """Acquire a connection and send, under the deadlines; once more after a stale one.
 
@@ -122,6 +127,8 @@ async def send(
         limits: Its timeouts (``connect`` and ``total`` are enforced here).
         deadline: The loop time ``total`` ends at, or ``None``.
         retry: False when this is already the second attempt.
+        recorder: Where to stamp the end of the pool wait, when the request is traced.
+        hooks: The trace hooks to tell about the connection once it is ready.
 
     Raises:
         ClientConnectionError: The request failed (and could not, or need not, be retried).
@@ -130,6 +137,14 @@ async def send(
     """
     for attempt in (1, 2) if retry else (2,):
         conn = await acquire_in_time(connector, outgoing, limits, deadline)
+        if recorder is not None:
+            recorder.acquired = monotonic()
+            if hooks is not None:
+                try:
+                    await emit_connection(hooks, outgoing.method, outgoing.url, recorder)
+                except BaseException:
+                    conn.release()  # not sent: the connection goes back unused
+                    raise
         try:
             if deadline is None:
                 return await conn.send(outgoing)

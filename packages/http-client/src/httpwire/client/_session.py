@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import json as _json
+import logging
 import ssl as _ssl
 import sys
 import urllib.request
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
+from time import monotonic
 from types import TracebackType
 from typing import Final, TypedDict, Unpack
 
@@ -48,11 +50,14 @@ from ._bodies import RequestBody, make_body
 from ._cookiejar import AbstractCookieJar, CookieJar, LooseCookies
 from ._errors import InvalidURL, RedirectBodyError, TooManyRedirects
 from ._headers import LooseHeaders, check_headers, merge_headers, session_headers
+from ._middleware import ClientRequest, Middleware, as_middlewares, compose
+from ._progress import DEFAULT_INTERVAL, DownloadProgress, ProgressBody, ProgressCallback
 from ._redirects import REDIRECT_STATUSES, next_hop
 from ._request_context import RequestContext
 from ._response import ClientResponse
 from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
+from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
 from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
 
 __all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
@@ -85,6 +90,11 @@ class RequestOptions(TypedDict, total=False):
     expect100: bool
     read_until_eof: bool
     raise_for_status: bool | None
+    middlewares: Iterable[Middleware] | None
+    trace: TraceHooks | None
+    on_upload_progress: ProgressCallback | None
+    on_download_progress: ProgressCallback | None
+    progress_interval: float
 
 
 def _cookie_pairs(cookies: LooseCookies) -> list[tuple[str, str]]:
@@ -142,6 +152,11 @@ class ClientSession:
         max_headers: The most header lines accepted (for the default connector).
         connector_owner: Close the connector when the session closes; pass False to share
             a connector between sessions.
+        middlewares: ``async def mw(request, handler) -> ClientResponse`` functions around
+            every request sent, the first outermost (see :class:`ClientRequest`); a
+            request's own ``middlewares=`` run inside these.
+        trace: Hooks called as each request goes (:class:`TraceHooks`); also turns on
+            ``response.timings``.
 
     Raises:
         InvalidURL: ``base_url`` is not an absolute http or https URL.
@@ -163,9 +178,11 @@ class ClientSession:
         "_headers",
         "_json_serialize",
         "_max_redirects",
+        "_middlewares",
         "_raise_for_status",
         "_skip_auto_headers",
         "_timeout",
+        "_trace",
     )
 
     def __init__(
@@ -188,6 +205,8 @@ class ClientSession:
         max_field_size: int = 8190,
         max_headers: int = 128,
         connector_owner: bool = True,
+        middlewares: Iterable[Middleware] | None = None,
+        trace: TraceHooks | None = None,
     ) -> None:
         self._closed = True  # until fully built: __del__ must not warn for a failed init
         self._closing: asyncio.Task[None] | None = None
@@ -203,6 +222,10 @@ class ClientSession:
         self._json_serialize = json_serialize
         self._auto_decompress = auto_decompress
         self._max_redirects = max_redirects
+        self._middlewares = as_middlewares(middlewares)
+        if trace is not None and not isinstance(trace, TraceHooks):
+            raise TypeError(f"trace must be a TraceHooks, not {type(trace).__name__}")
+        self._trace = trace
         self._env_proxies: dict[str, str] | None = (
             urllib.request.getproxies_environment() if trust_env else None
         )
@@ -252,6 +275,16 @@ class ClientSession:
         """The session's default Basic auth."""
         return self._auth
 
+    @property
+    def middlewares(self) -> tuple[Middleware, ...]:
+        """The session's middlewares, outermost first."""
+        return self._middlewares
+
+    @property
+    def trace(self) -> TraceHooks | None:
+        """The session's trace hooks."""
+        return self._trace
+
     # -- requests ------------------------------------------------------------------------
 
     def request(
@@ -270,7 +303,11 @@ class ClientSession:
                 this request only, not stored), ``auth`` (:class:`BasicAuth`),
                 ``allow_redirects`` (default True), ``max_redirects``, ``timeout``,
                 ``proxy``, ``proxy_auth``, ``ssl``, ``chunked``, ``expect100``,
-                ``read_until_eof``, ``raise_for_status``.
+                ``read_until_eof``, ``raise_for_status``, ``middlewares`` (run inside the
+                session's), ``trace`` (replaces the session's hooks),
+                ``on_upload_progress`` / ``on_download_progress`` (called with a
+                :class:`Progress` at most every ``progress_interval`` seconds, 0.1 by
+                default).
 
         Returns:
             A :class:`RequestContext` (a coroutine and an async context manager).
@@ -334,6 +371,11 @@ class ClientSession:
         expect100: bool = False,
         read_until_eof: bool = True,
         raise_for_status: bool | None = None,
+        middlewares: Iterable[Middleware] | None = None,
+        trace: TraceHooks | None = None,
+        on_upload_progress: ProgressCallback | None = None,
+        on_download_progress: ProgressCallback | None = None,
+        progress_interval: float = DEFAULT_INTERVAL,
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
@@ -402,6 +444,17 @@ class ClientSession:
                 sent = sent.copy()
                 sent["Content-Type"] = implied_type
 
+        if on_upload_progress is not None and body is not None:
+            body = ProgressBody(body, on_upload_progress, interval=progress_interval)
+
+        # Middlewares and tracing: when neither is asked for, the loop below sends directly.
+        chain = self._middlewares
+        if middlewares is not None:
+            chain = chain + as_middlewares(middlewares)
+        hooks = self._trace if trace is None else trace
+        observed = hooks is not None or LOGGER.isEnabledFor(logging.DEBUG)
+        direct = not chain and not observed
+
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         if proxy_url is None and self._env_proxies is not None:
             proxy_url, proxy_auth = self._proxy_from_env(url, proxy_auth)
@@ -421,7 +474,7 @@ class ClientSession:
         try:
             while True:
                 hop_headers = sent
-                if jar or request_cookies:
+                if direct and (jar or request_cookies):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
                 outgoing = OutgoingRequest(
                     method,
@@ -438,7 +491,23 @@ class ClientSession:
                     proxy_url,
                     proxy_auth,
                 )
-                if fast:
+                if not direct:
+                    # Middlewares or tracing: what the chain returns (a middleware may have
+                    # changed the method or URL: the redirect rules follow what was sent).
+                    response = await self._send_hop(
+                        outgoing,
+                        chain,
+                        hooks,
+                        observed,
+                        limits,
+                        deadline,
+                        read_until_eof,
+                        origin,
+                        request_cookies,
+                    )
+                    raw = response._raw
+                    method, url = response.method, response.url
+                elif fast:
                     # The common case, inline: no deadline to watch over the awaits.
                     conn = await connector.acquire(outgoing)
                     try:
@@ -449,15 +518,18 @@ class ClientSession:
                         raw = await send(connector, outgoing, limits, None, retry=False)
                 else:
                     raw = await send(connector, outgoing, limits, deadline)
-                if read_until_eof:
+                if not direct:
+                    pass  # the response is the chain's
+                elif read_until_eof:
                     response = ClientResponse(raw, outgoing.method, url, hop_headers)
                 else:
                     response = self._response(raw, outgoing, read_until_eof)
                 if deadline is not None:
                     response._watch_deadline(deadline, total_error(outgoing, limits))
-                set_cookies = raw.head.headers.getall("Set-Cookie", None)
-                if set_cookies:
-                    jar.update_cookies_from_headers(set_cookies, url)
+                if direct:  # else each exchange of the chain stored its own
+                    set_cookies = raw.head.headers.getall("Set-Cookie", None)
+                    if set_cookies:
+                        jar.update_cookies_from_headers(set_cookies, url)
                 if not allow_redirects or response.status not in REDIRECT_STATUSES:
                     break
                 location = raw.head.headers.get("Location")
@@ -490,6 +562,10 @@ class ClientSession:
                         headers=response.headers,
                         location=hop.url,
                     )
+                if hooks is not None:
+                    timings = response._timings
+                    assert timings is not None  # hooks imply recording
+                    await emit(hooks, "redirect", method, url, timings, response=response)
                 await drain(response, deadline, outgoing, limits)
                 if not hop.keep_body:
                     body = None
@@ -500,9 +576,148 @@ class ClientSession:
             raise
         if history:
             response.history = tuple(history)
+        if on_download_progress is not None:
+            self._start_download_progress(response, on_download_progress, progress_interval)
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
         return response
+
+    async def _send_hop(
+        self,
+        outgoing: OutgoingRequest,
+        chain: tuple[Middleware, ...],
+        hooks: TraceHooks | None,
+        observed: bool,
+        limits: ClientTimeout,
+        deadline: float | None,
+        read_until_eof: bool,
+        initial_url: URL,
+        request_cookies: list[tuple[str, str]] | None,
+    ) -> ClientResponse:
+        """One hop with middlewares or tracing: the chain around :meth:`_exchange`."""
+        if not chain:
+            return await self._exchange(
+                outgoing,
+                hooks,
+                observed,
+                limits,
+                deadline,
+                read_until_eof,
+                initial_url,
+                request_cookies,
+            )
+
+        async def send_request(request: ClientRequest) -> ClientResponse:
+            sent = outgoing._replace(
+                method=request.method, url=request.url, headers=request.headers, body=request.body
+            )
+            return await self._exchange(
+                sent,
+                hooks,
+                observed,
+                limits,
+                deadline,
+                read_until_eof,
+                initial_url,
+                request_cookies,
+            )
+
+        headers = outgoing.headers
+        if not isinstance(headers, CIMultiDictProxy):
+            assert isinstance(headers, CIMultiDict)
+            headers = CIMultiDictProxy(headers)
+        request = ClientRequest(outgoing.method, outgoing.url, headers, outgoing.body, initial_url)
+        response = await compose(chain, send_request)(request)
+        if not isinstance(response, ClientResponse):
+            raise TypeError(
+                f"the middleware chain returned a {type(response).__name__}, not a "
+                f"ClientResponse, for {outgoing.method} {outgoing.url.with_user(None)}"
+            )
+        return response
+
+    async def _exchange(
+        self,
+        outgoing: OutgoingRequest,
+        hooks: TraceHooks | None,
+        observed: bool,
+        limits: ClientTimeout,
+        deadline: float | None,
+        read_until_eof: bool,
+        origin: URL,
+        request_cookies: list[tuple[str, str]] | None,
+    ) -> ClientResponse:
+        """Send one request on the wire: its cookies, its timings and the hooks.
+
+        Each request sent gets the jar's cookies for its URL, and each response's
+        ``Set-Cookie`` goes into the jar, so that a request a middleware sends again (an
+        authentication round) carries what the server set on the first answer.
+        """
+        method, url = outgoing.method, outgoing.url
+        jar = self._cookie_jar
+        if jar or request_cookies:
+            headers = outgoing.headers
+            assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
+            outgoing = outgoing._replace(
+                headers=self._with_cookies(headers, url, origin, request_cookies)
+            )
+        recorder = None
+        if observed:
+            recorder = TimingsRecorder(monotonic())
+            outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
+        if hooks is not None:
+            assert recorder is not None
+            await emit(hooks, "request_start", method, url, recorder)
+        try:
+            raw = await send(
+                self._connector, outgoing, limits, deadline, recorder=recorder, hooks=hooks
+            )
+        except Exception as exc:
+            if recorder is not None:
+                if hooks is not None:
+                    await emit(hooks, "request_exception", method, url, recorder, error=exc)
+                if LOGGER.isEnabledFor(logging.DEBUG):
+                    log_request(method, url, recorder.snapshot(), error=exc)
+            raise
+        if read_until_eof:
+            headers = outgoing.headers
+            assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
+            response = ClientResponse(raw, method, url, headers)
+        else:
+            response = self._response(raw, outgoing, read_until_eof)
+        set_cookies = raw.head.headers.getall("Set-Cookie", None)
+        if set_cookies:
+            jar.update_cookies_from_headers(set_cookies, url)
+        if recorder is None:
+            return response
+        recorder.first_byte = now = monotonic()
+        if raw.is_complete:
+            recorder.body_done = now
+        response._record_timings(recorder)
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            log_request(method, url, recorder.snapshot(), status=response.status)
+        if hooks is not None:
+            try:
+                await emit(hooks, "request_end", method, url, recorder, response=response)
+            except BaseException:
+                response.close()
+                raise
+        return response
+
+    @staticmethod
+    def _start_download_progress(
+        response: ClientResponse, callback: ProgressCallback, interval: float
+    ) -> None:
+        """Report the body's arrival; the total is Content-Length when the body is not
+        decoded on the way (a decoded body's size is unknown until its end)."""
+        head = response._raw.head
+        total: int | None
+        if response.method == "HEAD" or response.status in _NO_BODY_STATUSES:
+            total = 0
+        elif "Content-Encoding" in head.headers:
+            total = None
+        else:
+            total = head.content_length
+        DownloadProgress(response.content, total, callback, interval=interval).start()
 
     def _response(
         self, raw: RawResponse, outgoing: OutgoingRequest, read_until_eof: bool

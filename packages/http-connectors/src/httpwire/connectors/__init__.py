@@ -39,7 +39,7 @@ from ._errors import (
     ServerDisconnectedError,
     TotalTimeoutError,
 )
-from ._interfaces import Connector, HTTPConnection, OutgoingRequest
+from ._interfaces import ConnectionTrace, Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
 from ._response import RawResponse
@@ -65,6 +65,7 @@ __all__ = [
     "ConnectTimeoutError",
     "Connection",
     "ConnectionKey",
+    "ConnectionTrace",
     "Connector",
     "Fingerprint",
     "FingerprintMismatch",

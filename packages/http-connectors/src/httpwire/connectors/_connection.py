@@ -14,6 +14,7 @@ Strategy, for the least Python work per request:
 from __future__ import annotations
 
 import asyncio
+from time import monotonic
 
 from httpwire.parser import ChunkedEncoder, ContentDecoder
 from httpwire.streams import Body, iter_body
@@ -143,6 +144,8 @@ class Connection(ResponseFeeder):
                 exchange.upload_done = True
             else:
                 await self._upload(exchange, head, payload, encoder, length)
+            if request[14] is not None:  # request.trace, by index: the hot path
+                request[14].on_request_sent(monotonic())
             self._arm_timer()
             return await waiter
         except BaseException as exc:

@@ -16,6 +16,7 @@ import asyncio
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
+from time import monotonic
 from typing import NamedTuple, TypedDict, TypeVar, Unpack
 
 from yarl import URL
@@ -28,6 +29,7 @@ from ._pool import ConnectionPool, PoolStats
 from ._proxy import ProxyConfig
 from ._socks import SOCKS_SCHEMES
 from ._tls import SSLSetting
+from ._trace import CURRENT, report_connection, report_phase
 
 __all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 
@@ -242,6 +244,8 @@ class BaseConnector(ABC):
         pool = self._pool
         conn = pool.take_idle(key)
         if conn is not None:
+            if request[14] is not None:  # request.trace, by index: the pooled path
+                report_connection(request[14], True, conn.transport)
             return conn
         try:
             conn = await pool.acquire(key)
@@ -252,14 +256,23 @@ class BaseConnector(ABC):
                 method=request.method,
                 url=url,
             ) from exc
+        trace = request.trace
         if conn is not None:
+            if trace is not None:
+                report_connection(trace, True, conn.transport)
             return conn
+        token = None if trace is None else CURRENT.set(trace)
         try:
             conn = await self._open(key, request.method, url, request.sock_connect)
         except BaseException:
             pool.unreserve(key)
             raise
+        finally:
+            if token is not None:
+                CURRENT.reset(token)
         pool.fill(conn)
+        if trace is not None:
+            report_connection(trace, False, conn.transport)
         return conn
 
     async def _open(
@@ -417,9 +430,12 @@ class UnixConnector(BaseConnector):
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         loop = asyncio.get_running_loop()
+        start = monotonic()
         try:
             async with asyncio.timeout(sock_connect):
-                return await loop.create_unix_connection(factory, self._path)
+                opened = await loop.create_unix_connection(factory, self._path)
+            report_phase("connect", start)
+            return opened
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
                 raise ConnectTimeoutError(

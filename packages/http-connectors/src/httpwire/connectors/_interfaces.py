@@ -16,7 +16,7 @@ through two signatures in two files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 from yarl import URL
 
@@ -29,7 +29,30 @@ from ._tls import SSLSetting
 if TYPE_CHECKING:
     from ._response import RawResponse
 
-__all__ = ["Connector", "HTTPConnection", "OutgoingRequest"]
+__all__ = ["ConnectionTrace", "Connector", "HTTPConnection", "OutgoingRequest"]
+
+
+class ConnectionTrace(Protocol):
+    """Where a connector reports how one request got its connection, when asked to.
+
+    Set as :attr:`OutgoingRequest.trace` (the client's timings recorder implements it);
+    with ``None``, the default, nothing is measured or called. Times are
+    ``time.monotonic()`` seconds. Called synchronously, from the request's task.
+    """
+
+    def on_phase(self, phase: Literal["dns", "connect", "tls"], start: float, end: float) -> None:
+        """A phase of opening a new connection ended: name resolution, the TCP (or Unix)
+        connect, the TLS handshake (through a proxy: to the proxy, then the tunnel's TLS)."""
+        ...
+
+    def on_connection(self, reused: bool, local: object, remote: object) -> None:
+        """The connection is ready for the request: reused from the pool or new, with the
+        socket's local and remote addresses (``getsockname()``/``getpeername()`` forms)."""
+        ...
+
+    def on_request_sent(self, at: float) -> None:
+        """The whole request (head and body) was handed to the transport."""
+        ...
 
 
 class OutgoingRequest(NamedTuple):
@@ -65,6 +88,8 @@ class OutgoingRequest(NamedTuple):
             ``100 Continue`` before sending the body anyway: a server that ignores the
             expectation never answers it, and a client should not wait indefinitely
             (RFC 9110 §10.1.1). One second by default, as curl does.
+        trace: Where to report the connection's phases, addresses and the end of the
+            request's sending (:class:`ConnectionTrace`); ``None``: nothing is measured.
     """
 
     method: str
@@ -81,6 +106,7 @@ class OutgoingRequest(NamedTuple):
     proxy: URL | None = None
     proxy_auth: BasicAuth | None = None
     expect_continue_timeout: float = 1.0
+    trace: ConnectionTrace | None = None
 
 
 class HTTPConnection(Protocol):

@@ -18,6 +18,7 @@ import asyncio
 import socket
 import ssl
 from collections.abc import Callable
+from time import monotonic
 from typing import Unpack
 
 from yarl import URL
@@ -52,6 +53,7 @@ from ._tls import (
     request_tls,
     upgrade_tls,
 )
+from ._trace import report_phase
 
 __all__ = ["TCPConnector", "TCPOptions"]
 
@@ -246,10 +248,13 @@ class TCPConnector(BaseConnector):
         url: URL,
         error: type[ClientConnectorError] = ClientConnectorError,
     ) -> list[AddrInfo]:
+        start = monotonic()
         try:
-            return await self._resolver.resolve(host, port, self._family)
+            infos = await self._resolver.resolve(host, port, self._family)
         except OSError as exc:
             raise error(host, port, exc, method=method, url=url) from exc
+        report_phase("dns", start)
+        return infos
 
     async def _connect(
         self,
@@ -262,11 +267,14 @@ class TCPConnector(BaseConnector):
         proxy = key.proxy
         if proxy is not None:
             if proxy.scheme in SOCKS_SCHEMES:
+                start = monotonic()
                 sock = await self._connect_via_socks(key, method, url, sock_connect)
-                return await self._on_socket(factory, sock, key, method, url, sock_connect)
+                start = report_phase("connect", start)  # to the target, through the proxy
+                return await self._on_socket(factory, sock, key, method, url, sock_connect, start)
             return await self._connect_via_proxy(factory, key, method, url, sock_connect)
         host, port = key.host, key.port
         infos = await self._resolve(host, port, method, url)
+        start = monotonic()
         sock = await connect_happy_eyeballs(
             infos,
             host,
@@ -277,7 +285,8 @@ class TCPConnector(BaseConnector):
             method=method,
             url=url,
         )
-        return await self._on_socket(factory, sock, key, method, url, sock_connect)
+        start = report_phase("connect", start)
+        return await self._on_socket(factory, sock, key, method, url, sock_connect, start)
 
     async def _on_socket(
         self,
@@ -287,6 +296,7 @@ class TCPConnector(BaseConnector):
         method: str,
         url: URL,
         sock_connect: float | None,
+        start: float,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         """Make the connection on a socket connected to the target (directly or through a
         SOCKS tunnel): plain for http, TLS verified against the target for https."""
@@ -302,7 +312,9 @@ class TCPConnector(BaseConnector):
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
-                return await open_tls(factory, sock, tls, host, port, method=method, url=url)
+                opened = await open_tls(factory, sock, tls, host, port, method=method, url=url)
+            report_phase("tls", start)
+            return opened
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
@@ -360,6 +372,7 @@ class TCPConnector(BaseConnector):
         infos = await self._resolve(
             proxy_host, proxy_port, method, url, ClientProxyConnectionError
         )
+        start = monotonic()
         try:
             sock = await connect_happy_eyeballs(
                 infos,
@@ -375,6 +388,7 @@ class TCPConnector(BaseConnector):
             raise ClientProxyConnectionError(
                 proxy_host, proxy_port, exc.os_error, method=method, url=url
             ) from exc
+        start = report_phase("connect", start)  # to the proxy
         loop = asyncio.get_running_loop()
         if not key.is_ssl:
             try:
@@ -392,7 +406,8 @@ class TCPConnector(BaseConnector):
                 )
                 conn = factory()
                 await upgrade_tls(transport, conn, tls, host, port, method=method, url=url)
-                return transport, conn
+            report_phase("tls", start)  # the tunnel and the handshake through it
+            return transport, conn
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
