@@ -324,3 +324,36 @@ def test_connector_races_past_an_unreachable_ipv6_address(tmp_path: Path) -> Non
     assert 0.25 <= racing["elapsed"] < 5.0
     # One address at a time: the IPv6 attempt used up its whole sock_connect first.
     assert one_by_one["elapsed"] >= 1.0
+
+
+async def test_a_cancel_at_any_loop_turn_of_a_connect_propagates(listening: list[int]) -> None:
+    """A cancellation is never swallowed, even when it lands as the connect completes.
+
+    ``asyncio.wait_for`` on Python 3.11 returned the inner result when the cancellation
+    arrived between the inner future's completion and the waiting task's next step
+    (CPython gh-86296): the request carried on with a connected socket. The connect is
+    cancelled after 0, 1, 2, ... loop turns until it finishes first, so every turn of it is
+    hit, including the one right after the socket connects.
+    """
+    infos = [_info("127.0.0.1", listening[0])]
+    swallowed: list[int] = []
+    turns = 0
+    while True:
+        task = asyncio.ensure_future(connect_happy_eyeballs(infos, "h", 1, timeout=60.0))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if task.done():
+            task.result().close()
+            break
+        task.cancel()
+        try:
+            sock = await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            sock.close()
+            swallowed.append(turns)
+        turns += 1
+        assert turns < 1000, "the connect never completed"
+    assert turns > 0
+    assert swallowed == []

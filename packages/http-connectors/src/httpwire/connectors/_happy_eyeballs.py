@@ -90,10 +90,10 @@ async def _attempt(
                 raise OSError(
                     f"local_addr has no address of the family of {_show(address)} to bind to"
                 )
-        if timeout is None:
+        # Not asyncio.wait_for: on Python 3.11 it returns the connected socket when a
+        # cancellation lands just as the connect completes (CPython gh-86296).
+        async with asyncio.timeout(timeout):
             await loop.sock_connect(sock, address)
-        else:
-            await asyncio.wait_for(loop.sock_connect(sock, address), timeout)
     except OSError as exc:
         sock.close()
         if exc.errno is not None and exc.errno > 0:

@@ -247,7 +247,10 @@ async def open_tunnel(
     try:
         transport.write(connect_head(host, port, proxy))
         try:
-            head = await asyncio.wait_for(asyncio.shield(tunnel.head), timeout)
+            # Not asyncio.wait_for, which on Python 3.11 can swallow a cancellation that
+            # arrives with the answer (CPython gh-86296).
+            async with asyncio.timeout(timeout):
+                head = await asyncio.shield(tunnel.head)
         except TimeoutError as exc:
             if getattr(exc, "errno", None) is not None:
                 raise
