@@ -6,14 +6,16 @@ Strategy, for the least Python work per request:
   reused for every read: the transport's default path allocates a 256 KiB ``bytes`` per
   read, which glibc serves with ``mmap`` and page faults, costing more than copying the few
   hundred bytes of a small response out of the buffer.
-* ``data_received`` feeds the parser directly and dispatches its events in one loop: body
-  pieces go to the :class:`~httpwire.streams.StreamReader` as they are, without a further copy.
+* ``data_received`` feeds the parser directly and dispatches its events in one loop to the
+  :class:`~._exchange.Exchange` (``on_head``/``on_data``/``on_end``), which moves its own
+  phase: body pieces go to its reader as they are, without a further copy.
 * When the end of the message arrives and the connection can be reused, it goes back to the
-  pool right there, before anyone reads the body: a small response costs no extra wake-up.
+  pool right there (the exchange calls :meth:`ResponseFeeder.exchange_ended`), before anyone
+  reads the body: a small response costs no extra wake-up.
 
-The connection is the reader's producer: when the reader's buffer is full it pauses the
-transport, and content decoding (when asked) stops too, so a small compressed body cannot
-fill memory however large it decodes. Pausing ends with the response.
+The connection is the exchange's :class:`~._exchange.ExchangeHost`: the exchange, producer of
+the response's reader, asks it to pause and resume the transport, and tells it when the
+exchange ended or was dropped. Pausing ends with the response.
 
 A peer that closes early becomes :class:`ServerDisconnectedError` saying what was missing,
 socket errors become :class:`ClientOSError`. A failure on a reused connection before any
@@ -23,7 +25,6 @@ byte of the response arrived is flagged ``is_stale_connection`` so the client ca
 from __future__ import annotations
 
 import ssl
-from collections import deque
 
 from httpwire.parser import (
     END_OF_CHUNK,
@@ -33,14 +34,11 @@ from httpwire.parser import (
     IncompleteMessageError,
     InformationalResponse,
     ResponseHead,
-    make_decoder,
 )
-from httpwire.streams import StreamReader
 
 from ._errors import BadResponseError, ClientOSError
 from ._exchange import Exchange, disconnected, doing, payload_error
 from ._protocol import READ_SIZE, ConnectionBase
-from ._response import RawResponse, closed_error
 
 __all__ = ["MAX_INTERIM", "ResponseFeeder"]
 
@@ -85,26 +83,18 @@ class ResponseFeeder(ConnectionBase):
     def _dispatch(self, exchange: Exchange, events: list[Event]) -> None:
         for event in events:
             if type(event) is bytes:
-                if exchange.decoder is None:
-                    exchange.reader.feed_data(event)  # type: ignore[union-attr]  # set by the head
-                else:
-                    self._decode(exchange, event)
+                exchange.on_data(event)
             elif event is END_OF_CHUNK:
-                if exchange.decoder is None:  # decoded output has no chunks of its own
-                    exchange.reader.end_chunk()  # type: ignore[union-attr]  # set by the head
+                exchange.on_chunk_end()
             elif type(event) is ResponseHead:
                 self._head_received(exchange, event)
             elif type(event) is EndOfMessage:
                 if events[-1] is not event or events.index(event) != len(events) - 1:
                     # Bytes after the end of the message (the parser may share one
                     # EndOfMessage between messages, hence the index): a server out of
-                    # step. Decided before finishing, so the connection is never lent again.
+                    # step. Decided before ending, so the connection is never lent again.
                     exchange.reusable = False
-                if exchange.decoder is not None:
-                    exchange.end = event
-                    self._decode(exchange, b"")
-                else:
-                    self._finish(exchange)
+                exchange.on_end(event)
                 return
             elif type(event) is InformationalResponse:
                 if not self._interim_received(exchange, event):
@@ -119,7 +109,8 @@ class ResponseFeeder(ConnectionBase):
             rest = self._parser.trailing_data()
             if rest and exchange.reader is not None:
                 exchange.reader.feed_data(rest)
-            self._finish(exchange, reusable=False)
+            exchange.reusable = False
+            exchange.on_end(EndOfMessage())
 
     def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
         """Keep an interim response, within the caps; False when it failed the exchange.
@@ -128,18 +119,15 @@ class ResponseFeeder(ConnectionBase):
         keep coming no idle timeout ever fires: without a cap they cost memory and CPU
         without end.
         """
-        informational = exchange.informational
-        informational.append(event)
-        exchange.interim_bytes += (
-            len(event.reason) + 16 + sum(len(n) + len(v) + 4 for n, v in event.raw_headers)
-        )
-        if len(informational) > MAX_INTERIM or exchange.interim_bytes > self._options[3]:
+        exchange.on_interim(event)
+        count = len(exchange.informational)
+        if count > MAX_INTERIM or exchange.interim_bytes > self._options[3]:
             self._fail(
                 exchange,
                 BadResponseError(
                     f"more than {MAX_INTERIM} interim (1xx) responses, or more than "
                     f"{self._options[3]} bytes of them (max_head_size), before the final "
-                    f"response: {len(informational)} responses of {exchange.interim_bytes} "
+                    f"response: {count} responses of {exchange.interim_bytes} "
                     "bytes so far",
                     method=exchange.method,
                     url=exchange.url,
@@ -243,107 +231,46 @@ class ResponseFeeder(ConnectionBase):
                 self._transport.pause_reading()
 
     def resume_reading(self) -> None:
-        """Read from the socket again, and go on decoding what was held back."""
+        """Read from the socket again (the exchange goes on decoding what it held back)."""
         if self._reading_paused:
             self._reading_paused = False
             if self._transport is not None and not self._closed:
                 self._transport.resume_reading()
             if self._read_timeout is not None:
                 self._last_data = self._loop.time()
-            exchange = self._exchange
-            if exchange is not None and exchange.decoder is not None:
-                self._decode(exchange, b"")
 
-    # -- receiving -----------------------------------------------------------------------
+    # -- the exchange's host -------------------------------------------------------------
 
     def _head_received(self, exchange: Exchange, head: ResponseHead) -> None:
-        exchange.head = head
-        reader = exchange.reader = StreamReader(exchange)
-        if exchange.decoder is not None:
-            exchange.decoder = None
-            if head.content_coding:
-                try:
-                    exchange.decoder = make_decoder(head.content_coding)
-                    exchange.held = deque()
-                except HttpParserError as exc:  # an unsupported coding
-                    self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
-                    return
-        response = exchange.response = RawResponse(
-            self, exchange.method, head, reader, tuple(exchange.informational)
-        )
-        waiter = exchange.waiter
-        if not waiter.done():
-            waiter.set_result(response)
+        try:
+            exchange.on_head(head)
+        except HttpParserError as exc:  # an unsupported content coding
+            self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
+            return
         drain = self._drain_waiter
         if drain is not None and not drain.done():
             drain.set_result(None)  # an early answer ends a wait for 100 Continue
 
-    def _decode(self, exchange: Exchange, data: bytes) -> None:
-        """Decode ``data`` (and what waits) into the reader, unless the reader is full.
-
-        While the reader is paused compressed input waits in ``exchange.held``, whatever
-        the framing: with chunked framing every chunk is an event of its own, and feeding
-        each to the decoder would let a small body fill memory however full the reader.
-        At most one read of the socket waits there, since the socket is paused too.
-        """
-        decoder = exchange.decoder
-        reader = exchange.reader
-        held = exchange.held
-        assert decoder is not None and reader is not None
-        if data:
-            held.append(data)
-        try:
-            while not self._reading_paused:
-                if decoder.pending:
-                    out = decoder.feed(b"")
-                elif held:
-                    out = decoder.feed(held.popleft())
-                else:
-                    break
-                if out:
-                    reader.feed_data(out)
-            if exchange.end is not None and not decoder.pending and not held:
-                out = decoder.flush()
-                if out:
-                    reader.feed_data(out)
-                self._finish(exchange)
-        except HttpParserError as exc:
-            self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
-
-    def _finish(self, exchange: Exchange, reusable: bool = True) -> None:
-        """The response ended: complete the reader, and pool or close the connection."""
+    def exchange_ended(self, exchange: Exchange) -> None:
+        """The response ended: pool the connection, or close it when it cannot be reused."""
         self._exchange = None
         self._served += 1
-        reader = exchange.reader
-        assert reader is not None and exchange.head is not None
-        reader.feed_eof()
-        response = exchange.response
-        if response is not None:
-            response._done = True
-            response._conn = None
         if self._reading_paused:
             self._reading_paused = False
             if not self._closed and self._transport is not None:
                 self._transport.resume_reading()
         if (
-            reusable
-            and exchange.reusable
-            and exchange.upload_done
-            and not exchange.head.should_close
+            exchange.reusable
+            and exchange.sent
+            and not exchange.head.should_close  # type: ignore[union-attr]  # ended: has a head
             and not self._parser.buffered  # bytes after the end: a server out of step
         ):
             self._pool.release(self)
         else:
             self._pool.discard(self)
 
-    def _abort_exchange(self, response: RawResponse, how: str) -> None:
-        """The caller let go of a response before its body arrived: close the connection.
-
-        A read still waiting for the body would otherwise wait forever: it fails instead.
-        """
-        exchange = self._exchange
-        if exchange is not None and exchange.response is response:
+    def exchange_dropped(self, exchange: Exchange) -> None:
+        """The exchange failed or was let go of on its own side: close the connection."""
+        if self._exchange is exchange:
             self._exchange = None
             self._pool.discard(self)
-            if exchange.reader is not None and exchange.reader.exception() is None:
-                exchange.reader.set_exception(closed_error(response, how))

@@ -30,7 +30,7 @@ from httpwire.parser import (
 )
 
 from ._errors import BadResponseError, ClientConnectionError, ClientPayloadError, ReadTimeoutError
-from ._exchange import Exchange, doing, payload_error
+from ._exchange import SENDING, Exchange, doing, payload_error
 from ._proxy import ProxyConfig
 
 if TYPE_CHECKING:
@@ -297,13 +297,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         """Deliver ``error`` to whoever waits on the exchange and close the connection."""
         if self._exchange is exchange:
             self._exchange = None
-        waiter = exchange.waiter
-        if not waiter.done():
-            waiter.set_exception(error)
-        elif exchange.reader is not None:
-            exchange.reader.set_exception(error)
-        if exchange.response is not None:
-            exchange.response._conn = None
+        exchange.fail(error)
         drain = self._drain_waiter
         if drain is not None and not drain.done():
             drain.set_result(None)
@@ -345,7 +339,7 @@ class ConnectionBase(asyncio.BufferedProtocol):
         if exchange is None or timeout is None or self._closed:
             return
         now = self._loop.time()
-        if self._reading_paused or exchange.sending:
+        if self._reading_paused or exchange.phase is SENDING:
             # Not idle: the reader is full, or we are still sending.
             self._last_data = now
         due = self._last_data + timeout
