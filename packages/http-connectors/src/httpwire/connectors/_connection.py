@@ -11,8 +11,8 @@ The sender moves the exchange's phase through its sending half (``sent_all``,
 ``await_continue``, ``resume_sending``) and stops a streamed body as soon as the exchange
 leaves :attr:`~._exchange.Phase.SENDING` (an early answer, or a failure).
 
-:class:`Connection` is the sending side on top of :class:`~._feeding.ResponseFeeder`
-(receiving) and :class:`~._protocol.ConnectionBase` (state, failures, the idle timer).
+:class:`Connection` is the sending side on top of :class:`~._protocol.ConnectionProtocol`
+(the connection's state, receiving, failures, the idle timer).
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ from httpwire.streams import Body, iter_body
 
 from ._errors import ClientConnectionError, ClientOSError, ServerDisconnectedError
 from ._exchange import AWAITING_HEAD, SENDING, Exchange, RawResponse
-from ._feeding import ResponseFeeder
 from ._interfaces import OutgoingRequest
 from ._pool import ACTIVE
-from ._protocol import ParserOptions
+from ._protocol import ConnectionProtocol, ParserOptions
 from ._proxy import proxied
 from ._request import build_request_head
 
@@ -37,7 +36,7 @@ __all__ = ["Connection", "ParserOptions"]
 _JOIN_LIMIT = 16384
 
 
-class Connection(ResponseFeeder):
+class Connection(ConnectionProtocol):
     """One HTTP/1.1 connection: an ``asyncio.Protocol`` that the pool lends out.
 
     Use it through :meth:`send` once per loan (or give it back unused with
