@@ -39,7 +39,7 @@ import asyncio
 import select
 import ssl
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from httpwire.parser import (
     END_OF_CHUNK,
@@ -64,10 +64,8 @@ from ._errors import (
     ReadTimeoutError,
 )
 from ._exchange import SENDING, Exchange, disconnected, doing, payload_error
+from ._pool import ConnectionPool
 from ._proxy import ProxyConfig
-
-if TYPE_CHECKING:
-    from ._pool import ConnectionPool
 
 __all__ = ["MAX_INTERIM", "READ_SIZE", "ConnectionProtocol", "ParserOptions"]
 
