@@ -532,3 +532,48 @@ async def test_a_connect_abandoned_while_waiting_logs_nothing(
         await asyncio.sleep(0)
     gc.collect()
     assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+
+
+async def test_a_cancel_at_any_loop_turn_of_a_connect_to_the_proxy_propagates(
+    raw_server: StartServer,
+) -> None:
+    """A cancellation that lands as the proxy's answer arrives is never swallowed.
+
+    ``asyncio.wait_for`` on Python 3.11 returned the answer instead (CPython gh-86296), and
+    the tunnel was set up for a request that had been cancelled. The wait is cancelled
+    after 0, 1, 2, ... loop turns until it finishes first, so every turn of it is hit.
+    """
+
+    async def instant_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await reader.read()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    config = resolve_proxy(URL(await raw_server(instant_proxy)))
+    swallowed: list[int] = []
+    turns = 0
+    while True:
+        sock = await _sock_to(config.url)
+        task = asyncio.ensure_future(open_tunnel(sock, config, "example.test", 443, timeout=60))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if task.done():
+            task.result()[0].close()
+            break
+        task.cancel()
+        try:
+            transport, _ = await task
+        except asyncio.CancelledError:
+            # Cancelled before open_tunnel ran, the socket is still the caller's.
+            sock.close()
+        else:
+            transport.close()
+            swallowed.append(turns)
+        turns += 1
+        assert turns < 1000, "the proxy never answered"
+    assert turns > 0
+    assert swallowed == []

@@ -39,10 +39,10 @@ from ._errors import (
     ServerDisconnectedError,
     TotalTimeoutError,
 )
+from ._exchange import RawResponse
 from ._interfaces import ConnectionTrace, Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
-from ._response import RawResponse
 from ._socks import SocksError
 from ._tcp_connector import TCPConnector, TCPOptions
 from ._tls import Fingerprint

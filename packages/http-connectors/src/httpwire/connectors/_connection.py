@@ -5,10 +5,14 @@ Strategy, for the least Python work per request:
 * The protocol object *is* the connection the pool lends out: no wrapper, ``__slots__``.
 * The request head (and a small body) leave in one ``transport.write``.
 * The only per-request allocations are the parser's events, one future for the head, the
-  :class:`RawResponse` and its reader.
+  :class:`~._exchange.Exchange`, the :class:`~._exchange.RawResponse` and its reader.
 
-:class:`Connection` is the sending side on top of :class:`~._feeding.ResponseFeeder`
-(receiving) and :class:`~._protocol.ConnectionBase` (state, failures, the idle timer).
+The sender moves the exchange's phase through its sending half (``sent_all``,
+``await_continue``, ``resume_sending``) and stops a streamed body as soon as the exchange
+leaves :attr:`~._exchange.Phase.SENDING` (an early answer, or a failure).
+
+:class:`Connection` is the sending side on top of :class:`~._protocol.ConnectionProtocol`
+(the connection's state, receiving, failures, the idle timer).
 """
 
 from __future__ import annotations
@@ -16,18 +20,16 @@ from __future__ import annotations
 import asyncio
 from time import monotonic
 
-from httpwire.parser import ChunkedEncoder, ContentDecoder
+from httpwire.parser import ChunkedEncoder
 from httpwire.streams import Body, iter_body
 
 from ._errors import ClientConnectionError, ClientOSError, ServerDisconnectedError
-from ._exchange import Exchange
-from ._feeding import ResponseFeeder
+from ._exchange import AWAITING_HEAD, SENDING, Exchange, RawResponse
 from ._interfaces import OutgoingRequest
 from ._pool import ACTIVE
-from ._protocol import ParserOptions
+from ._protocol import ConnectionProtocol, ParserOptions
 from ._proxy import proxied
 from ._request import build_request_head
-from ._response import RawResponse
 
 __all__ = ["Connection", "ParserOptions"]
 
@@ -35,7 +37,7 @@ __all__ = ["Connection", "ParserOptions"]
 _JOIN_LIMIT = 16384
 
 
-class Connection(ResponseFeeder):
+class Connection(ConnectionProtocol):
     """One HTTP/1.1 connection: an ``asyncio.Protocol`` that the pool lends out.
 
     Use it through :meth:`send` once per loan (or give it back unused with
@@ -114,26 +116,27 @@ class Connection(ResponseFeeder):
             self._pool.release(self)
             raise
         waiter: asyncio.Future[RawResponse] = self._loop.create_future()
-        exchange = self._exchange = Exchange(self, method, url, waiter)
+        exchange = self._exchange = Exchange(
+            self, method, url, waiter, decode, self._served > 0, (self._host, self._port)
+        )
         self._used = True
-        exchange.stale = self._served > 0
         self._parser.expect_response(method)
         self._read_timeout = sock_read
-        if decode:
-            exchange.decoder = _DECODE_ASKED
         transport = self._transport
         assert transport is not None
         try:
             if payload is None:
                 transport.write(head)
-                exchange.upload_done = True
+                exchange.sent_all()
             elif expect_continue:
                 transport.write(head)
+                exchange.await_continue()
                 if not await self._continue_wanted(exchange, request.expect_continue_timeout):
                     return await waiter
+                exchange.resume_sending()
                 if isinstance(payload, bytes):
                     transport.write(payload)
-                    exchange.upload_done = True
+                    exchange.sent_all()
                 else:
                     await self._upload(exchange, b"", payload, encoder, length)
             elif isinstance(payload, bytes):
@@ -141,7 +144,7 @@ class Connection(ResponseFeeder):
                     transport.write(head + payload)
                 else:
                     transport.writelines((head, payload))
-                exchange.upload_done = True
+                exchange.sent_all()
             else:
                 await self._upload(exchange, head, payload, encoder, length)
             if request[14] is not None:  # request.trace, by index: the hot path
@@ -152,8 +155,7 @@ class Connection(ResponseFeeder):
             if self._exchange is exchange:
                 # Cancelled, or the body's iterator failed: the request is half sent.
                 self._exchange = None
-                if not waiter.done():
-                    waiter.cancel()
+                exchange.cancel()
                 self._pool.discard(self)
             elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
                 # Cancelled after the head arrived: the response was never handed out.
@@ -178,7 +180,7 @@ class Connection(ResponseFeeder):
         self._arm_timer()
         loop = self._loop
         deadline = loop.time() + wait
-        while exchange.head is None:
+        while exchange.phase is AWAITING_HEAD:
             if exchange.informational and exchange.informational[-1].status == 100:
                 return True
             if loop.time() >= deadline:
@@ -190,9 +192,7 @@ class Connection(ResponseFeeder):
             finally:
                 timer.cancel()
                 self._drain_waiter = None
-            if self._exchange is not exchange:
-                return False
-        return False
+        return False  # the final response arrived first, or the exchange failed
 
     async def _upload(
         self,
@@ -207,15 +207,13 @@ class Connection(ResponseFeeder):
         assert transport is not None
         sent = 0
         pending = head
-        exchange.sending = True
         async for piece in iter_body(body):
             if not piece:
                 continue
-            if self._exchange is not exchange or exchange.head is not None:
+            if exchange.phase is not SENDING:
                 # Failed, or the server answered before the body was complete: stop sending.
-                # upload_done stays False: the request was cut short, so the connection
-                # cannot be reused.
-                exchange.sending = False
+                # The request was cut short (never sent_all()), so the connection cannot
+                # be reused.
                 return
             sent += len(piece)
             if length is not None and sent > length:
@@ -243,14 +241,12 @@ class Connection(ResponseFeeder):
                 f"the body ended after {sent} of its announced {length} bytes; "
                 "the request was cut short"
             )
-        exchange.sending = False
-        exchange.upload_done = True
+        exchange.sent_all()
 
     async def _drain(self, exchange: Exchange) -> None:
         while (
             self._write_paused
-            and self._exchange is exchange
-            and exchange.head is None  # an early answer ends the upload
+            and exchange.phase is SENDING  # failed, or an early answer: the upload ends
             and not self._closed
         ):
             waiter = self._drain_waiter = self._loop.create_future()
@@ -263,7 +259,3 @@ class Connection(ResponseFeeder):
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
-
-
-# Marks an exchange whose caller asked for decoding, until the head says which coding.
-_DECODE_ASKED: ContentDecoder = object()  # type: ignore[assignment]  # a sentinel

@@ -1,30 +1,104 @@
-"""The state of one request/response exchange, and the errors that describe its failures."""
+"""One request/response exchange: its phase, its response handle, and the errors of its failures.
+
+Strategy: the exchange is the one object that answers "where is this request, and is its
+response still attached to the connection?". It owns an explicit :class:`Phase`::
+
+    SENDING -> AWAITING_HEAD -> RECEIVING -> DONE
+       |  ^          |             |
+       |  +----------+ (100)       +-------> FAILED (from any phase before DONE)
+       +-----------------------> RECEIVING  (an early answer cuts the upload short)
+
+and every change of phase is a method of :class:`Exchange`: the sender calls
+:meth:`~Exchange.sent_all`, :meth:`~Exchange.await_continue` and
+:meth:`~Exchange.resume_sending`; the connection's protocol hands it the parser's events
+(:meth:`~Exchange.on_head`, :meth:`~Exchange.on_data`, :meth:`~Exchange.on_end`) and its
+failures (:meth:`~Exchange.fail`); the response handle calls :meth:`~Exchange.abandon`.
+
+The exchange talks to its connection only through :class:`ExchangeHost`, a Protocol
+declared here, so this module imports nothing of the connection. It is the producer of the
+response's reader, and decodes content codings itself: while the reader is full, compressed
+input waits in the exchange (at most one socket read, since the socket is paused too), so a
+small compressed body cannot fill memory however large it decodes.
+
+The phases are an ``IntEnum`` whose members are bound to module constants: the hot path
+compares them by identity, without an attribute look-up.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Literal
+from enum import IntEnum
+from typing import Literal, Protocol
 
 from yarl import URL
 
 from httpwire.parser import (
     ContentDecoder,
     EndOfMessage,
+    HttpParserError,
     IncompleteMessageError,
     InformationalResponse,
     ResponseHead,
+    make_decoder,
 )
 from httpwire.streams import StreamReader
 
-from ._errors import ClientPayloadError, ServerDisconnectedError
-from ._response import RawResponse
+from ._errors import ClientConnectionError, ClientPayloadError, ServerDisconnectedError
 from ._util import host_port, strip_userinfo
 
-if TYPE_CHECKING:
-    from ._feeding import ResponseFeeder
+__all__ = [
+    "Exchange",
+    "ExchangeHost",
+    "Phase",
+    "RawResponse",
+    "closed_error",
+    "disconnected",
+    "doing",
+    "payload_error",
+]
 
-__all__ = ["Exchange", "disconnected", "doing", "payload_error"]
+
+class Phase(IntEnum):
+    """Where an exchange is; the order is the order of a request's life."""
+
+    SENDING = 0
+    """The request (head or body) is being written."""
+    AWAITING_HEAD = 1
+    """Nothing is being written; the final response head has not arrived."""
+    RECEIVING = 2
+    """The head arrived and was handed out; the body is arriving."""
+    DONE = 3
+    """The whole response arrived; the exchange let go of its connection."""
+    FAILED = 4
+    """The exchange failed or was abandoned before its end; it let go of its connection."""
+
+
+SENDING = Phase.SENDING
+AWAITING_HEAD = Phase.AWAITING_HEAD
+RECEIVING = Phase.RECEIVING
+DONE = Phase.DONE
+FAILED = Phase.FAILED
+
+
+class ExchangeHost(Protocol):
+    """What an exchange needs from the connection it runs on."""
+
+    def pause_reading(self) -> None:
+        """Stop reading from the socket: the response's reader is full."""
+        ...
+
+    def resume_reading(self) -> None:
+        """Read from the socket again."""
+        ...
+
+    def exchange_ended(self, exchange: Exchange) -> None:
+        """The whole response arrived: go back to the pool, or close if unusable."""
+        ...
+
+    def exchange_dropped(self, exchange: Exchange) -> None:
+        """The exchange failed or was abandoned on its own side: close the connection."""
+        ...
 
 
 # A shared empty queue for exchanges that do not decode (a real one is made with a decoder).
@@ -32,68 +106,313 @@ _NO_INPUT: deque[bytes] = deque(maxlen=0)
 
 
 class Exchange:
-    """The state of the one request/response in progress on a connection.
+    """The one request/response in progress on a connection, from the first byte sent.
 
-    It is also the producer of the response's reader, so that a reader outliving its
-    response (the body was read after the connection went back to the pool) can never
-    pause or resume the connection's next exchange.
+    Args:
+        host: The connection it runs on.
+        method: The request method.
+        url: The request URL.
+        waiter: The future :meth:`on_head` resolves with the response.
+        decode: Whether to undo the response's content codings.
+        stale: Whether the connection served a response before (for retry flags).
+        endpoint: The host and port to name in errors.
+
+    Attributes:
+        phase: Where the exchange is (a :class:`Phase`).
+        head: The final response head, from :attr:`Phase.RECEIVING` on.
+        reader: The body's reader, from :attr:`Phase.RECEIVING` on.
+        sent: The whole request was written.
+        received: Some byte of the response arrived.
+        reusable: Nothing seen so far forbids reusing the connection afterwards.
     """
 
     __slots__ = (
-        "conn",
+        "decode",
         "decoder",
         "end",
+        "endpoint",
         "head",
         "held",
+        "host",
         "informational",
         "interim_bytes",
         "method",
+        "paused",
+        "phase",
         "reader",
         "received",
-        "response",
         "reusable",
-        "sending",
+        "sent",
         "stale",
-        "upload_done",
         "url",
         "waiter",
     )
 
     def __init__(
-        self, conn: ResponseFeeder, method: str, url: URL, waiter: asyncio.Future[RawResponse]
+        self,
+        host: ExchangeHost,
+        method: str,
+        url: URL,
+        waiter: asyncio.Future[RawResponse],
+        decode: bool,
+        stale: bool,
+        endpoint: tuple[str | None, int | None],
     ) -> None:
-        self.conn = conn
+        self.host = host
         self.method = method
         self.url = url
         self.waiter = waiter
+        self.decode = decode
+        self.stale = stale
+        self.endpoint = endpoint
+        self.phase: Phase = SENDING
         self.head: ResponseHead | None = None
         self.reader: StreamReader | None = None
-        self.response: RawResponse | None = None
         self.decoder: ContentDecoder | None = None
         self.end: EndOfMessage | None = None  # an end held back until decoding catches up
         self.held: deque[bytes] = _NO_INPUT  # compressed input waiting while the reader is full
         self.informational: list[InformationalResponse] = []
         self.interim_bytes = 0  # the size of the interim responses, roughly as received
-        self.received = False  # any byte of the response arrived
-        self.upload_done = False  # the whole request was written
-        self.sending = False  # the body is being written
+        self.sent = False
+        self.received = False
         self.reusable = True
-        self.stale = False
+        self.paused = False  # the reader is full: decoding waits too
+
+    # -- the sender's transitions ----------------------------------------------------------
+
+    def sent_all(self) -> None:
+        """The whole request was written: wait for the head (unless it came already)."""
+        self.sent = True
+        if self.phase is SENDING:
+            self.phase = AWAITING_HEAD
+
+    def await_continue(self) -> None:
+        """The head was written with ``Expect: 100-continue``: the body waits for an answer."""
+        if self.phase is SENDING:
+            self.phase = AWAITING_HEAD
+
+    def resume_sending(self) -> None:
+        """``100 Continue`` arrived (or the wait for it ended): the body goes out."""
+        if self.phase is AWAITING_HEAD:
+            self.phase = SENDING
+
+    # -- the parser's events, dispatched by the connection ---------------------------------
+
+    def on_interim(self, event: InformationalResponse) -> None:
+        """Keep an interim (1xx) response; the connection caps them by :attr:`interim_bytes`."""
+        self.informational.append(event)
+        self.interim_bytes += (
+            len(event.reason) + 16 + sum(len(n) + len(v) + 4 for n, v in event.raw_headers)
+        )
+
+    def on_head(self, head: ResponseHead) -> None:
+        """The final head arrived: make the reader and the response and hand it out.
+
+        Raises:
+            HttpParserError: Decoding was asked and the content coding is unsupported.
+        """
+        self.head = head
+        reader = self.reader = StreamReader(self)
+        if self.decode and head.content_coding:
+            self.decoder = make_decoder(head.content_coding)
+            self.held = deque()
+        # The head may arrive before the body was all written (an early answer).
+        self.phase = RECEIVING
+        response = RawResponse(self, head, reader, tuple(self.informational))
+        waiter = self.waiter
+        if not waiter.done():
+            waiter.set_result(response)
+
+    def on_data(self, data: bytes) -> None:
+        """A piece of the body: into the reader, decoded when asked."""
+        if self.decoder is None:
+            self.reader.feed_data(data)  # type: ignore[union-attr]  # made by on_head
+        else:
+            self._decode(data)
+
+    def on_chunk_end(self) -> None:
+        """The end of one of the sender's chunks (decoded output has none of its own)."""
+        if self.decoder is None:
+            self.reader.end_chunk()  # type: ignore[union-attr]  # made by on_head
+
+    def on_end(self, end: EndOfMessage) -> None:
+        """The end of the message: end the body, once decoding has caught up."""
+        if self.decoder is None:
+            self._ended()
+        else:
+            self.end = end
+            self._decode(b"")
+
+    def fail(self, error: BaseException) -> None:
+        """Fail the exchange with ``error``: the head's waiter, or else the body's reader.
+
+        The connection calls it and then lets go of the exchange itself. Idempotent: an
+        ended or failed exchange is left as it is.
+        """
+        if self.phase >= DONE:
+            return
+        self.phase = FAILED
+        waiter = self.waiter
+        if not waiter.done():
+            waiter.set_exception(error)
+        elif self.reader is not None:
+            self.reader.set_exception(error)
+
+    def cancel(self) -> None:
+        """The sender gave up (cancelled, or its body failed): nobody waits for the head."""
+        if self.phase < DONE:
+            self.phase = FAILED
+            self.waiter.cancel()
+
+    # -- the reader's producer and the response's handle ------------------------------------
 
     def pause_reading(self) -> None:
-        conn = self.conn
-        if conn._exchange is self:
-            conn.pause_reading()
+        """The reader is full: decoding stops and the connection stops reading."""
+        if self.phase is RECEIVING and not self.paused:
+            self.paused = True
+            self.host.pause_reading()
 
     def resume_reading(self) -> None:
-        conn = self.conn
-        if conn._exchange is self:
-            conn.resume_reading()
+        """The reader has room: the connection reads again and held input is decoded."""
+        if self.phase is RECEIVING and self.paused:
+            self.paused = False
+            self.host.resume_reading()
+            if self.decoder is not None:
+                self._decode(b"")
+
+    def abandon(self, how: str) -> None:
+        """The response was let go of before its body arrived: drop the connection.
+
+        A read still waiting for the body would otherwise wait forever: it fails instead.
+        """
+        if self.phase is not RECEIVING:
+            return
+        self.phase = FAILED
+        reader = self.reader
+        if reader is not None and reader.exception() is None:
+            reader.set_exception(closed_error(self.method, how))
+        self.host.exchange_dropped(self)
+
+    # -- receiving -----------------------------------------------------------------------
+
+    def _decode(self, data: bytes) -> None:
+        """Decode ``data`` (and what waits) into the reader, unless the reader is full.
+
+        While the reader is paused compressed input waits in :attr:`held`, whatever the
+        framing: with chunked framing every chunk is an event of its own, and feeding each
+        to the decoder would let a small body fill memory however full the reader.
+        """
+        decoder = self.decoder
+        reader = self.reader
+        held = self.held
+        assert decoder is not None and reader is not None
+        if data:
+            held.append(data)
+        try:
+            while not self.paused:
+                if decoder.pending:
+                    out = decoder.feed(b"")
+                elif held:
+                    out = decoder.feed(held.popleft())
+                else:
+                    break
+                if out:
+                    reader.feed_data(out)
+            if self.end is not None and not decoder.pending and not held:
+                out = decoder.flush()
+                if out:
+                    reader.feed_data(out)
+                self._ended()
+        except HttpParserError as exc:
+            self.fail(payload_error(self, exc, *self.endpoint))
+            self.host.exchange_dropped(self)
+
+    def _ended(self) -> None:
+        self.phase = DONE
+        self.paused = False
+        self.reader.feed_eof()  # type: ignore[union-attr]  # made by on_head
+        self.host.exchange_ended(self)
+
+
+def closed_error(method: str, how: str) -> ClientConnectionError:
+    """What reading the body of a response let go of before its end raises."""
+    return ClientConnectionError(
+        f"the response to {method} was {how} before its body was read to the end; "
+        "the rest of the body is gone",
+        method=method,
+    )
+
+
+class RawResponse:
+    """The head and the body stream of one response, as a connection received them.
+
+    The connection goes back to its pool by itself as soon as the whole body has arrived
+    (the unread rest waits in :attr:`content`), so a fully received response holds no
+    connection. :meth:`release` must still be called once the caller is done: when the body
+    did not arrive whole, it closes the connection, whose state is then unknown.
+
+    Attributes:
+        head: The final response head (status, reason, headers, raw headers, framing).
+        content: The body, decoded when decoding was asked for and the response had a
+            content coding; a reader that is at EOF at once for bodiless responses.
+        informational: Interim 1xx responses received before the final one, in order.
+        method: The method of the request this answers.
+    """
+
+    __slots__ = ("_exchange", "content", "head", "informational", "method")
+
+    def __init__(
+        self,
+        exchange: Exchange,
+        head: ResponseHead,
+        content: StreamReader,
+        informational: tuple[InformationalResponse, ...],
+    ) -> None:
+        self._exchange = exchange
+        self.method = exchange.method
+        self.head = head
+        self.content = content
+        self.informational = informational
+
+    @property
+    def status(self) -> int:
+        """The status code of the final response."""
+        return self.head.status
+
+    @property
+    def is_complete(self) -> bool:
+        """True once the whole body arrived (and the connection went back to the pool)."""
+        return self._exchange.phase is DONE
+
+    def release(self) -> None:
+        """Let go of the response once done with it, whether or not its body was read.
+
+        When the whole body arrived the connection is already back in the pool and unread
+        bytes stay readable in :attr:`content`. Otherwise the connection, whose state is
+        then unknown, is closed, and reading :attr:`content` raises
+        :class:`ClientConnectionError` (rather than wait for bytes that will never come).
+        Idempotent.
+        """
+        self._exchange.abandon("released")
+
+    def close(self) -> None:
+        """Abandon the response: drop the connection unless the whole body already arrived.
+
+        Unlike :meth:`release`, unread bytes of a whole body are discarded too: every later
+        read of :attr:`content` raises :class:`ClientConnectionError`. Idempotent.
+        """
+        self.release()
+        if self.content.exception() is None and not self.content.at_eof():
+            self.content.set_exception(closed_error(self.method, "closed"))
+
+    def __repr__(self) -> str:
+        state = "complete" if self.is_complete else "receiving"
+        return f"<RawResponse {self.method} {self.head.status} {self.head.reason!r} {state}>"
 
 
 def doing(exchange: Exchange) -> str:
     """What the exchange was doing, for an error message."""
-    if not exchange.upload_done:
+    if not exchange.sent:
         return "sending the request"
     if exchange.head is None:
         return "waiting for the response head"

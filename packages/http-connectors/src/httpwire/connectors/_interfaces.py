@@ -16,18 +16,16 @@ through two signatures in two files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from yarl import URL
 
 from httpwire.streams import Body
 
 from ._auth import BasicAuth
+from ._exchange import RawResponse
 from ._request import Headers
 from ._tls import SSLSetting
-
-if TYPE_CHECKING:
-    from ._response import RawResponse
 
 __all__ = ["ConnectionTrace", "Connector", "HTTPConnection", "OutgoingRequest"]
 

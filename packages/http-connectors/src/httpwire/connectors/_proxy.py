@@ -259,7 +259,15 @@ async def open_tunnel(
         OSError: The connection to the proxy failed.
     """
     loop = asyncio.get_running_loop()
-    transport, tunnel = await loop.create_connection(TunnelProtocol, sock=sock)
+    tunnel = TunnelProtocol()
+    try:
+        transport, _ = await loop.create_connection(lambda: tunnel, sock=sock)
+    except BaseException:
+        # Cancelled while the transport was being made: asyncio closes it, and the answer's
+        # future must not then fail with nobody to retrieve it (asyncio would log it).
+        if not tunnel.head.done():
+            tunnel.head.cancel()
+        raise
     proxy_host, proxy_port = proxy.url.raw_host, proxy.url.port
     try:
         transport.write(connect_head(host, port, proxy))
