@@ -24,7 +24,6 @@ import json as _json
 import logging
 import ssl as _ssl
 import sys
-import urllib.request
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
@@ -41,6 +40,7 @@ from httpwire.connectors import (
     Connector,
     Fingerprint,
     OutgoingRequest,
+    ProxyConnector,
     RawResponse,
     TCPConnector,
 )
@@ -48,6 +48,7 @@ from httpwire.streams import EmptyStreamReader
 
 from ._bodies import RequestBody, make_body
 from ._cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from ._environment import EnvironmentSettings, ProxySettings
 from ._errors import InvalidURL, RedirectBodyError, TooManyRedirects
 from ._headers import LooseHeaders, check_headers, merge_headers, session_headers
 from ._middleware import ClientRequest, Middleware, as_middlewares, compose
@@ -145,7 +146,13 @@ class ClientSession:
         raise_for_status: Raise :class:`ClientResponseError` for every status >= 400.
         json_serialize: Turns ``json=`` into text.
         auto_decompress: Decode gzip, deflate (and br, zstd when installed) bodies.
-        trust_env: Take proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``.
+        trust_env: Read the environment once, now: proxies from ``HTTP_PROXY``,
+            ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` for requests without
+            ``proxy=`` (unless the connector is a :class:`ProxyConnector`), ``.netrc``
+            credentials (``NETRC`` or ``~/.netrc``) for requests without other
+            credentials, and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as the trust store of the
+            default connector. Off by default: a library's requests should not change
+            with its caller's environment unless asked.
         max_redirects: How many redirects a request follows at most.
         max_line_size: The longest status line accepted (for the default connector).
         max_field_size: The longest header line accepted (for the default connector).
@@ -174,7 +181,7 @@ class ClientSession:
         "_connector_owner",
         "_cookie_jar",
         "_created_at",
-        "_env_proxies",
+        "_env",
         "_headers",
         "_json_serialize",
         "_max_redirects",
@@ -226,9 +233,8 @@ class ClientSession:
         if trace is not None and not isinstance(trace, TraceHooks):
             raise TypeError(f"trace must be a TraceHooks, not {type(trace).__name__}")
         self._trace = trace
-        self._env_proxies: dict[str, str] | None = (
-            urllib.request.getproxies_environment() if trust_env else None
-        )
+        env = EnvironmentSettings.read() if trust_env else None
+        self._env = env
         if cookie_jar is None:
             cookie_jar = CookieJar()
         self._cookie_jar = cookie_jar
@@ -236,7 +242,10 @@ class ClientSession:
             cookie_jar.update_cookies(cookies)
         if connector is None:
             connector = TCPConnector(
-                max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
+                ssl_context=None if env is None else env.ssl_context,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
             )
             connector_owner = True
         self._connector: Connector = connector
@@ -426,6 +435,14 @@ class ClientSession:
                     sent.popall(name, None)
         else:
             skip = self._skip_auto_headers
+        # .netrc: only for a request that has no other credentials, host by host.
+        env = self._env
+        use_netrc = (
+            env is not None and auth is None and bool(env.netrc) and "Authorization" not in sent
+        )
+        if use_netrc:
+            assert env is not None
+            auth = env.netrc.for_host(url.raw_host)
         if auth is not None:
             sent = sent.copy()
             sent["Authorization"] = auth.encode()
@@ -456,8 +473,15 @@ class ClientSession:
         direct = not chain and not observed
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
-        if proxy_url is None and self._env_proxies is not None:
-            proxy_url, proxy_auth = self._proxy_from_env(url, proxy_auth)
+        # The environment's proxies: chosen again for each hop (NO_PROXY is per host).
+        env_proxies: ProxySettings | None = None
+        if (
+            proxy_url is None
+            and env is not None
+            and env.proxies
+            and not isinstance(self._connector, ProxyConnector)
+        ):
+            env_proxies = env.proxies
 
         request_cookies = _cookie_pairs(cookies) if cookies else None
         origin = url
@@ -474,6 +498,8 @@ class ClientSession:
         try:
             while True:
                 hop_headers = sent
+                if env_proxies is not None:
+                    proxy_url = env_proxies.proxy_for(url)
                 if direct and (jar or request_cookies):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
                 outgoing = OutgoingRequest(
@@ -570,6 +596,14 @@ class ClientSession:
                 if not hop.keep_body:
                     body = None
                 method, url, sent = hop.method, hop.url, hop.headers
+                if use_netrc and not hop.same_origin:
+                    # The redirect rules dropped the last origin's credentials; this host
+                    # gets its own .netrc entry, if it has one.
+                    assert env is not None
+                    hop_auth = env.netrc.for_host(url.raw_host)
+                    if hop_auth is not None:
+                        sent = sent.copy()
+                        sent["Authorization"] = hop_auth.encode()
         except BaseException:
             for previous in history or ():
                 previous.release()
@@ -769,16 +803,6 @@ class ClientSession:
         given = merged.popall("Cookie", None)
         merged["Cookie"] = "; ".join([*(given or ()), *parts])
         return merged
-
-    def _proxy_from_env(
-        self, url: URL, proxy_auth: BasicAuth | None
-    ) -> tuple[URL | None, BasicAuth | None]:
-        """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` name for *url*, unless ``NO_PROXY`` says no."""
-        assert self._env_proxies is not None
-        proxy = self._env_proxies.get(url.scheme)
-        if not proxy or urllib.request.proxy_bypass(url.raw_host or ""):
-            return None, proxy_auth
-        return URL(proxy), proxy_auth
 
     # -- closing -------------------------------------------------------------------------
 
