@@ -25,7 +25,7 @@ import logging
 import ssl as _ssl
 import sys
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
 from time import monotonic
 from types import TracebackType
@@ -56,6 +56,7 @@ from ._progress import DEFAULT_INTERVAL, DownloadProgress, ProgressBody, Progres
 from ._redirects import REDIRECT_STATUSES, next_hop
 from ._request_context import RequestContext
 from ._response import ClientResponse
+from ._retry import Attempt, RetryPolicy, run_with_retries
 from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
@@ -96,6 +97,7 @@ class RequestOptions(TypedDict, total=False):
     on_upload_progress: ProgressCallback | None
     on_download_progress: ProgressCallback | None
     progress_interval: float
+    retry: RetryPolicy | None
 
 
 def _cookie_pairs(cookies: LooseCookies) -> list[tuple[str, str]]:
@@ -164,6 +166,9 @@ class ClientSession:
             request's own ``middlewares=`` run inside these.
         trace: Hooks called as each request goes (:class:`TraceHooks`); also turns on
             ``response.timings``.
+        retry: A :class:`RetryPolicy` for every request (each redirect hop is retried on
+            its own); ``None``, the default, sends each request once (apart from the
+            single resend after a stale pooled connection, which needs no policy).
 
     Raises:
         InvalidURL: ``base_url`` is not an absolute http or https URL.
@@ -187,6 +192,7 @@ class ClientSession:
         "_max_redirects",
         "_middlewares",
         "_raise_for_status",
+        "_retry",
         "_skip_auto_headers",
         "_timeout",
         "_trace",
@@ -214,6 +220,7 @@ class ClientSession:
         connector_owner: bool = True,
         middlewares: Iterable[Middleware] | None = None,
         trace: TraceHooks | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._closed = True  # until fully built: __del__ must not warn for a failed init
         self._closing: asyncio.Task[None] | None = None
@@ -233,6 +240,9 @@ class ClientSession:
         if trace is not None and not isinstance(trace, TraceHooks):
             raise TypeError(f"trace must be a TraceHooks, not {type(trace).__name__}")
         self._trace = trace
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self._retry = retry
         env = EnvironmentSettings.read() if trust_env else None
         self._env = env
         if cookie_jar is None:
@@ -294,6 +304,11 @@ class ClientSession:
         """The session's trace hooks."""
         return self._trace
 
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """The session's retry policy, or ``None``."""
+        return self._retry
+
     # -- requests ------------------------------------------------------------------------
 
     def request(
@@ -316,7 +331,8 @@ class ClientSession:
                 session's), ``trace`` (replaces the session's hooks),
                 ``on_upload_progress`` / ``on_download_progress`` (called with a
                 :class:`Progress` at most every ``progress_interval`` seconds, 0.1 by
-                default).
+                default), ``retry`` (a :class:`RetryPolicy` replacing the session's;
+                ``RetryPolicy(attempts=1)`` turns retries off for this request).
 
         Returns:
             A :class:`RequestContext` (a coroutine and an async context manager).
@@ -325,7 +341,9 @@ class ClientSession:
             ValueError: An invalid method; ``data`` and ``json`` together; ``auth`` and
                 credentials in the URL together; CR, LF or NUL in a header.
             InvalidURL: The URL cannot be requested.
-            ClientError: Any failure of the request (see the error tree).
+            ClientError: Any failure of the request (see the error tree); with a retry
+                policy, the last attempt's error, its ``attempts`` attribute holding every
+                :class:`Attempt`.
         """
         return RequestContext(self._request(method, url, **kwargs))
 
@@ -385,6 +403,7 @@ class ClientSession:
         on_upload_progress: ProgressCallback | None = None,
         on_download_progress: ProgressCallback | None = None,
         progress_interval: float = DEFAULT_INTERVAL,
+        retry: RetryPolicy | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
@@ -470,7 +489,11 @@ class ClientSession:
             chain = chain + as_middlewares(middlewares)
         hooks = self._trace if trace is None else trace
         observed = hooks is not None or LOGGER.isEnabledFor(logging.DEBUG)
-        direct = not chain and not observed
+        if retry is None:
+            retry = self._retry
+        elif not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        direct = retry is None and not chain and not observed
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         # The environment's proxies: chosen again for each hop (NO_PROXY is per host).
@@ -520,17 +543,31 @@ class ClientSession:
                 if not direct:
                     # Middlewares or tracing: what the chain returns (a middleware may have
                     # changed the method or URL: the redirect rules follow what was sent).
-                    response = await self._send_hop(
-                        outgoing,
-                        chain,
-                        hooks,
-                        observed,
-                        limits,
-                        deadline,
-                        read_until_eof,
-                        origin,
-                        request_cookies,
-                    )
+                    if retry is None:
+                        response = await self._send_hop(
+                            outgoing,
+                            chain,
+                            hooks,
+                            observed,
+                            limits,
+                            deadline,
+                            read_until_eof,
+                            origin,
+                            request_cookies,
+                        )
+                    else:
+                        response = await self._retry_hop(
+                            retry,
+                            outgoing,
+                            chain,
+                            hooks,
+                            observed,
+                            limits,
+                            deadline,
+                            read_until_eof,
+                            origin,
+                            request_cookies,
+                        )
                     raw = response._raw
                     method, url = response.method, response.url
                 elif fast:
@@ -614,6 +651,65 @@ class ClientSession:
             self._start_download_progress(response, on_download_progress, progress_interval)
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
+        return response
+
+    async def _retry_hop(
+        self,
+        policy: RetryPolicy,
+        outgoing: OutgoingRequest,
+        chain: tuple[Middleware, ...],
+        hooks: TraceHooks | None,
+        observed: bool,
+        limits: ClientTimeout,
+        deadline: float | None,
+        read_until_eof: bool,
+        initial_url: URL,
+        request_cookies: list[tuple[str, str]] | None,
+    ) -> ClientResponse:
+        """One hop under a retry policy: each attempt runs the whole chain (see
+        :mod:`._middleware`), inside the ``total`` deadline."""
+        last: ClientResponse | None = None
+
+        async def attempt(number: int) -> ClientResponse:
+            nonlocal last
+            last = await self._send_hop(
+                outgoing,
+                chain,
+                hooks,
+                observed,
+                limits,
+                deadline,
+                read_until_eof,
+                initial_url,
+                request_cookies,
+            )
+            return last
+
+        on_retry: Callable[[Attempt], Awaitable[None]] | None = None
+        if hooks is not None and hooks.on_retry is not None:
+            trace = hooks
+
+            async def on_retry(attempt: Attempt) -> None:
+                # A retried status has its response's timings; an error, none so far.
+                recorder = None if attempt.error is not None or last is None else last._timings
+                await emit(
+                    trace,
+                    "retry",
+                    outgoing.method,
+                    outgoing.url,
+                    TimingsRecorder(monotonic()) if recorder is None else recorder,
+                    error=attempt.error,
+                    attempt=attempt,
+                )
+
+        response, _ = await run_with_retries(
+            policy,
+            outgoing.method,
+            attempt,
+            body_reusable=is_reusable(outgoing.body),
+            deadline=deadline,
+            on_retry=on_retry,
+        )
         return response
 
     async def _send_hop(
