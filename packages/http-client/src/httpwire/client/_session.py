@@ -11,7 +11,12 @@ or cookies, no cookie work while the jar and the request have none.
 The redirect loop applies :mod:`._redirects`' decisions; each intermediate response is
 released (a small unread remainder is read first so its connection is reused) and kept in
 ``history``. Deadlines and the single retry after a stale pooled connection are
-:mod:`._sending`'s.
+:mod:`._sending`'s. A :class:`RetryPolicy` (``retry=``) wraps each hop's send, the
+middlewares included, in :func:`run_with_retries`; without one the hop is sent as before,
+after one ``is None`` check. ``trust_env=True`` reads :class:`EnvironmentSettings` once, in
+``__init__``; a request then looks its proxy up for each hop and, when it has no other
+credentials, its host's ``.netrc`` entry (again after a redirect to another origin, whose
+rules have dropped the last one's).
 
 ``request()`` at module level is a one-shot session: its own connector with one connection,
 closed when the response is released (or read, or garbage-collected).
