@@ -72,6 +72,7 @@ from ._progress import Progress, ProgressCallback
 from ._ratelimit import RateLimiter
 from ._request_context import RequestContext
 from ._response import ClientResponse
+from ._retry import Attempt, RetryPolicy
 from ._session import ClientSession, RequestOptions, SSLSetting, request
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._tracing import Timings, TraceEvent, TraceHook, TraceHooks
@@ -81,6 +82,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "AbstractCookieJar",
     "AsyncIterablePayload",
+    "Attempt",
     "BadResponseError",
     "BaseConnector",
     "BasicAuth",
@@ -131,6 +133,7 @@ __all__ = [
     "RequestContext",
     "RequestInfo",
     "RequestOptions",
+    "RetryPolicy",
     "SSLSetting",
     "ServerConnectionError",
     "ServerDisconnectedError",

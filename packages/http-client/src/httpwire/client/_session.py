@@ -11,7 +11,12 @@ or cookies, no cookie work while the jar and the request have none.
 The redirect loop applies :mod:`._redirects`' decisions; each intermediate response is
 released (a small unread remainder is read first so its connection is reused) and kept in
 ``history``. Deadlines and the single retry after a stale pooled connection are
-:mod:`._sending`'s.
+:mod:`._sending`'s. A :class:`RetryPolicy` (``retry=``) wraps each hop's send, the
+middlewares included, in :func:`run_with_retries`; without one the hop is sent as before,
+after one ``is None`` check. ``trust_env=True`` reads :class:`EnvironmentSettings` once, in
+``__init__``; a request then looks its proxy up for each hop and, when it has no other
+credentials, its host's ``.netrc`` entry (again after a redirect to another origin, whose
+rules have dropped the last one's).
 
 ``request()`` at module level is a one-shot session: its own connector with one connection,
 closed when the response is released (or read, or garbage-collected).
@@ -24,9 +29,8 @@ import json as _json
 import logging
 import ssl as _ssl
 import sys
-import urllib.request
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
 from time import monotonic
 from types import TracebackType
@@ -41,6 +45,7 @@ from httpwire.connectors import (
     Connector,
     Fingerprint,
     OutgoingRequest,
+    ProxyConnector,
     RawResponse,
     TCPConnector,
 )
@@ -48,6 +53,7 @@ from httpwire.streams import EmptyStreamReader
 
 from ._bodies import RequestBody, make_body
 from ._cookiejar import AbstractCookieJar, CookieJar, LooseCookies
+from ._environment import EnvironmentSettings, ProxySettings
 from ._errors import InvalidURL, RedirectBodyError, TooManyRedirects
 from ._headers import LooseHeaders, check_headers, merge_headers, session_headers
 from ._middleware import ClientRequest, Middleware, as_middlewares, compose
@@ -55,6 +61,7 @@ from ._progress import DEFAULT_INTERVAL, DownloadProgress, ProgressBody, Progres
 from ._redirects import REDIRECT_STATUSES, next_hop
 from ._request_context import RequestContext
 from ._response import ClientResponse
+from ._retry import Attempt, RetryPolicy, run_with_retries
 from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
@@ -95,6 +102,7 @@ class RequestOptions(TypedDict, total=False):
     on_upload_progress: ProgressCallback | None
     on_download_progress: ProgressCallback | None
     progress_interval: float
+    retry: RetryPolicy | None
 
 
 def _cookie_pairs(cookies: LooseCookies) -> list[tuple[str, str]]:
@@ -145,7 +153,13 @@ class ClientSession:
         raise_for_status: Raise :class:`ClientResponseError` for every status >= 400.
         json_serialize: Turns ``json=`` into text.
         auto_decompress: Decode gzip, deflate (and br, zstd when installed) bodies.
-        trust_env: Take proxies from ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY``.
+        trust_env: Read the environment once, now: proxies from ``HTTP_PROXY``,
+            ``HTTPS_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` for requests without
+            ``proxy=`` (unless the connector is a :class:`ProxyConnector`), ``.netrc``
+            credentials (``NETRC`` or ``~/.netrc``) for requests without other
+            credentials, and ``SSL_CERT_FILE``/``SSL_CERT_DIR`` as the trust store of the
+            default connector. Off by default: a library's requests should not change
+            with its caller's environment unless asked.
         max_redirects: How many redirects a request follows at most.
         max_line_size: The longest status line accepted (for the default connector).
         max_field_size: The longest header line accepted (for the default connector).
@@ -157,6 +171,9 @@ class ClientSession:
             request's own ``middlewares=`` run inside these.
         trace: Hooks called as each request goes (:class:`TraceHooks`); also turns on
             ``response.timings``.
+        retry: A :class:`RetryPolicy` for every request (each redirect hop is retried on
+            its own); ``None``, the default, sends each request once (apart from the
+            single resend after a stale pooled connection, which needs no policy).
 
     Raises:
         InvalidURL: ``base_url`` is not an absolute http or https URL.
@@ -174,12 +191,13 @@ class ClientSession:
         "_connector_owner",
         "_cookie_jar",
         "_created_at",
-        "_env_proxies",
+        "_env",
         "_headers",
         "_json_serialize",
         "_max_redirects",
         "_middlewares",
         "_raise_for_status",
+        "_retry",
         "_skip_auto_headers",
         "_timeout",
         "_trace",
@@ -207,6 +225,7 @@ class ClientSession:
         connector_owner: bool = True,
         middlewares: Iterable[Middleware] | None = None,
         trace: TraceHooks | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._closed = True  # until fully built: __del__ must not warn for a failed init
         self._closing: asyncio.Task[None] | None = None
@@ -226,9 +245,11 @@ class ClientSession:
         if trace is not None and not isinstance(trace, TraceHooks):
             raise TypeError(f"trace must be a TraceHooks, not {type(trace).__name__}")
         self._trace = trace
-        self._env_proxies: dict[str, str] | None = (
-            urllib.request.getproxies_environment() if trust_env else None
-        )
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        self._retry = retry
+        env = EnvironmentSettings.read() if trust_env else None
+        self._env = env
         if cookie_jar is None:
             cookie_jar = CookieJar()
         self._cookie_jar = cookie_jar
@@ -236,7 +257,10 @@ class ClientSession:
             cookie_jar.update_cookies(cookies)
         if connector is None:
             connector = TCPConnector(
-                max_line_size=max_line_size, max_field_size=max_field_size, max_headers=max_headers
+                ssl_context=None if env is None else env.ssl_context,
+                max_line_size=max_line_size,
+                max_field_size=max_field_size,
+                max_headers=max_headers,
             )
             connector_owner = True
         self._connector: Connector = connector
@@ -285,6 +309,11 @@ class ClientSession:
         """The session's trace hooks."""
         return self._trace
 
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """The session's retry policy, or ``None``."""
+        return self._retry
+
     # -- requests ------------------------------------------------------------------------
 
     def request(
@@ -307,7 +336,8 @@ class ClientSession:
                 session's), ``trace`` (replaces the session's hooks),
                 ``on_upload_progress`` / ``on_download_progress`` (called with a
                 :class:`Progress` at most every ``progress_interval`` seconds, 0.1 by
-                default).
+                default), ``retry`` (a :class:`RetryPolicy` replacing the session's;
+                ``RetryPolicy(attempts=1)`` turns retries off for this request).
 
         Returns:
             A :class:`RequestContext` (a coroutine and an async context manager).
@@ -316,7 +346,9 @@ class ClientSession:
             ValueError: An invalid method; ``data`` and ``json`` together; ``auth`` and
                 credentials in the URL together; CR, LF or NUL in a header.
             InvalidURL: The URL cannot be requested.
-            ClientError: Any failure of the request (see the error tree).
+            ClientError: Any failure of the request (see the error tree); with a retry
+                policy, the last attempt's error, its ``attempts`` attribute holding every
+                :class:`Attempt`.
         """
         return RequestContext(self._request(method, url, **kwargs))
 
@@ -376,6 +408,7 @@ class ClientSession:
         on_upload_progress: ProgressCallback | None = None,
         on_download_progress: ProgressCallback | None = None,
         progress_interval: float = DEFAULT_INTERVAL,
+        retry: RetryPolicy | None = None,
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
@@ -426,6 +459,14 @@ class ClientSession:
                     sent.popall(name, None)
         else:
             skip = self._skip_auto_headers
+        # .netrc: only for a request that has no other credentials, host by host.
+        env = self._env
+        use_netrc = (
+            env is not None and auth is None and bool(env.netrc) and "Authorization" not in sent
+        )
+        if use_netrc:
+            assert env is not None
+            auth = env.netrc.for_host(url.raw_host)
         if auth is not None:
             sent = sent.copy()
             sent["Authorization"] = auth.encode()
@@ -453,11 +494,22 @@ class ClientSession:
             chain = chain + as_middlewares(middlewares)
         hooks = self._trace if trace is None else trace
         observed = hooks is not None or LOGGER.isEnabledFor(logging.DEBUG)
-        direct = not chain and not observed
+        if retry is None:
+            retry = self._retry
+        elif not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        direct = retry is None and not chain and not observed
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
-        if proxy_url is None and self._env_proxies is not None:
-            proxy_url, proxy_auth = self._proxy_from_env(url, proxy_auth)
+        # The environment's proxies: chosen again for each hop (NO_PROXY is per host).
+        env_proxies: ProxySettings | None = None
+        if (
+            proxy_url is None
+            and env is not None
+            and env.proxies
+            and not isinstance(self._connector, ProxyConnector)
+        ):
+            env_proxies = env.proxies
 
         request_cookies = _cookie_pairs(cookies) if cookies else None
         origin = url
@@ -474,6 +526,8 @@ class ClientSession:
         try:
             while True:
                 hop_headers = sent
+                if env_proxies is not None:
+                    proxy_url = env_proxies.proxy_for(url)
                 if direct and (jar or request_cookies):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
                 outgoing = OutgoingRequest(
@@ -494,17 +548,31 @@ class ClientSession:
                 if not direct:
                     # Middlewares or tracing: what the chain returns (a middleware may have
                     # changed the method or URL: the redirect rules follow what was sent).
-                    response = await self._send_hop(
-                        outgoing,
-                        chain,
-                        hooks,
-                        observed,
-                        limits,
-                        deadline,
-                        read_until_eof,
-                        origin,
-                        request_cookies,
-                    )
+                    if retry is None:
+                        response = await self._send_hop(
+                            outgoing,
+                            chain,
+                            hooks,
+                            observed,
+                            limits,
+                            deadline,
+                            read_until_eof,
+                            origin,
+                            request_cookies,
+                        )
+                    else:
+                        response = await self._retry_hop(
+                            retry,
+                            outgoing,
+                            chain,
+                            hooks,
+                            observed,
+                            limits,
+                            deadline,
+                            read_until_eof,
+                            origin,
+                            request_cookies,
+                        )
                     raw = response._raw
                     method, url = response.method, response.url
                 elif fast:
@@ -570,6 +638,14 @@ class ClientSession:
                 if not hop.keep_body:
                     body = None
                 method, url, sent = hop.method, hop.url, hop.headers
+                if use_netrc and not hop.same_origin:
+                    # The redirect rules dropped the last origin's credentials; this host
+                    # gets its own .netrc entry, if it has one.
+                    assert env is not None
+                    hop_auth = env.netrc.for_host(url.raw_host)
+                    if hop_auth is not None:
+                        sent = sent.copy()
+                        sent["Authorization"] = hop_auth.encode()
         except BaseException:
             for previous in history or ():
                 previous.release()
@@ -580,6 +656,65 @@ class ClientSession:
             self._start_download_progress(response, on_download_progress, progress_interval)
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
+        return response
+
+    async def _retry_hop(
+        self,
+        policy: RetryPolicy,
+        outgoing: OutgoingRequest,
+        chain: tuple[Middleware, ...],
+        hooks: TraceHooks | None,
+        observed: bool,
+        limits: ClientTimeout,
+        deadline: float | None,
+        read_until_eof: bool,
+        initial_url: URL,
+        request_cookies: list[tuple[str, str]] | None,
+    ) -> ClientResponse:
+        """One hop under a retry policy: each attempt runs the whole chain (see
+        :mod:`._middleware`), inside the ``total`` deadline."""
+        last: ClientResponse | None = None
+
+        async def attempt(number: int) -> ClientResponse:
+            nonlocal last
+            last = await self._send_hop(
+                outgoing,
+                chain,
+                hooks,
+                observed,
+                limits,
+                deadline,
+                read_until_eof,
+                initial_url,
+                request_cookies,
+            )
+            return last
+
+        on_retry: Callable[[Attempt], Awaitable[None]] | None = None
+        if hooks is not None and hooks.on_retry is not None:
+            trace = hooks
+
+            async def on_retry(attempt: Attempt) -> None:
+                # A retried status has its response's timings; an error, none so far.
+                recorder = None if attempt.error is not None or last is None else last._timings
+                await emit(
+                    trace,
+                    "retry",
+                    outgoing.method,
+                    outgoing.url,
+                    TimingsRecorder(monotonic()) if recorder is None else recorder,
+                    error=attempt.error,
+                    attempt=attempt,
+                )
+
+        response, _ = await run_with_retries(
+            policy,
+            outgoing.method,
+            attempt,
+            body_reusable=is_reusable(outgoing.body),
+            deadline=deadline,
+            on_retry=on_retry,
+        )
         return response
 
     async def _send_hop(
@@ -769,16 +904,6 @@ class ClientSession:
         given = merged.popall("Cookie", None)
         merged["Cookie"] = "; ".join([*(given or ()), *parts])
         return merged
-
-    def _proxy_from_env(
-        self, url: URL, proxy_auth: BasicAuth | None
-    ) -> tuple[URL | None, BasicAuth | None]:
-        """The proxy ``HTTP_PROXY``/``HTTPS_PROXY`` name for *url*, unless ``NO_PROXY`` says no."""
-        assert self._env_proxies is not None
-        proxy = self._env_proxies.get(url.scheme)
-        if not proxy or urllib.request.proxy_bypass(url.raw_host or ""):
-            return None, proxy_auth
-        return URL(proxy), proxy_auth
 
     # -- closing -------------------------------------------------------------------------
 
