@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import pickle
+import socket
 
 import pytest
 from yarl import URL
@@ -97,6 +98,20 @@ def test_connector_error_names_host_port_request_and_os_error() -> None:
     assert isinstance(error, OSError)
     assert isinstance(error, ClientOSError)
     assert isinstance(error, ClientConnectionError)
+
+
+def test_a_name_that_does_not_resolve_is_named_in_getaddrinfos_words() -> None:
+    # getaddrinfo's EAI_* codes are not errnos: os.strerror(-2) would say "Unknown error".
+    failure = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    error = ClientConnectorError(
+        "nx.invalid", 80, failure, method="GET", url=URL("http://nx.invalid/")
+    )
+    assert str(error) == (
+        "cannot connect to nx.invalid:80 for GET http://nx.invalid/: "
+        f"Name or service not known (getaddrinfo error {socket.EAI_NONAME})"
+    )
+    assert "Unknown error" not in str(error)
+    assert pickle.loads(pickle.dumps(error)).args == error.args
 
 
 def test_ipv6_hosts_are_bracketed() -> None:

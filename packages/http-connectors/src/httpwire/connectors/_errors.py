@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from typing import Any, Literal
 
 from yarl import URL
@@ -70,6 +71,9 @@ def _request(method: str | None, url: URL | None) -> str:
 def _os_reason(os_error: BaseException | None) -> str:
     if os_error is None:
         return "unknown error"
+    if isinstance(os_error, socket.gaierror):
+        # getaddrinfo's codes are not errnos: os.strerror(-2) is "Unknown error -2".
+        return f"{os_error.strerror or os_error} (getaddrinfo error {os_error.errno})"
     if isinstance(os_error, OSError) and (os_error.strerror or os_error.errno):
         text = os_error.strerror or ""
         if os_error.errno is not None:
