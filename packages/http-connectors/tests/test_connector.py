@@ -257,9 +257,14 @@ async def test_refused_connection_names_host_port_and_os_error() -> None:
 
 async def test_unresolvable_host_is_a_connector_error() -> None:
     async with TCPConnector() as connector:
-        with pytest.raises(ClientConnectorError, match=r"cannot connect to nowhere\.invalid:80"):
+        with pytest.raises(
+            ClientConnectorError, match=r"cannot connect to nowhere\.invalid:80"
+        ) as caught:
             await connector.acquire(OutgoingRequest("GET", URL("http://nowhere.invalid/")))
         assert connector.stats() == EMPTY
+    # The resolver's failure in its own words (an EAI_* code is not an errno).
+    assert "(getaddrinfo error " in str(caught.value)
+    assert "Unknown error" not in str(caught.value)
 
 
 async def test_sock_connect_timeout(unaccepting_port: int) -> None:
