@@ -23,6 +23,7 @@ from httpwire.client import (
     TCPConnector,
     __version__,
 )
+from httpwire.forms import PayloadError
 from httpwire_testserver import LocalServer
 
 
@@ -363,3 +364,61 @@ async def test_expect100_and_chunked(session: ClientSession, httpwire_server: Lo
     data = await echo(session, "POST", url, data=b"abc", chunked=True)
     assert data["chunked"] is True
     assert data["sha256"] == hashlib.sha256(b"abc").hexdigest()
+
+
+class _SizedBody:
+    """A user's own Body (the streams protocol, not a forms payload) of known size."""
+
+    def __init__(self, pieces: list[bytes], *, size: int | None, reusable: bool) -> None:
+        self._pieces = pieces
+        self.size = size
+        self.reusable = reusable
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        for piece in self._pieces:
+            await asyncio.sleep(0)
+            yield piece
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+
+async def test_a_body_of_known_size_is_sent_with_content_length(
+    session: ClientSession, httpwire_server: LocalServer
+) -> None:
+    """A Body that states its size is framed by Content-Length (RFC 9112 §6.2), not chunked."""
+    body = _SizedBody([b"abc", b"", b"defg"], size=7, reusable=False)
+    data = await echo(session, "POST", httpwire_server.url("/upload-digest"), data=body)
+    assert data["chunked"] is False
+    assert data["bytes"] == 7
+    assert data["sha256"] == hashlib.sha256(b"abcdefg").hexdigest()
+
+
+async def test_a_reusable_body_follows_a_307_redirect(
+    session: ClientSession, httpwire_server: LocalServer
+) -> None:
+    body = _SizedBody([b"abc", b"def"], size=6, reusable=True)
+    target = httpwire_server.url("/upload-digest")
+    data = await echo(
+        session,
+        "POST",
+        httpwire_server.url("/redirect-to"),
+        params={"url": target, "status_code": "307"},
+        data=body,
+    )
+    assert data["bytes"] == 6
+    assert data["sha256"] == hashlib.sha256(b"abcdef").hexdigest()
+
+
+@pytest.mark.parametrize("pieces", [[b"abc"], [b"abc", b"defgh"]], ids=["short", "long"])
+async def test_a_body_whose_bytes_do_not_match_its_size_is_refused(
+    session: ClientSession, httpwire_server: LocalServer, pieces: list[bytes]
+) -> None:
+    """Sending more or fewer bytes than Content-Length would desynchronise the connection
+    (RFC 9112 §6.2): the request fails with an error that names both counts."""
+    body = _SizedBody(pieces, size=6, reusable=False)
+    with pytest.raises(PayloadError, match=r"_SizedBody yielded .*the 6 bytes its size states"):
+        async with session.post(httpwire_server.url("/upload-digest"), data=body):
+            pass
+    stats = session.connector.stats() if session.connector is not None else None
+    assert stats is None or stats.in_use == 0

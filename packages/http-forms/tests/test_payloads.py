@@ -16,6 +16,7 @@ import pytest
 
 from httpwire.forms import (
     AsyncIterablePayload,
+    BodyPayload,
     BytesPayload,
     FilePayload,
     JsonPayload,
@@ -381,3 +382,43 @@ async def test_dict_and_pairs_become_urlencoded_forms() -> None:
     payload = payload_from([("key", "value1"), ("key", "value2")])
     assert payload.content_type == "application/x-www-form-urlencoded"
     assert await collect(payload) == b"key=value1&key=value2"
+
+
+class _OwnBody:
+    """A body of the streams protocol written by a user, not a payload of this package."""
+
+    def __init__(
+        self, pieces: list[bytes | bytearray], size: object, reusable: bool = True
+    ) -> None:
+        self._pieces = pieces
+        self.size = size
+        self.reusable = reusable
+
+    async def _iterate(self) -> AsyncIterator[bytes | bytearray]:
+        for piece in self._pieces:
+            yield piece
+
+    def __aiter__(self) -> AsyncIterator[bytes | bytearray]:
+        return self._iterate()
+
+
+async def test_payload_from_keeps_the_size_and_reusability_of_a_body() -> None:
+    payload = payload_from(_OwnBody([b"ab", b"", bytearray(b"c")], size=3))
+    assert isinstance(payload, BodyPayload)
+    assert (payload.size, payload.reusable) == (3, True)
+    assert b"".join([piece async for piece in payload]) == b"abc"
+    assert b"".join([piece async for piece in payload]) == b"abc"
+
+
+async def test_a_body_that_is_not_reusable_is_iterated_once() -> None:
+    payload = payload_from(_OwnBody([b"abc"], size=None, reusable=False))
+    assert (payload.size, payload.reusable) == (None, False)
+    assert [piece async for piece in payload] == [b"abc"]
+    with pytest.raises(PayloadError, match="not reusable"):
+        [piece async for piece in payload]
+
+
+@pytest.mark.parametrize("size", [-1, 2.0, "2", True])
+def test_a_body_with_an_invalid_size_is_refused(size: object) -> None:
+    with pytest.raises(TypeError, match=r"_OwnBody\.size must be an int >= 0 or None"):
+        payload_from(_OwnBody([b"ab"], size=size))

@@ -42,6 +42,7 @@ from httpwire.connectors import (
 )
 from httpwire.forms import (
     AsyncIterablePayload,
+    BodyPayload,
     BytesPayload,
     FilePayload,
     FormData,
@@ -86,6 +87,7 @@ __all__ = [
     "BadResponseError",
     "BaseConnector",
     "BasicAuth",
+    "BodyPayload",
     "BytesPayload",
     "ClientConnectionError",
     "ClientConnectorCertificateError",

@@ -26,7 +26,7 @@ from ._headers import content_disposition, parse_header_params, validate_boundar
 from ._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
 from ._payloads import DEFAULT_CHUNK_SIZE, BytesPayload, JsonPayload, Payload, StringPayload
 from ._reader import BodyPartReader, ByteSource, MultipartReader
-from ._streaming import AsyncIterablePayload, StreamReaderPayload
+from ._streaming import AsyncIterablePayload, BodyPayload, StreamReaderPayload
 from ._version import __version__
 from ._writer import MultipartWriter, Part
 
@@ -36,6 +36,7 @@ __all__ = [
     "END_OF_PART",
     "AsyncIterablePayload",
     "BodyPartReader",
+    "BodyPayload",
     "BoundaryError",
     "BoundaryInContentError",
     "ByteSource",

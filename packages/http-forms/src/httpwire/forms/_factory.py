@@ -24,7 +24,9 @@ def payload_from(
     - str: :class:`StringPayload` (UTF-8);
     - a StreamReader (anything with ``readany()``): :class:`StreamReaderPayload`;
     - a binary or text file object: :class:`FilePayload` or :class:`TextFilePayload`;
-    - an async iterable of bytes: :class:`AsyncIterablePayload`.
+    - a body with its own ``size`` and ``reusable`` (the streams ``Body`` protocol):
+      :class:`BodyPayload`, sent with ``Content-Length`` when its size is known;
+    - another async iterable of bytes: :class:`AsyncIterablePayload`.
 
     Args:
         value: The body.

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterable
 
 from ._files import FilePayload, TextFilePayload
 from ._payloads import BytesPayload, Payload, StringPayload
-from ._streaming import AsyncIterablePayload, ReadAny, StreamReaderPayload
+from ._streaming import AsyncIterablePayload, BodyPayload, ReadAny, SizedBody, StreamReaderPayload
 
 __all__ = ["is_file", "simple_payload"]
 
@@ -42,8 +42,9 @@ def simple_payload(
     ``readany()`` coroutine, such as a StreamReader or a received part (checked before
     files and async iterables, since those have ``read()`` and iterating a StreamReader
     gives lines) → :class:`StreamReaderPayload`; a binary file → :class:`FilePayload`; a
-    text file → :class:`TextFilePayload`; an async iterable → :class:`AsyncIterablePayload`;
-    a :class:`Payload` → itself.
+    text file → :class:`TextFilePayload`; a body with its own ``size`` and ``reusable``
+    (the streams ``Body`` protocol) → :class:`BodyPayload`, which keeps both; another async
+    iterable → :class:`AsyncIterablePayload`; a :class:`Payload` → itself.
     """
     if isinstance(value, Payload):
         return value
@@ -65,6 +66,8 @@ def simple_payload(
             content_type=content_type,
             filename=filename,
         )
+    if isinstance(value, SizedBody):
+        return BodyPayload(value, content_type=content_type, filename=filename)
     if isinstance(value, AsyncIterable):
         return AsyncIterablePayload(value, content_type=content_type, filename=filename)
     return None
