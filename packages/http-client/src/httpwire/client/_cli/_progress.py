@@ -14,7 +14,6 @@ else a plain line.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import IO, Final, Protocol
 
 from httpwire.client import ProgressEvents
@@ -57,8 +56,8 @@ class Display(Protocol):
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Begin a transfer of *total* bytes (``None``: unknown), *completed* already done."""
 
-    def update(self, completed: int, total: int | None) -> None:
-        """Show *completed* bytes done of *total*."""
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
+        """Show *completed* bytes done of *total*, at *rate* bytes per second."""
 
     def stop(self) -> None:
         """End the display (idempotent)."""
@@ -75,7 +74,7 @@ class NoDisplay:
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Do nothing."""
 
-    def update(self, completed: int, total: int | None) -> None:
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
         """Do nothing."""
 
     def stop(self) -> None:
@@ -94,8 +93,7 @@ class PlainDisplay:
         self._description = ""
         self._total: int | None = None
         self._done = 0
-        self._started_at = 0.0
-        self._start_done = 0
+        self._rate: float | None = None
         self._active = False
 
     @property
@@ -106,25 +104,23 @@ class PlainDisplay:
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Begin a transfer."""
         self._description, self._total, self._done = description, total, completed
-        self._start_done = completed
-        self._started_at = time.monotonic()
+        self._rate = None
         self._active = True
         self._draw()
 
-    def update(self, completed: int, total: int | None) -> None:
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
         """Redraw (the events that call this are already paced)."""
-        self._done, self._total = completed, total
+        self._done, self._total, self._rate = completed, total, rate
         self._draw()
 
     def _draw(self) -> None:
-        elapsed = time.monotonic() - self._started_at
-        rate = (self._done - self._start_done) / elapsed if elapsed > 0 else 0.0
+        rate = self._rate
         parts = [self._description, format_size(self._done)]
         if self._total is not None:
             percent = 100 * self._done / self._total if self._total else 100.0
             parts[-1] += f" of {format_size(self._total)} ({percent:.0f} %)"
-        parts.append(f"{format_size(rate)}/s")
-        if self._total is not None and rate > 0:
+        parts.append("?/s" if rate is None else f"{format_size(rate)}/s")
+        if self._total is not None and rate:
             left = max(self._total - self._done, 0) / rate
             parts.append(f"ETA {int(left) // 60}:{int(left) % 60:02d}")
         self._stream.write("\r" + "  ".join(parts) + "\x1b[K")
@@ -160,10 +156,10 @@ class RichDisplay:
         from rich.text import Text
 
         class RateColumn(ProgressColumn):
-            """The rate in the binary units of the size column (rich's own is decimal)."""
+            """The transfer's average rate, in the binary units of the size column."""
 
             def render(self, task: Task) -> Text:
-                speed = task.finished_speed or task.speed
+                speed = task.fields.get("rate")
                 shown = "?" if speed is None else f"{format_size(speed)}/s"
                 return Text(shown, style="progress.data.speed")
 
@@ -186,13 +182,13 @@ class RichDisplay:
 
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Show the bar."""
-        self._task = self._bar.add_task(description, total=total, completed=completed)
+        self._task = self._bar.add_task(description, total=total, completed=completed, rate=None)
         self._bar.start()
         self._active = True
 
-    def update(self, completed: int, total: int | None) -> None:
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
         """Move the bar on."""
-        self._bar.update(self._task, completed=completed, total=total)  # type: ignore[arg-type]  # a TaskID
+        self._bar.update(self._task, completed=completed, total=total, rate=rate)  # type: ignore[arg-type]  # a TaskID
 
     def stop(self) -> None:
         """Draw the final state and stop refreshing."""
@@ -256,8 +252,11 @@ class Transfer:
         try:
             async for event in events:
                 total = None if event.total is None else offset + event.total
+                # The average since the transfer's first report: steadier than the rate
+                # between two events, and known at the end of a transfer drawn twice.
+                rate = event.done / event.elapsed if event.elapsed > 0 else None
                 if started:
-                    display.update(offset + event.done, total)
+                    display.update(offset + event.done, total, rate)
                 else:
                     display.start(description, total, offset + event.done)
                     started = True
