@@ -529,6 +529,17 @@ def test_exit_code_by_status(httpwire_server: LocalServer, path: str, code: int)
         assert f"httpwire: warning: HTTP {path.rsplit('/', 1)[1]}" in result.stderr
 
 
+def test_every_exit_code_is_documented() -> None:
+    from httpwire.client._cli import ExitCode
+
+    shown = httpwire("--help")
+    assert shown.returncode == 0, shown.stderr
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code in ExitCode:
+        assert re.search(rf"^  {int(code)} +\S", shown.stdout, re.MULTILINE), code
+        assert re.search(rf"^\| {int(code)} \| \S", readme, re.MULTILINE), code
+
+
 def test_redirects_are_followed_when_asked(httpwire_server: LocalServer) -> None:
     assert httpwire(httpwire_server.url("/redirect/2")).returncode == 0
     followed = echoed(httpwire("--follow", httpwire_server.url("/redirect/2")))
