@@ -190,7 +190,11 @@ class _Run:
             raise
         # The upload's last report came before the response; one the server answered
         # early has none: what was sent is drawn either way.
-        await upload.end(last_report_due=False)
+        try:
+            await upload.end(last_report_due=False)
+        except BaseException:  # Ctrl-C right then: the response is let go all the same
+            response.close()
+            raise
         async with response:
             code = await self._show(response, plan, screen, formatted, download)
         # Released: the library has stamped the end of the body in the timings.
