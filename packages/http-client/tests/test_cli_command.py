@@ -9,6 +9,7 @@ demand: cutting a response and then answering the range request that resumes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -843,6 +844,65 @@ def test_ctrl_c_leaves_a_part_file_to_resume(range_server: RangeServer, tmp_path
     assert resumed.returncode == 0, resumed.stderr
     assert range_server.ranges == [None, "bytes=700000-"]
     assert (tmp_path / "data.bin").read_bytes() == range_server.body
+
+
+@contextlib.contextmanager
+def _server_that_stops_reading() -> Iterator[tuple[int, threading.Event]]:
+    """A server that reads a request's head and then nothing: the upload stalls."""
+    got_head = threading.Event()
+    done = threading.Event()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                piece = self.request.recv(4096)
+                if not piece:
+                    return
+                head += piece
+            got_head.set()
+            done.wait()  # reads nothing more: the client's upload fills the buffers, stalls
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_address[1], got_head
+        finally:
+            done.set()
+            server.shutdown()
+            thread.join()
+
+
+@pytest.mark.timeout(300)  # nothing is timed: a loaded machine may be slow to start Python
+def test_ctrl_c_during_an_upload_stops_cleanly(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as file:
+        file.truncate(64 * 2**20)  # more than any socket buffers hold
+    with _server_that_stops_reading() as (port, got_head):
+        proc = subprocess.Popen(
+            [*COMMAND, f"http://127.0.0.1:{port}/upload", "--data", f"@{big}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        try:
+            assert got_head.wait(120), "the command never sent its request"
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    assert err.splitlines() == ["httpwire: error: interrupted"]  # nor traceback nor warning
+    assert out == ""
 
 
 def _peak_rss_kib(args: list[str], cwd: Path) -> tuple[int, int, str]:
