@@ -436,3 +436,28 @@ def _seeded(size: int, seed: int) -> bytes:
     """What the server's ``/bytes/{size}?seed=`` sends: 64 KiB pieces of one Random."""
     rng = random.Random(seed)
     return b"".join(rng.randbytes(min(65536, size - at)) for at in range(0, size, 65536))
+
+
+async def test_a_consumer_that_comes_late_gets_only_the_last_state(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    """Many reports while nobody reads (a 4 MiB body reported every piece): no backlog."""
+    size = 4 * 2**20
+    events = ProgressEvents(interval=0)
+    reports = 0
+
+    def count(progress: Progress) -> None:
+        nonlocal reports
+        reports += 1
+        events(progress)
+
+    async with session.post(
+        httpwire_server.url("/upload-digest"),
+        data=_seeded(size, 4),
+        on_upload_progress=count,
+        progress_interval=0,
+    ) as response:
+        assert (await response.json())["bytes"] == size
+    handed = await _collect(events)  # only now does anyone read
+    assert reports >= 64  # one per 64 KiB piece, and the first
+    assert [(e.done, e.finished) for e in handed] == [(size, True)]
