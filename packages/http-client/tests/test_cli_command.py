@@ -9,6 +9,7 @@ demand: cutting a response and then answering the range request that resumes it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -435,7 +436,12 @@ def test_json_output(httpwire_server: LocalServer) -> None:
     assert doc["response"]["status"] == 200
     assert ["Content-Type", "application/json"] in doc["response"]["headers"]
     assert doc["response"]["body"]["json"]["args"] == {"x": "1"}
-    assert doc["timings"]["measured_by_command"]["body_done"] > 0
+    (hop,) = doc["timings"]
+    assert hop["status"] == 200 and hop["url"] == httpwire_server.url("/get?x=1")
+    assert hop["is_reused"] is False
+    assert hop["remote_address"] == f"127.0.0.1:{httpwire_server.port}"
+    assert 0 < hop["waiting"] <= hop["total"]
+    assert hop["tls"] is None
 
 
 def test_json_output_of_binary_and_of_errors(httpwire_server: LocalServer) -> None:
@@ -449,13 +455,57 @@ def test_json_output_of_binary_and_of_errors(httpwire_server: LocalServer) -> No
     assert json.loads(failed.stdout)["exit_code"] == 5
 
 
-def test_timings_say_what_is_measured(httpwire_server: LocalServer) -> None:
+_PHASE = re.compile(r"^ +([a-z ]+?) +(-|[0-9.]+ ms)$")
+
+
+def _phases(lines: list[str]) -> dict[str, str]:
+    return {m[1]: m[2] for line in lines if (m := _PHASE.match(line))}
+
+
+def test_timings_show_the_phases_the_library_measured(httpwire_server: LocalServer) -> None:
     result = httpwire("--timings", httpwire_server.url("/get"))
-    assert result.returncode == 0
-    assert "timings:" in result.stderr
-    assert "response head" in result.stderr and "body done" in result.stderr
-    assert "(measured by the command)" in result.stderr
+    assert result.returncode == 0, result.stderr
     json.loads(result.stdout)  # the body is untouched on standard output
+    lines = result.stderr.splitlines()
+    assert lines[0] == "timings:"
+    phases = _phases(lines)
+    assert list(phases) == [
+        "pool wait",
+        "dns",
+        "connect",
+        "tls",
+        "sending",
+        "waiting",
+        "receiving",
+        "total",
+    ]
+    assert phases["tls"] == "-"  # plain HTTP: no handshake
+    assert all(phases[name].endswith(" ms") for name in ("pool wait", "connect", "waiting"))
+    assert re.fullmatch(
+        rf"  connection   new, 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:{httpwire_server.port}",
+        lines[-1],
+    ), lines[-1]
+
+
+def test_timings_of_tls_and_of_each_redirect_hop(httpwire_server: LocalServer) -> None:
+    result = httpwire(
+        "--timings",
+        "--follow",
+        "--cacert",
+        str(httpwire_server.ca_pem),
+        httpwire_server.https_url + "/redirect/1",
+    )
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    hops = re.split(r"^  hop \d+: ", err, flags=re.MULTILINE)[1:]
+    assert [hop.splitlines()[0] for hop in hops] == [
+        f"GET {httpwire_server.https_url}/redirect/1 302",
+        f"GET {httpwire_server.https_url}/get 200",
+    ]
+    first, second = (_phases(hop.splitlines()) for hop in hops)
+    assert first["tls"].endswith(" ms") and first["dns"].endswith(" ms")
+    assert second["tls"] == "-" and second["connect"] == "-"  # the same connection again
+    assert "connection   new" in hops[0] and "connection   reused" in hops[1]
 
 
 # -- exit codes ---------------------------------------------------------------------------
@@ -478,6 +528,17 @@ def test_exit_code_by_status(httpwire_server: LocalServer, path: str, code: int)
     assert result.returncode == code, result.stderr
     if code:
         assert f"httpwire: warning: HTTP {path.rsplit('/', 1)[1]}" in result.stderr
+
+
+def test_every_exit_code_is_documented() -> None:
+    from httpwire.client._cli import ExitCode
+
+    shown = httpwire("--help")
+    assert shown.returncode == 0, shown.stderr
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for code in ExitCode:
+        assert re.search(rf"^  {int(code)} +\S", shown.stdout, re.MULTILINE), code
+        assert re.search(rf"^\| {int(code)} \| \S", readme, re.MULTILINE), code
 
 
 def test_redirects_are_followed_when_asked(httpwire_server: LocalServer) -> None:
@@ -671,6 +732,7 @@ class RangeServer:
     mode: str = "cut"
     ranges: list[str | None] = field(default_factory=list)
     port: int = 0
+    stalled: threading.Event = field(default_factory=threading.Event)
 
     def serve(self) -> Iterator[RangeServer]:
         outer = self
@@ -704,6 +766,7 @@ class RangeServer:
                 if first:
                     self.request.sendall(data[: outer.cut_at])
                     if outer.mode == "stall":
+                        outer.stalled.set()
                         while self.request.recv(65536):
                             pass
                     return
@@ -744,8 +807,10 @@ def test_resume_after_a_cut(range_server: RangeServer, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("range_server", [("stall", 700_000)], indirect=True)
+@pytest.mark.timeout(300)  # two runs of the command on a loaded machine; nothing is timed
 def test_ctrl_c_leaves_a_part_file_to_resume(range_server: RangeServer, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{range_server.port}/data.bin"
+    part = tmp_path / "data.bin.part"
     proc = subprocess.Popen(
         [*COMMAND, "-d", url],
         cwd=tmp_path,
@@ -755,22 +820,89 @@ def test_ctrl_c_leaves_a_part_file_to_resume(range_server: RangeServer, tmp_path
         text=True,
         env=_env(),
     )
-    part = tmp_path / "data.bin.part"
-    deadline = time.monotonic() + 60
-    while not (part.exists() and part.stat().st_size == 700_000):
-        assert proc.poll() is None and time.monotonic() < deadline, "the download never started"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    try:
+        # The server has sent its 700 000 bytes and stalls: wait until the child wrote
+        # them all (each piece goes to the .part file unbuffered as it arrives).
+        assert range_server.stalled.wait(120), "the command never asked for the file"
+        while not (part.exists() and part.stat().st_size == 700_000):
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.01)  # polling the file: the condition has no event to wait on
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.communicate()  # reaps the child and closes both pipes
     assert proc.returncode == 130, err
     assert "httpwire: error: interrupted" in err
     assert "Traceback" not in err
+    assert "ResourceWarning" not in err
     assert "700000 bytes kept in data.bin.part" in err
     assert part.read_bytes() == range_server.body[:700_000]
     assert not (tmp_path / "data.bin").exists()
     resumed = httpwire("-d", "-c", url, cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+    assert range_server.ranges == [None, "bytes=700000-"]
     assert (tmp_path / "data.bin").read_bytes() == range_server.body
+
+
+@contextlib.contextmanager
+def _server_that_stops_reading() -> Iterator[tuple[int, threading.Event]]:
+    """A server that reads a request's head and then nothing: the upload stalls."""
+    got_head = threading.Event()
+    done = threading.Event()
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                piece = self.request.recv(4096)
+                if not piece:
+                    return
+                head += piece
+            got_head.set()
+            done.wait()  # reads nothing more: the client's upload fills the buffers, stalls
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield server.server_address[1], got_head
+        finally:
+            done.set()
+            server.shutdown()
+            thread.join()
+
+
+@pytest.mark.timeout(300)  # nothing is timed: a loaded machine may be slow to start Python
+def test_ctrl_c_during_an_upload_stops_cleanly(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as file:
+        file.truncate(64 * 2**20)  # more than any socket buffers hold
+    with _server_that_stops_reading() as (port, got_head):
+        proc = subprocess.Popen(
+            [*COMMAND, f"http://127.0.0.1:{port}/upload", "--data", f"@{big}"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+        try:
+            assert got_head.wait(120), "the command never sent its request"
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130, err
+    assert err.splitlines() == ["httpwire: error: interrupted"]  # nor traceback nor warning
+    assert out == ""
 
 
 def _peak_rss_kib(args: list[str], cwd: Path) -> tuple[int, int, str]:
@@ -790,12 +922,38 @@ def _peak_rss_kib(args: list[str], cwd: Path) -> tuple[int, int, str]:
     return proc.returncode, usage.ru_maxrss, err_path.read_text()
 
 
+def _own_memory_kib() -> tuple[int, int] | None:
+    """This process's resident and peak resident memory in KiB, or ``None`` off Linux."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            fields = dict(line.split(":", 1) for line in status)
+    except OSError:
+        return None
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def _reset_own_peak() -> bool:
+    """Restart this process's peak resident memory count from now (Linux 4.0+)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def _download_in_flat_memory(server: LocalServer, tmp_path: Path, size: int) -> None:
     code, baseline, _ = _peak_rss_kib([server.url("/bytes/100?seed=2")], tmp_path)
     assert code == 0
     url = server.url(f"/bytes/{size}?seed=2")
+    # The server runs in this process (a thread): its peak is counted from here.
+    before = _own_memory_kib() if _reset_own_peak() else None
     code, peak, err = _peak_rss_kib(["-d", "-o", "big.bin", url], tmp_path)
+    after = _own_memory_kib()
     assert code == 0, err
+    if before is not None and after is not None:
+        # The server generated the body piece by piece: it never held it either.
+        assert after[1] - before[0] < 32 * 1024, (before, after)
     target = tmp_path / "big.bin"
     assert target.stat().st_size == size
     assert file_digest(target) == seeded_digest(size, 2)
@@ -876,8 +1034,7 @@ def test_a_progress_bar_on_a_terminal(httpwire_server: LocalServer, tmp_path: Pa
     )
     assert code == 0, shown
     plain = _ESC.sub("", shown)
-    assert "8.0/8.0 MiB" in plain, plain
-    assert "/s" in plain
+    assert re.search(r"8\.0/8\.0 MiB +[0-9.]+ (B|KiB|MiB|GiB)/s", plain), plain
     assert "saved 8.0 MiB to " in plain
     assert (tmp_path / str(8 * 2**20)).stat().st_size == 8 * 2**20
 
@@ -892,7 +1049,43 @@ def test_an_upload_progress_bar_on_a_terminal(
     assert code == 0, shown
     plain = _ESC.sub("", shown)
     assert "uploading up.bin" in plain
-    assert "3.0/3.0 MiB" in plain
+    # The final state, with the transfer's rate (known even from only two reports).
+    assert re.search(r"3\.0/3\.0 MiB +[0-9.]+ (B|KiB|MiB|GiB)/s", plain), plain
+
+
+def test_a_multipart_upload_progress_bar_on_a_terminal(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    pytest.importorskip("rich")
+    (tmp_path / "a.bin").write_bytes(bytes(2 * 2**20))
+    (tmp_path / "b.txt").write_bytes(b"b" * 2**20)
+    code, shown = in_terminal(
+        "-b",
+        httpwire_server.url("/post"),
+        "note=hi",
+        f"first@{tmp_path / 'a.bin'}",
+        f"second@{tmp_path / 'b.txt'};type=text/plain",
+    )
+    assert code == 0, shown
+    plain = _ESC.sub("", shown)
+    assert "uploading a.bin, b.txt" in plain
+    # The form's size: both files and the parts' heads, all of it counted as sent.
+    drawn = re.findall(r"uploading a\.bin, b\.txt.*?([0-9.]+)/([0-9.]+) MiB", plain)
+    assert drawn and drawn[-1] == ("3.0", "3.0"), plain
+
+
+def test_an_upload_progress_line_without_rich(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    big = tmp_path / "up.bin"
+    big.write_bytes(bytes(3 * 2**20))
+    code, shown = in_terminal(
+        "-b", httpwire_server.url("/upload-digest"), "--data", f"@{big}", command=WITHOUT_RICH
+    )
+    assert code == 0, shown
+    assert "uploading up.bin" in shown
+    assert "3.0 MiB of 3.0 MiB (100 %)" in shown
+    assert json.loads(shown[shown.index("{") :])["bytes"] == 3 * 2**20
 
 
 def test_plain_on_a_terminal_without_rich(httpwire_server: LocalServer, tmp_path: Path) -> None:

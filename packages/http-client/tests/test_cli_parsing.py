@@ -28,6 +28,7 @@ from httpwire.client import (
     ReadTimeoutError,
     RequestInfo,
     ServerDisconnectedError,
+    Timings,
     TooManyRedirects,
     TotalTimeoutError,
 )
@@ -44,7 +45,7 @@ from httpwire.client._cli._items import (
     split_positionals,
 )
 from httpwire.client._cli._progress import format_size
-from httpwire.client._cli._timings import response_timings, timing_lines
+from httpwire.client._cli._timings import timing_lines, timings_record
 
 # -- request items ------------------------------------------------------------------------
 
@@ -445,36 +446,79 @@ def test_sizes_for_people(size: int, shown: str) -> None:
 # -- timings ------------------------------------------------------------------------------
 
 
-@dataclasses.dataclass
-class _PhaseTimings:
-    dns: float
-    connect: float
-    reused: bool
+def _hop(status: int, timings: Timings | None, history: tuple[object, ...] = ()) -> ClientResponse:
+    """Stands in for a response: the formatting reads only these attributes."""
+    return cast(
+        ClientResponse,
+        types.SimpleNamespace(
+            method="GET",
+            url=URL(f"http://ann:s3cret@example.org/{status}"),
+            status=status,
+            timings=timings,
+            history=history,
+        ),
+    )
 
 
-def _response_with(timings: object) -> ClientResponse:
-    """Stands in for a response carrying per-phase timings, which no release reports yet."""
-    return cast(ClientResponse, types.SimpleNamespace(timings=timings))
+_NEW = Timings(
+    start=10.0,
+    dns_start=10.0,
+    dns_end=10.001,
+    connect_start=10.001,
+    connect_end=10.003,
+    acquired=10.004,
+    request_sent=10.005,
+    first_byte=10.025,
+    body_done=None,
+    is_reused=False,
+    local_address=("127.0.0.1", 50000),
+    remote_address=("127.0.0.1", 8080),
+)
 
 
-def test_timings_the_response_carries_are_shown_whatever_their_shape() -> None:
-    expected = {"dns": 0.001, "connect": 0.002, "reused": False}
-    assert response_timings(_response_with(_PhaseTimings(0.001, 0.002, False))) == expected
-    assert response_timings(_response_with(dict(expected))) == expected
-    assert response_timings(_response_with(types.SimpleNamespace(**expected))) == expected
-    lines = timing_lines(_response_with(_PhaseTimings(0.001, 0.002, False)), 0.0, 0.5, 1.0)
-    assert lines[1:4] == [
-        "  dns              1.0 ms",
-        "  connect          2.0 ms",
-        "  reused           False",
+def test_timings_show_each_phase_and_the_connection() -> None:
+    lines = timing_lines(_hop(200, _NEW), 10.125)
+    assert lines == [
+        "timings:",
+        "  pool wait    4.0 ms",
+        "  dns          1.0 ms",
+        "  connect      2.0 ms",
+        "  tls          -",
+        "  sending      1.0 ms",
+        "  waiting      20.0 ms",
+        "  receiving    100.0 ms",  # the end of the body the command saw: not stamped yet
+        "  total        125.0 ms",
+        "  connection   new, 127.0.0.1:50000 -> 127.0.0.1:8080",
     ]
-    assert lines[4:] == [
-        "  response head    500.0 ms (measured by the command)",
-        "  body done        1000.0 ms (measured by the command)",
+
+
+def test_timings_of_each_hop_and_no_password_in_their_urls() -> None:
+    reused = dataclasses.replace(
+        _NEW,
+        dns_start=None,
+        dns_end=None,
+        connect_start=None,
+        connect_end=None,
+        is_reused=True,
+        body_done=10.05,
+    )
+    first = _hop(302, reused)
+    lines = timing_lines(_hop(200, _NEW, (first,)), None)
+    assert lines[1] == "  hop 1: GET http://example.org/302 302"
+    assert "    dns          -" in lines
+    assert "    total        50.0 ms" in lines
+    assert "    connection   reused, 127.0.0.1:50000 -> 127.0.0.1:8080" in lines
+    assert "  hop 2: GET http://example.org/200 200" in lines
+    assert lines[-2] == "    total        -"  # no end of body seen, none stamped
+    assert "s3cret" not in "\n".join(lines)
+    records = timings_record(_hop(200, _NEW, (first,)), 10.2)
+    assert [r["status"] for r in records] == [302, 200]
+    assert records[1]["total"] == pytest.approx(0.2)
+    assert records[1]["remote_address"] == "127.0.0.1:8080" and records[0]["is_reused"] is True
+
+
+def test_timings_say_when_a_response_carries_none() -> None:
+    assert timing_lines(_hop(200, None), 1.0) == ["timings:", "  (not recorded)"]
+    assert timings_record(_hop(200, None), 1.0) == [
+        {"method": "GET", "url": "http://example.org/200", "status": 200}
     ]
-
-
-def test_timings_say_when_the_response_carries_none() -> None:
-    lines = timing_lines(_response_with(None), 0.0, 0.25, None)
-    assert "are not reported by this version of httpwire-client" in lines[1]
-    assert lines[2:] == ["  response head    250.0 ms (measured by the command)"]

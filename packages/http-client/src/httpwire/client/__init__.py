@@ -69,7 +69,7 @@ from ._errors import (
     TooManyRedirects,
 )
 from ._middleware import ClientRequest, Handler, Middleware
-from ._progress import Progress, ProgressCallback
+from ._progress import Progress, ProgressCallback, ProgressEvent, ProgressEvents
 from ._ratelimit import RateLimiter
 from ._request_context import RequestContext
 from ._response import ClientResponse
@@ -128,6 +128,8 @@ __all__ = [
     "Payload",
     "Progress",
     "ProgressCallback",
+    "ProgressEvent",
+    "ProgressEvents",
     "ProxyConnector",
     "RateLimiter",
     "ReadTimeoutError",

@@ -273,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--timings",
         action="store_true",
-        help="show how long the request took (on standard error)",
+        help="show each phase's time (pool wait, DNS, connect, TLS, sending, waiting, "
+        "receiving) and the connection used, for each redirect hop (on standard error)",
     )
     out.add_argument(
         "--json-output",

@@ -37,6 +37,7 @@ from httpwire.client import (
     Payload,
     StringPayload,
     TCPConnector,
+    TraceHooks,
     UnixConnector,
     payload_from,
 )
@@ -79,6 +80,7 @@ class RequestPlan:
         chunked: From ``--chunked`` (``None``: the connection's choice).
         expect100: From ``--expect-continue``.
         upload: The payload to report upload progress for (a file body), if any.
+        upload_name: What the upload's progress bar says it sends (file names).
     """
 
     method: str
@@ -97,23 +99,23 @@ class RequestPlan:
     chunked: bool | None = None
     expect100: bool = False
     upload: Payload | None = None
+    upload_name: str = "body"
 
-    def session(self, *, auto_decompress: bool = True) -> ClientSession:
+    def session(self, *, auto_decompress: bool = True, traced: bool = False) -> ClientSession:
         """A session with this plan's connector, auth and timeout.
 
         Args:
             auto_decompress: Decode content codings (off for downloads, which save the
                 representation as sent, so that a resumed range fits what is on disk).
+            traced: Record each response's per-phase timings (``response.timings``), for
+                ``--timings`` and ``--json-output``.
         """
-        if self.timeout is None:
-            return ClientSession(
-                connector=self.connector, auth=self.auth, auto_decompress=auto_decompress
-            )
         return ClientSession(
             connector=self.connector,
             auth=self.auth,
-            timeout=self.timeout,
+            timeout=DEFAULT_TIMEOUT if self.timeout is None else self.timeout,
             auto_decompress=auto_decompress,
+            trace=TraceHooks() if traced else None,
         )
 
 
@@ -178,6 +180,12 @@ def _file_part(item: Item, stack: Stack) -> FilePayload:
     return FilePayload(file, content_type=content_type, filename=os.path.basename(path))
 
 
+def _file_name(item: Item) -> str:
+    """The name of a ``field@file`` item's file, without a ``;type=`` suffix."""
+    path, sep, tail = item.value.rpartition(";type=")
+    return os.path.basename(path if sep and tail else item.value)
+
+
 def _auth(text: str, ask: Callable[[str], str] | None) -> BasicAuth:
     user, colon, password = text.partition(":")
     if not user:
@@ -233,12 +241,14 @@ def _body_from_data(
     if data == "@-":
         payload: Payload = FilePayload(sys.stdin.buffer, content_type=content_type)
         plan.body, plan.body_text, plan.upload = payload, "(standard input, streamed)", payload
+        plan.upload_name = "standard input"
     elif data.startswith("@"):
         path = data[1:]
         file = _open(path, f"--data {shown(data)}", stack)
         payload = FilePayload(file, content_type=content_type)
         plan.body, plan.upload = payload, payload
         plan.body_text = f"(the file {shown(path)}, {payload.size} bytes, streamed)"
+        plan.upload_name = os.path.basename(path)
     else:
         text = StringPayload(data, content_type=content_type)
         plan.body, plan.body_text = text.value, data
@@ -311,6 +321,8 @@ def plan_request(
         payload = data.build()
         plan.body, plan.upload = payload, payload
         plan.body_text = f"(multipart form, {payload.size} bytes, files streamed)"
+        files = [_file_name(f) for f in fields if f.kind is ItemKind.FILE]
+        plan.upload_name = ", ".join(files) if files else "form"
     if mode == "json":
         plan.headers.setdefault("Accept", JSON_ACCEPT)
     if options.method is None and plan.body is not None:

@@ -35,7 +35,7 @@ from httpwire.forms import parse_header_params
 
 from ._build import LocalFileError
 from ._items import UsageError, shown, shown_url
-from ._progress import Progress, format_size
+from ._progress import Transfer, format_size
 
 __all__ = [
     "Download",
@@ -195,8 +195,13 @@ class Download:
         os.replace(partial_path(self.name), self.name)
         self.complete = True
 
-    async def save(self, response: ClientResponse, progress: Progress) -> None:
+    async def save(self, response: ClientResponse, progress: Transfer) -> None:
         """Write the body of a 2xx response to the partial file, then rename it.
+
+        Args:
+            response: The response, its body not read yet.
+            progress: The transfer's progress, whose events the request reports
+                (``on_download_progress=``): drawn from here on, moved on by the offset.
 
         Raises:
             LocalFileError: The file cannot be written.
@@ -217,8 +222,6 @@ class Download:
         if self.name is None:
             self.name = unique_name(name_from_response(response))
         part = partial_path(self.name)
-        length = response.headers.get("Content-Length")
-        total = self.offset + int(length) if length is not None and length.isdigit() else None
         try:
             # Unbuffered: each piece goes to the file as it arrives, so what the .part file
             # holds is exactly what was received, even if the process is killed. A local
@@ -227,7 +230,7 @@ class Download:
         except OSError as exc:
             raise LocalFileError(f"cannot write {shown(part)}: {exc.strerror}") from None
         self.started_at = time.monotonic()
-        progress.start(os.path.basename(self.name), total, self.offset)
+        progress.begin(os.path.basename(self.name), self.offset)
         try:
             content = response.content
             while True:
@@ -239,11 +242,13 @@ class Download:
                 except OSError as exc:
                     raise LocalFileError(f"cannot write {shown(part)}: {exc.strerror}") from None
                 self.written += len(piece)
-                progress.advance(len(piece))
+        except BaseException:
+            progress.abort()
+            raise
         finally:
             self.finished_at = time.monotonic()
-            progress.stop()
             file.close()
+        await progress.end(last_report_due=True)
         os.replace(part, self.name)
         self.complete = True
 

@@ -40,7 +40,7 @@ from ._output import (
     rich_available,
     write_body,
 )
-from ._progress import ProgressPayload, make_progress
+from ._progress import Transfer, make_display
 from ._timings import timing_lines, timings_record
 
 __all__ = ["main"]
@@ -79,9 +79,9 @@ class _Run:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.stdout_tty = sys.stdout.isatty()
-        self.started = 0.0
-        self.head_at: float | None = None
         self.body_at: float | None = None
+        self.upload = Transfer(make_display(sys.stderr, enabled=False))
+        self.download = self.upload
 
     # -- choices ------------------------------------------------------------------------
 
@@ -147,12 +147,14 @@ class _Run:
                 if wanted is not None:
                     plan.headers["Range"] = wanted
             progress_on = not options.quiet and not options.json_output
-            if plan.upload is not None and plan.body is plan.upload:
-                progress = make_progress(sys.stderr, enabled=progress_on)
-                name = plan.upload.filename or "body"
-                plan.body = ProgressPayload(plan.upload, progress, f"uploading {name}")
+            if plan.upload is not None:
+                self.upload = Transfer(make_display(sys.stderr, enabled=progress_on))
+            if download is not None:
+                self.download = Transfer(make_display(sys.stderr, enabled=progress_on))
             screen, formatted = self.screen(stack)
-            async with plan.session(auto_decompress=download is None) as session:
+            # Tracing on for the timings: every response then carries its phases.
+            traced = options.timings or options.json_output
+            async with plan.session(auto_decompress=download is None, traced=traced) as session:
                 return await self._exchange(session, plan, screen, formatted, download)
 
     async def _exchange(
@@ -164,51 +166,80 @@ class _Run:
         download: Download | None,
     ) -> ExitCode:
         options = self.options
-        self.started = time.monotonic()
-        async with session.request(
-            plan.method,
-            plan.url,
-            params=plan.params or None,
-            data=plan.body,
-            headers=plan.headers,
-            skip_auto_headers=plan.skip_auto_headers or None,
-            allow_redirects=plan.allow_redirects,
-            max_redirects=plan.max_redirects,
-            proxy=plan.proxy,
-            chunked=plan.chunked,
-            expect100=plan.expect100,
-        ) as response:
-            self.head_at = time.monotonic()
-            if options.json_output:
-                return await self._json_output(response, plan, download)
-            letters = self.print_letters()
-            if "H" in letters:
-                body_size = (
-                    len(plan.body)
-                    if isinstance(plan.body, bytes)
-                    else getattr(plan.body, "size", None)
-                )
-                screen.head(
-                    request_head_lines(response.request_info, body_size, plan.body is not None),
-                    request=True,
-                )
-            if "B" in letters and plan.body_text is not None:
-                screen.text(plan.body_text + "\n\n")
-            if "h" in letters:
-                screen.head(response_head_lines(response), request=False)
-            code = exit_code_for_status(response.status)
-            if download is not None:
-                code = await self._download(response, download, code)
-            elif "b" in letters:
-                await write_body(response, screen, pretty=formatted)
-            screen.flush()
-            self.body_at = time.monotonic()
-            if code is not ExitCode.OK and ("h" not in letters or not screen.is_terminal):
-                _note(f"warning: HTTP {response.status} {response.reason}", options)
-            if options.timings:
-                for line in timing_lines(response, self.started, self.head_at, self.body_at):
-                    sys.stderr.write(line + "\n")
-            return code
+        upload = self.upload
+        if plan.upload is not None:
+            upload.begin(f"uploading {plan.upload_name}")
+        try:
+            response = await session.request(
+                plan.method,
+                plan.url,
+                params=plan.params or None,
+                data=plan.body,
+                headers=plan.headers,
+                skip_auto_headers=plan.skip_auto_headers or None,
+                allow_redirects=plan.allow_redirects,
+                max_redirects=plan.max_redirects,
+                proxy=plan.proxy,
+                chunked=plan.chunked,
+                expect100=plan.expect100,
+                on_upload_progress=upload.events,
+                on_download_progress=self.download.events,
+            )
+        except BaseException:
+            upload.abort()
+            raise
+        # The upload's last report came before the response; one the server answered
+        # early has none: what was sent is drawn either way.
+        try:
+            await upload.end(last_report_due=False)
+        except BaseException:  # Ctrl-C right then: the response is let go all the same
+            response.close()
+            raise
+        async with response:
+            code = await self._show(response, plan, screen, formatted, download)
+        # Released: the library has stamped the end of the body in the timings.
+        if options.timings and not options.json_output:
+            for line in timing_lines(response, self.body_at):
+                sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+        return code
+
+    async def _show(
+        self,
+        response: ClientResponse,
+        plan: RequestPlan,
+        screen: Screen,
+        formatted: bool,
+        download: Download | None,
+    ) -> ExitCode:
+        options = self.options
+        if options.json_output:
+            return await self._json_output(response, plan, download)
+        letters = self.print_letters()
+        if "H" in letters:
+            body_size = (
+                len(plan.body)
+                if isinstance(plan.body, bytes)
+                else getattr(plan.body, "size", None)
+            )
+            screen.head(
+                request_head_lines(response.request_info, body_size, plan.body is not None),
+                request=True,
+            )
+        if "B" in letters and plan.body_text is not None:
+            screen.text(plan.body_text + "\n\n")
+        if "h" in letters:
+            screen.head(response_head_lines(response), request=False)
+        code = exit_code_for_status(response.status)
+        if download is not None:
+            code = await self._download(response, download, code)
+        elif "b" in letters:
+            await write_body(response, screen, pretty=formatted)
+        screen.flush()
+        self.body_at = time.monotonic()
+        if code is not ExitCode.OK and ("h" not in letters or not screen.is_terminal):
+            _note(f"warning: HTTP {response.status} {response.reason}", options)
+        return code
 
     async def _download(
         self, response: ClientResponse, download: Download, code: ExitCode
@@ -232,9 +263,8 @@ class _Run:
                 "the server sent the whole body again (it does not resume): starting over",
                 options,
             )
-        progress = make_progress(sys.stderr, enabled=not options.quiet)
         try:
-            await download.save(response, progress)
+            await download.save(response, self.download)
         except BaseException:
             note = download.kept_note()
             if note is not None:
@@ -294,7 +324,7 @@ class _Run:
                 "resumed_from": download.offset if download.resumed else None,
                 "complete": download.complete,
             },
-            "timings": timings_record(response, self.started, self.head_at, self.body_at),
+            "timings": timings_record(response, self.body_at),
             "exit_code": int(code),
         }
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

@@ -1,34 +1,38 @@
 """Progress of a transfer on standard error: a rich bar, a plain line, or nothing.
 
-Strategy: a transfer reports bytes to a :class:`Progress`; which one is chosen once, by
-:func:`make_progress`: nothing unless standard error is a terminal, rich's bar (size, rate,
-ETA when the length is known) when rich is installed, else a plain line redrawn at most
-every :data:`_PLAIN_EVERY` seconds. Uploads report through :class:`ProgressPayload`, a
-payload around the real one that counts the pieces as the connection takes them, so the
-body keeps its size (Content-Length) and stays streamed.
+Strategy: the transfer itself is followed by the library's progress API: the request gets
+a :class:`~httpwire.client.ProgressEvents` as its ``on_upload_progress=`` or
+``on_download_progress=`` callback, and a :class:`Transfer` task draws its events on a
+:class:`Display`. The events keep only the latest state and come at most every
+:data:`EVERY` seconds, so drawing never slows the transfer nor queues behind it, and the
+body's pieces go their way untouched (an upload keeps its size, hence Content-Length).
+Which display is chosen once, by :func:`make_display`: nothing unless standard error is a
+terminal, rich's bar (size, rate, ETA when the length is known) when rich is installed,
+else a plain line.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
+import asyncio
 from typing import IO, Final, Protocol
 
-from httpwire.client import Payload
+from httpwire.client import ProgressEvents
 
 from ._output import rich_available
 
 __all__ = [
-    "NoProgress",
-    "PlainProgress",
-    "Progress",
-    "ProgressPayload",
-    "RichProgress",
+    "EVERY",
+    "Display",
+    "NoDisplay",
+    "PlainDisplay",
+    "RichDisplay",
+    "Transfer",
     "format_size",
-    "make_progress",
+    "make_display",
 ]
 
-_PLAIN_EVERY: Final = 0.25
+EVERY: Final = 0.1
+"""Seconds between two drawings of a transfer, at most."""
 
 
 def format_size(size: float) -> str:
@@ -42,33 +46,42 @@ def format_size(size: float) -> str:
     return f"{size:.1f} {unit}"
 
 
-class Progress(Protocol):
+class Display(Protocol):
     """Shows how far a transfer has gone."""
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is shown (no events are asked for otherwise)."""
 
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Begin a transfer of *total* bytes (``None``: unknown), *completed* already done."""
 
-    def advance(self, count: int) -> None:
-        """Count *count* more bytes."""
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
+        """Show *completed* bytes done of *total*, at *rate* bytes per second."""
 
     def stop(self) -> None:
         """End the display (idempotent)."""
 
 
-class NoProgress:
+class NoDisplay:
     """Shows nothing (standard error is not a terminal, or ``--quiet``)."""
+
+    @property
+    def enabled(self) -> bool:
+        """Always False."""
+        return False
 
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Do nothing."""
 
-    def advance(self, count: int) -> None:
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
         """Do nothing."""
 
     def stop(self) -> None:
         """Do nothing."""
 
 
-class PlainProgress:
+class PlainDisplay:
     """One line, redrawn in place: done, total and percentage, rate, ETA.
 
     Args:
@@ -80,36 +93,34 @@ class PlainProgress:
         self._description = ""
         self._total: int | None = None
         self._done = 0
-        self._started_at = 0.0
-        self._start_done = 0
-        self._shown_at = 0.0
+        self._rate: float | None = None
         self._active = False
+
+    @property
+    def enabled(self) -> bool:
+        """Always True."""
+        return True
 
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Begin a transfer."""
         self._description, self._total, self._done = description, total, completed
-        self._start_done = completed
-        self._started_at = self._shown_at = time.monotonic()
+        self._rate = None
         self._active = True
         self._draw()
 
-    def advance(self, count: int) -> None:
-        """Count bytes; redraw when the last drawing is old enough."""
-        self._done += count
-        now = time.monotonic()
-        if now - self._shown_at >= _PLAIN_EVERY:
-            self._shown_at = now
-            self._draw()
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
+        """Redraw (the events that call this are already paced)."""
+        self._done, self._total, self._rate = completed, total, rate
+        self._draw()
 
     def _draw(self) -> None:
-        elapsed = time.monotonic() - self._started_at
-        rate = (self._done - self._start_done) / elapsed if elapsed > 0 else 0.0
+        rate = self._rate
         parts = [self._description, format_size(self._done)]
         if self._total is not None:
             percent = 100 * self._done / self._total if self._total else 100.0
             parts[-1] += f" of {format_size(self._total)} ({percent:.0f} %)"
-        parts.append(f"{format_size(rate)}/s")
-        if self._total is not None and rate > 0:
+        parts.append("?/s" if rate is None else f"{format_size(rate)}/s")
+        if self._total is not None and rate:
             left = max(self._total - self._done, 0) / rate
             parts.append(f"ETA {int(left) // 60}:{int(left) % 60:02d}")
         self._stream.write("\r" + "  ".join(parts) + "\x1b[K")
@@ -124,7 +135,7 @@ class PlainProgress:
             self._stream.flush()
 
 
-class RichProgress:
+class RichDisplay:
     """rich's progress bar: description, bar, size, rate and time left.
 
     Args:
@@ -145,10 +156,10 @@ class RichProgress:
         from rich.text import Text
 
         class RateColumn(ProgressColumn):
-            """The rate in the binary units of the size column (rich's own is decimal)."""
+            """The transfer's average rate, in the binary units of the size column."""
 
             def render(self, task: Task) -> Text:
-                speed = task.finished_speed or task.speed
+                speed = task.fields.get("rate")
                 shown = "?" if speed is None else f"{format_size(speed)}/s"
                 return Text(shown, style="progress.data.speed")
 
@@ -164,15 +175,20 @@ class RichProgress:
         self._task: object = None
         self._active = False
 
+    @property
+    def enabled(self) -> bool:
+        """Always True."""
+        return True
+
     def start(self, description: str, total: int | None, completed: int = 0) -> None:
         """Show the bar."""
-        self._task = self._bar.add_task(description, total=total, completed=completed)
+        self._task = self._bar.add_task(description, total=total, completed=completed, rate=None)
         self._bar.start()
         self._active = True
 
-    def advance(self, count: int) -> None:
+    def update(self, completed: int, total: int | None, rate: float | None) -> None:
         """Move the bar on."""
-        self._bar.advance(self._task, count)  # type: ignore[arg-type]  # a TaskID
+        self._bar.update(self._task, completed=completed, total=total, rate=rate)  # type: ignore[arg-type]  # a TaskID
 
     def stop(self) -> None:
         """Draw the final state and stop refreshing."""
@@ -182,7 +198,7 @@ class RichProgress:
             self._bar.stop()
 
 
-def make_progress(stream: IO[str], *, enabled: bool) -> Progress:
+def make_display(stream: IO[str], *, enabled: bool) -> Display:
     """The progress display for *stream* (standard error).
 
     Args:
@@ -194,46 +210,79 @@ def make_progress(stream: IO[str], *, enabled: bool) -> Progress:
         without it, nothing otherwise.
     """
     if not enabled or not stream.isatty():
-        return NoProgress()
+        return NoDisplay()
     if rich_available():
-        return RichProgress(stream)
-    return PlainProgress(stream)
+        return RichDisplay(stream)
+    return PlainDisplay(stream)
 
 
-class ProgressPayload(Payload):
-    """A payload that reports how much of another one the connection has taken.
+class Transfer:
+    """One transfer's progress: the events the request reports, drawn by a task.
 
-    It has the other payload's size, content type and reusability, so the request is
-    framed the same (Content-Length when the size is known).
+    Pass :attr:`events` to the request (``None`` when nothing is shown: then the request
+    reports nothing at all), :meth:`begin` once the transfer is known to be shown,
+    :meth:`end` when it is over, :meth:`abort` when it failed.
 
     Args:
-        inner: The payload to send.
-        progress: Where to report.
-        description: What the bar says (``uploading report.xls``).
+        display: Where to draw.
     """
 
-    __slots__ = ("_description", "_inner", "_progress")
+    def __init__(self, display: Display) -> None:
+        self._display = display
+        self.events = ProgressEvents(interval=EVERY) if display.enabled else None
+        self._task: asyncio.Task[None] | None = None
 
-    def __init__(self, inner: Payload, progress: Progress, description: str) -> None:
-        super().__init__(
-            size=inner.size,
-            reusable=inner.reusable,
-            content_type=inner.content_type,
-            filename=inner.filename,
+    def begin(self, description: str, offset: int = 0) -> None:
+        """Start drawing the events, each count moved on by *offset* bytes (a resumed file).
+
+        Args:
+            description: What the bar says (``uploading report.xls``, a file name).
+            offset: Bytes already done before this transfer.
+        """
+        events = self.events
+        if events is None or self._task is not None:
+            return
+        self._task = asyncio.get_running_loop().create_task(
+            self._draw(events, description, offset)
         )
-        self._inner = inner
-        self._progress = progress
-        self._description = description
 
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        progress = self._progress
-        progress.start(self._description, self.size)
+    async def _draw(self, events: ProgressEvents, description: str, offset: int) -> None:
+        display = self._display
+        started = False
         try:
-            async for piece in self._inner:
-                progress.advance(len(piece))
-                yield piece
+            async for event in events:
+                total = None if event.total is None else offset + event.total
+                # The average since the transfer's first report: steadier than the rate
+                # between two events, and known at the end of a transfer drawn twice.
+                rate = event.done / event.elapsed if event.elapsed > 0 else None
+                if started:
+                    display.update(offset + event.done, total, rate)
+                else:
+                    display.start(description, total, offset + event.done)
+                    started = True
         finally:
-            progress.stop()
+            display.stop()
 
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
+    async def end(self, *, last_report_due: bool) -> None:
+        """Draw the last state and stop.
+
+        Args:
+            last_report_due: True when the transfer's last report is still to come by
+                itself (a download's body read to its end: the library reports it on its
+                next tick); False to draw what was reported so far (an upload, whose last
+                report came before the response, or none if the server answered early).
+        """
+        task = self._task
+        if not last_report_due and self.events is not None:
+            self.events.close()
+        if task is not None:
+            await task
+
+    def abort(self) -> None:
+        """Stop drawing now, the state shown as it last was (the transfer failed)."""
+        if self.events is not None:
+            self.events.close()
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+        self._display.stop()

@@ -1,96 +1,121 @@
-"""``--timings``: what the response says about its phases, and what the command measured.
+"""``--timings``: the per-phase timings the library measured, for each hop of the request.
 
-Strategy: per-phase timings (pool wait, DNS, connect, TLS, first byte...) are the
-library's to measure, on the response's ``timings`` attribute; this module prints
-whatever such an attribute holds (a dataclass, a named tuple, a mapping or an object with
-attributes), so it keeps working as the attribute grows. When the response carries none,
-it says so, and shows the two instants the command can measure itself around the
-library's calls: the response head received, and the body done.
+Strategy: the command turns tracing on for its own session (``trace=TraceHooks()``, no
+hook set) whenever timings are shown (``--timings``, ``--json-output``), so every response
+carries its :class:`~httpwire.client.Timings`: pool wait, DNS, connect, TLS, sending,
+waiting for the first byte, receiving, and the connection's reuse and addresses, one set
+per redirect hop. Nothing is measured here but one instant: when the command itself saw
+the end of the body it streamed, used for the last hop's ``receiving`` and ``total`` when
+the library has not stamped ``body_done`` (a body read piece by piece and left unreleased).
+Both clocks are ``time.monotonic()``, so the differences are meaningful.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
+from collections.abc import Sequence
 
-from httpwire.client import ClientResponse
+from httpwire.client import ClientResponse, Timings
 
-__all__ = ["response_timings", "timing_lines", "timings_record"]
+__all__ = ["PHASES", "hop_record", "timing_lines", "timings_record"]
 
-_NOT_AVAILABLE = (
-    "per-phase timings (pool wait, DNS, connect, TLS, first byte) are not reported by this "
-    "version of httpwire-client; shown: what the command measured around its calls"
+PHASES: tuple[tuple[str, str], ...] = (
+    ("pool_wait", "pool wait"),
+    ("dns", "dns"),
+    ("connect", "connect"),
+    ("tls", "tls"),
+    ("sending", "sending"),
+    ("waiting", "waiting"),
+    ("receiving", "receiving"),
+    ("total", "total"),
 )
+"""The durations shown, as ``(Timings attribute, label)``, in the order they happen."""
 
 
-def response_timings(response: ClientResponse) -> dict[str, object] | None:
-    """The response's own timings as a flat dict, or ``None`` when it carries none."""
-    timings = getattr(response, "timings", None)
-    if timings is None:
-        return None
-    if dataclasses.is_dataclass(timings) and not isinstance(timings, type):
-        return dataclasses.asdict(timings)
-    if isinstance(timings, Mapping):
-        return {str(k): v for k, v in timings.items()}
-    as_dict = getattr(timings, "_asdict", None)
-    if callable(as_dict):
-        result = as_dict()
-        if isinstance(result, Mapping):
-            return {str(k): v for k, v in result.items()}
-    names = getattr(type(timings), "__slots__", None) or list(vars(timings))
-    return {name: getattr(timings, name, None) for name in names if not name.startswith("_")}
+def _hops(response: ClientResponse) -> Sequence[ClientResponse]:
+    return (*response.history, response)
 
 
-def _measured(started: float, head_at: float | None, body_at: float | None) -> dict[str, float]:
-    result: dict[str, float] = {}
-    if head_at is not None:
-        result["response_head"] = head_at - started
-    if body_at is not None:
-        result["body_done"] = body_at - started
-    return result
+def _durations(timings: Timings, body_at: float | None) -> dict[str, float | None]:
+    values: dict[str, float | None] = {name: getattr(timings, name) for name, _ in PHASES}
+    if timings.body_done is None and body_at is not None:
+        if timings.first_byte is not None:
+            values["receiving"] = body_at - timings.first_byte
+        values["total"] = body_at - timings.start
+    return values
 
 
-def timings_record(
-    response: ClientResponse, started: float, head_at: float | None, body_at: float | None
-) -> dict[str, object]:
-    """The timings for ``--json-output``: the response's own, and the command's measures.
+def hop_record(hop: ClientResponse, body_at: float | None = None) -> dict[str, object]:
+    """One hop's timings as a JSON-ready dict (seconds, or ``None`` for a phase not run).
 
     Args:
-        response: The response.
-        started: When the request was started (monotonic seconds).
-        head_at: When the response head was received.
-        body_at: When the body was done.
+        hop: A response (the final one, or one of its ``history``).
+        body_at: When the command saw the end of this hop's body (``time.monotonic()``),
+            used when the library did not stamp it.
+
+    Returns:
+        ``method``, ``url``, ``status``, each phase of :data:`PHASES`, ``is_reused``,
+        ``local_address`` and ``remote_address``; only the first three when the response
+        carries no timings.
     """
-    return {
-        "response": response_timings(response),
-        "measured_by_command": _measured(started, head_at, body_at),
+    record: dict[str, object] = {
+        "method": hop.method,
+        "url": str(hop.url.with_user(None) if hop.url.raw_user is not None else hop.url),
+        "status": hop.status,
     }
+    timings = hop.timings
+    if timings is None:
+        return record
+    record.update(_durations(timings, body_at))
+    facts = timings.as_dict()
+    for name in ("is_reused", "local_address", "remote_address"):
+        record[name] = facts[name]
+    return record
 
 
-def _seconds(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value * 1000:.1f} ms"
-    return str(value)
-
-
-def timing_lines(
-    response: ClientResponse, started: float, head_at: float | None, body_at: float | None
-) -> list[str]:
-    """The lines ``--timings`` prints.
+def timings_record(response: ClientResponse, body_at: float | None) -> list[dict[str, object]]:
+    """The timings for ``--json-output``: one record per hop, the final response last.
 
     Args:
-        response: The response.
-        started: When the request was started (monotonic seconds).
-        head_at: When the response head was received.
-        body_at: When the body was done.
+        response: The final response.
+        body_at: When the command saw the end of the final body.
     """
+    hops = _hops(response)
+    return [hop_record(hop, body_at if hop is response else None) for hop in hops]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.1f} ms"
+
+
+def timing_lines(response: ClientResponse, body_at: float | None) -> list[str]:
+    """The lines ``--timings`` prints: each hop's phases, then its connection.
+
+    Args:
+        response: The final response.
+        body_at: When the command saw the end of the final body.
+
+    Returns:
+        Lines without their end; a phase that did not run (DNS, connect and TLS on a
+        reused connection) shows ``-``.
+    """
+    hops = _hops(response)
     lines = ["timings:"]
-    own = response_timings(response)
-    if own is None:
-        lines.append(f"  ({_NOT_AVAILABLE})")
-    else:
-        lines.extend(f"  {name:<16} {_seconds(value)}" for name, value in own.items())
-    for name, value in _measured(started, head_at, body_at).items():
-        label = name.replace("_", " ")
-        lines.append(f"  {label:<16} {value * 1000:.1f} ms (measured by the command)")
+    for number, hop in enumerate(hops, 1):
+        record = hop_record(hop, body_at if hop is response else None)
+        indent = "  "
+        if len(hops) > 1:
+            lines.append(f"  hop {number}: {record['method']} {record['url']} {record['status']}")
+            indent = "    "
+        if hop.timings is None:
+            lines.append(f"{indent}(not recorded)")
+            continue
+        for name, label in PHASES:
+            value = record[name]
+            assert value is None or isinstance(value, float)
+            lines.append(f"{indent}{label:<12} {_ms(value)}")
+        reused = record["is_reused"]
+        state = "unknown" if reused is None else "reused" if reused else "new"
+        local, remote = record["local_address"], record["remote_address"]
+        route = f", {local or '?'} -> {remote or '?'}" if local or remote else ""
+        lines.append(f"{indent}{'connection':<12} {state}{route}")
     return lines
