@@ -20,8 +20,6 @@ import os
 import socket
 from collections.abc import Sequence
 
-from yarl import URL
-
 from ._errors import ClientConnectorError, ConnectTimeoutError
 from ._resolver import AddrInfo
 from ._util import host_port
@@ -114,8 +112,6 @@ async def connect_happy_eyeballs(
     delay: float | None = 0.25,
     timeout: float | None = None,
     local_addr: tuple[str, int] | None = None,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> socket.socket:
     """Connect a TCP socket to the first of ``infos`` that answers.
 
@@ -127,8 +123,6 @@ async def connect_happy_eyeballs(
             each to its end).
         timeout: Seconds each attempt may take (``None``: the OS's limit).
         local_addr: A ``(host, port)`` to bind the local end to.
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         A connected, non-blocking socket; the caller owns it.
@@ -147,7 +141,7 @@ async def connect_happy_eyeballs(
             )
         except OSError as exc:
             raise ClientConnectorError(
-                host, port, exc, method=method, url=url, reason=f"local_addr {local_addr}: {exc}"
+                host, port, exc, reason=f"local_addr {local_addr}: {exc}"
             ) from exc
     ordered = interleave(infos)
     errors: list[tuple[str, BaseException]] = []
@@ -157,7 +151,7 @@ async def connect_happy_eyeballs(
                 return await _attempt(loop, info, local, timeout)
             except (TimeoutError, OSError) as exc:
                 errors.append((_show(info[4]), exc))
-        raise _failed(host, port, errors, timeout, method, url)
+        raise _failed(host, port, errors, timeout)
     running: dict[asyncio.Task[socket.socket], str] = {}
     winner: socket.socket | None = None
     started = 0
@@ -191,7 +185,7 @@ async def connect_happy_eyeballs(
         await _cancel(running)
     if winner is not None:
         return winner
-    raise _failed(host, port, errors, timeout, method, url)
+    raise _failed(host, port, errors, timeout)
 
 
 async def _cancel(running: dict[asyncio.Task[socket.socket], str]) -> None:
@@ -211,19 +205,15 @@ def _failed(
     port: int,
     errors: list[tuple[str, BaseException]],
     timeout: float | None,
-    method: str | None,
-    url: URL | None,
 ) -> ClientConnectorError | ConnectTimeoutError:
     last = errors[-1][1]
     error: ClientConnectorError | ConnectTimeoutError
     if all(_is_deadline(exc) for _, exc in errors):
-        error = ConnectTimeoutError(timeout, method=method, url=url, host=host, port=port)
+        error = ConnectTimeoutError(timeout, host=host, port=port)
     elif len(errors) == 1:
-        error = ClientConnectorError(host, port, last, method=method, url=url)
+        error = ClientConnectorError(host, port, last)
     else:
         reasons = "; ".join(f"{address}: {_reason(exc, timeout)}" for address, exc in errors)
-        error = ClientConnectorError(
-            host, port, last, method=method, url=url, reason=f"every address failed ({reasons})"
-        )
+        error = ClientConnectorError(host, port, last, reason=f"every address failed ({reasons})")
     error.__cause__ = last
     return error

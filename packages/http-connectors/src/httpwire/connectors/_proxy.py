@@ -12,7 +12,9 @@ Strategy (RFC 9110 §9.3.6, RFC 9112 §3.2.2):
 * Credentials come from ``proxy_auth`` or from the proxy URL's userinfo (percent-decoded),
   never both. The proxy URL is kept without them, so they never show in errors or reprs.
 * A refusal (407, 403, 502...) of the tunnel is a :class:`ClientProxyError` carrying the
-  status and reason; the connection to the proxy is closed at once.
+  status and reason, an answer that is not HTTP/1.1 one that says so (``refused`` False);
+  the connection to the proxy is closed at once either way. Errors name the proxy and the
+  endpoint; the connector names the request.
 * ``socks5://`` and ``socks5h://`` proxies are checked by :mod:`._socks` and kept in the
   same :class:`ProxyConfig` (the pool key tells them apart by scheme); every request
   through them is tunneled, so it keeps the origin form and never carries
@@ -234,8 +236,6 @@ async def open_tunnel(
     port: int,
     *,
     timeout: float | None = None,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> tuple[asyncio.Transport, TunnelProtocol]:
     """Ask the proxy on ``sock`` for a tunnel to ``host:port``.
 
@@ -245,15 +245,14 @@ async def open_tunnel(
         host: The target's host.
         port: The target's port.
         timeout: Seconds to wait for the proxy's answer (``None``: no limit).
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         The transport to the proxy, now a tunnel to the target, and its protocol; start
         TLS on it with :func:`~httpwire.connectors._tls.upgrade_tls`.
 
     Raises:
-        ClientProxyError: The proxy refused (any status but 2xx), with its status.
+        ClientProxyError: The proxy refused (any status but 2xx), with its status, or its
+            answer was not valid HTTP/1.1 (``refused`` is then False).
         ServerDisconnectedError: The proxy closed before answering.
         ReadTimeoutError: The proxy did not answer within ``timeout``.
         OSError: The connection to the proxy failed.
@@ -282,23 +281,17 @@ async def open_tunnel(
             raise ReadTimeoutError(
                 timeout,
                 waiting_for="the proxy's answer to CONNECT",
-                method=method,
-                url=url,
                 host=proxy_host,
                 port=proxy_port,
             ) from None
         except HttpParserError as exc:
-            raise ClientProxyError(
-                proxy.url, None, f"invalid answer to CONNECT: {exc}", method=method, url=url
-            ) from exc
+            raise ClientProxyError(proxy.url, None, str(exc)) from exc
         except ConnectionResetError as exc:
             if exc.errno is not None:
                 raise
-            raise ServerDisconnectedError(
-                "response", method=method, url=url, host=proxy_host, port=proxy_port
-            ) from exc
+            raise ServerDisconnectedError("response", host=proxy_host, port=proxy_port) from exc
         if not 200 <= head.status < 300:
-            raise ClientProxyError(proxy.url, head.status, head.reason, method=method, url=url)
+            raise ClientProxyError(proxy.url, head.status, head.reason)
     except BaseException:
         # Cancelled or timed out while waiting: the answer's future must not outlive us
         # unread (the abort below would fail it, and asyncio would log it as never
