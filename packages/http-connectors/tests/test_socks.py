@@ -579,7 +579,7 @@ async def test_bound_address_of_each_type(bound: bytes, expected: tuple[str, int
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         proxy = resolve_socks_proxy(server.url())
-        assert await socks5_handshake(sock, proxy, "h", 80, timeout=30) == expected
+        assert await socks5_handshake(sock, proxy, "h", 80) == expected
         sock.close()
 
 
@@ -656,7 +656,7 @@ async def test_refusal_of_only_the_reply_head_is_still_named() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError, match=r"reply 0x05 \(connection refused\)"):
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
 
 
@@ -710,7 +710,7 @@ async def test_malformed_answers(script: Script, words: str) -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError, match=words) as info:
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
     assert info.value.reply_code is None
 
@@ -742,7 +742,7 @@ async def test_reply_cut_short(kind: str, cut: int) -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError) as info:
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
     message = str(info.value)
     if cut:
@@ -804,7 +804,7 @@ async def test_connection_reset_is_a_proxy_connection_error() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         proxy = resolve_socks_proxy(server.url())
-        task = asyncio.create_task(socks5_handshake(sock, proxy, "h", 80, timeout=30))
+        task = asyncio.create_task(socks5_handshake(sock, proxy, "h", 80))
         await server.requested.wait()
         server.reset()
         with pytest.raises(ClientProxyConnectionError) as info:

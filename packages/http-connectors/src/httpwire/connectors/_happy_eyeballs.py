@@ -69,11 +69,16 @@ def _reason(exc: BaseException, timeout: float | None) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _deadline(loop: asyncio.AbstractEventLoop, timeout: float | None) -> float | None:
+    """The loop time by which an attempt starting now must have connected."""
+    return None if timeout is None else loop.time() + timeout
+
+
 async def _attempt(
     loop: asyncio.AbstractEventLoop,
     info: AddrInfo,
     local: Sequence[AddrInfo] | None,
-    timeout: float | None,
+    deadline: float | None,
 ) -> socket.socket:
     family, kind, proto, _, address = info
     sock = socket.socket(family, kind, proto)
@@ -90,7 +95,7 @@ async def _attempt(
                 )
         # Not asyncio.wait_for: on Python 3.11 it returns the connected socket when a
         # cancellation lands just as the connect completes (CPython gh-86296).
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
             await loop.sock_connect(sock, address)
     except OSError as exc:
         sock.close()
@@ -104,13 +109,15 @@ async def _attempt(
     return sock
 
 
+# The timeout bounds each attempt from its own start (attempts start one after another), which
+# no deadline of the caller's can express: the caller bounds the whole with asyncio.timeout.
 async def connect_happy_eyeballs(
     infos: Sequence[AddrInfo],
     host: str,
     port: int,
     *,
     delay: float | None = 0.25,
-    timeout: float | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 (see above)
     local_addr: tuple[str, int] | None = None,
 ) -> socket.socket:
     """Connect a TCP socket to the first of ``infos`` that answers.
@@ -148,7 +155,7 @@ async def connect_happy_eyeballs(
     if len(ordered) == 1 or delay is None:
         for info in ordered:
             try:
-                return await _attempt(loop, info, local, timeout)
+                return await _attempt(loop, info, local, _deadline(loop, timeout))
             except (TimeoutError, OSError) as exc:
                 errors.append((_show(info[4]), exc))
         raise _failed(host, port, errors, timeout)
@@ -160,7 +167,7 @@ async def connect_happy_eyeballs(
             if started < len(ordered):
                 info = ordered[started]
                 started += 1
-                task = loop.create_task(_attempt(loop, info, local, timeout))
+                task = loop.create_task(_attempt(loop, info, local, _deadline(loop, timeout)))
                 running[task] = _show(info[4])
             if not running:
                 break

@@ -34,7 +34,7 @@ from yarl import URL
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
 
 from ._auth import BasicAuth
-from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
+from ._errors import ClientProxyError, ServerDisconnectedError
 from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
 from ._util import find_field, show_host
 
@@ -234,17 +234,18 @@ async def open_tunnel(
     proxy: ProxyConfig,
     host: str,
     port: int,
-    *,
-    timeout: float | None = None,
 ) -> tuple[asyncio.Transport, TunnelProtocol]:
     """Ask the proxy on ``sock`` for a tunnel to ``host:port``.
+
+    The wait for the answer is bounded by the caller (``async with asyncio.timeout(...)``,
+    as the connector bounds the tunnel and the TLS handshake in it with ``sock_connect``);
+    cancelled, it closes the connection and leaves no unread answer behind.
 
     Args:
         sock: A socket connected to the proxy; the transport owns it (closed on failure).
         proxy: The proxy and its credentials.
         host: The target's host.
         port: The target's port.
-        timeout: Seconds to wait for the proxy's answer (``None``: no limit).
 
     Returns:
         The transport to the proxy, now a tunnel to the target, and its protocol; start
@@ -254,7 +255,6 @@ async def open_tunnel(
         ClientProxyError: The proxy refused (any status but 2xx), with its status, or its
             answer was not valid HTTP/1.1 (``refused`` is then False).
         ServerDisconnectedError: The proxy closed before answering.
-        ReadTimeoutError: The proxy did not answer within ``timeout``.
         OSError: The connection to the proxy failed.
     """
     loop = asyncio.get_running_loop()
@@ -271,19 +271,9 @@ async def open_tunnel(
     try:
         transport.write(connect_head(host, port, proxy))
         try:
-            # Not asyncio.wait_for, which on Python 3.11 can swallow a cancellation that
-            # arrives with the answer (CPython gh-86296).
-            async with asyncio.timeout(timeout):
-                head = await asyncio.shield(tunnel.head)
-        except TimeoutError as exc:
-            if getattr(exc, "errno", None) is not None:
-                raise
-            raise ReadTimeoutError(
-                timeout,
-                waiting_for="the proxy's answer to CONNECT",
-                host=proxy_host,
-                port=proxy_port,
-            ) from None
+            # Shielded: a cancellation (the caller's deadline) leaves the answer's future to
+            # the clean-up below, which retrieves or cancels it.
+            head = await asyncio.shield(tunnel.head)
         except HttpParserError as exc:
             raise ClientProxyError(proxy.url, None, str(exc)) from exc
         except ConnectionResetError as exc:

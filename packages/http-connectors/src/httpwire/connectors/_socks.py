@@ -276,13 +276,13 @@ async def socks5_handshake(
     proxy: SocksProxy,
     host: str,
     port: int,
-    *,
-    timeout: float | None = None,
 ) -> tuple[str, int]:
     """Ask the SOCKS5 proxy on ``sock`` for a tunnel to ``host:port``.
 
     ``host`` goes out as given: an IP literal as an address, a name as a domain for the
-    proxy to resolve (:func:`open_socks_tunnel` resolves it first for ``socks5://``).
+    proxy to resolve (:func:`open_socks_tunnel` resolves it first for ``socks5://``). The
+    caller bounds the handshake (``async with asyncio.timeout(...)``, as
+    :func:`open_socks_tunnel` does); cancelled, it closes the socket.
 
     Args:
         sock: A non-blocking socket connected to the proxy. On success it is a connection
@@ -291,7 +291,6 @@ async def socks5_handshake(
         proxy: The proxy and its credentials.
         host: The target's host (IP literal or name).
         port: The target's port.
-        timeout: Seconds the whole handshake may take (``None``: no limit).
 
     Returns:
         The address and port the proxy bound for the tunnel, as it reported them.
@@ -300,20 +299,16 @@ async def socks5_handshake(
         SocksError: The proxy refused (reply code, credentials, methods) or broke the
             protocol (bad version or reserved byte, unknown address type, reply cut short).
         ClientProxyConnectionError: The connection to the proxy failed (reset...).
-        ConnectTimeoutError: The handshake took longer than ``timeout``.
         ValueError: The target cannot be sent: a name longer than 255 bytes, a port out of
             range.
     """
     try:
         username, password = _credentials(proxy.auth)
         handshake = Socks5Handshake(host, port, username=username, password=password)
-        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-        # that arrives as the inner await completes.
-        async with asyncio.timeout(timeout):
-            return await _negotiate(sock, handshake)
-    except (TimeoutError, SocksFailure, OSError) as exc:
+        return await _negotiate(sock, handshake)
+    except (SocksFailure, OSError) as exc:
         sock.close()
-        raise _failure(proxy, exc, timeout) from exc
+        raise _failure(proxy, exc, None) from exc
     except BaseException:
         sock.close()
         raise
@@ -338,6 +333,8 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+# The timeout bounds the handshake only, which starts in here once the proxy is connected:
+# a caller's asyncio.timeout would bound the connection to the proxy as well.
 async def open_socks_tunnel(
     proxy: SocksProxy,
     host: str,
@@ -345,7 +342,7 @@ async def open_socks_tunnel(
     *,
     connect: ConnectProxy | None = None,
     resolve: ResolveTarget | None = None,
-    timeout: float | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 (see above)
 ) -> socket.socket:
     """Connect to the SOCKS5 proxy and open a tunnel through it to ``host:port``.
 
@@ -395,5 +392,13 @@ async def open_socks_tunnel(
         raise
     except (ClientConnectorError, OSError) as exc:
         raise _failure(proxy, exc, None) from exc
-    await socks5_handshake(sock, proxy, target, port, timeout=timeout)
+    try:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # arrives as the inner await completes.
+        async with asyncio.timeout(timeout):
+            await socks5_handshake(sock, proxy, target, port)
+    except TimeoutError as exc:
+        if isinstance(exc, ClientError) or getattr(exc, "errno", None) is not None:
+            raise
+        raise _failure(proxy, exc, timeout) from exc
     return sock

@@ -379,7 +379,7 @@ class TCPConnector(BaseConnector):
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
-                transport, _ = await open_tunnel(sock, proxy, host, port, timeout=None)
+                transport, _ = await open_tunnel(sock, proxy, host, port)
                 conn = factory()
                 await upgrade_tls(transport, conn, tls, host, port)
             report_phase("tls", start)  # the tunnel and the handshake through it
