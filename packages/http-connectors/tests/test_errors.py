@@ -275,6 +275,13 @@ def test_the_message_follows_the_attributes() -> None:
     assert error.args == (str(error),)
 
 
+def test_a_request_named_in_part_is_completed() -> None:
+    error = ClientConnectionError("the response to GET was released", method="GET")
+    error.with_request("POST", URL("http://u:secret@h/x"))
+    assert (error.method, error.url) == ("GET", URL("http://h/x"))
+    assert str(error) == "the response to GET was released for GET http://h/x"
+
+
 def test_a_free_text_message_naming_the_url_is_not_repeated() -> None:
     url = URL("http://h/x")
     error = ClientConnectionError(f"connector is closed; cannot send GET {url}", url=url)

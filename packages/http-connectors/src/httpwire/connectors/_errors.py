@@ -184,7 +184,8 @@ class _RequestContext:
                 exc.with_request(request.method, request.url)
                 raise
 
-        A request already named (by the raiser, or by an inner boundary) is kept.
+        A request already named (by the raiser, or by an inner boundary) is kept; a part
+        of it that is missing (the URL of an error raised with the method only) is filled.
 
         Args:
             method: The request method.
@@ -193,8 +194,9 @@ class _RequestContext:
         Returns:
             The same error, so that ``raise error.with_request(method, url)`` works.
         """
-        if self.method is None and self.url is None:
+        if self.method is None:
             self.method = method
+        if self.url is None:
             self.url = strip_userinfo(url)
         return self
 
