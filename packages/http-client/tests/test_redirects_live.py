@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -111,6 +112,13 @@ async def test_too_many_redirects_carries_the_history(
         await session.get(httpwire_server.url("/redirect/5"), max_redirects=2)
     assert [h.status for h in info.value.history] == [302, 302, 302]
     assert all(h.closed for h in info.value.history)
+    # The history (live responses) stays behind in a pickle; the message does not change.
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert copy.history == () and str(copy) == str(info.value)
+    assert copy.first_url == URL(httpwire_server.url("/redirect/5"))
+    assert str(copy).startswith(
+        f"too many redirects: more than max_redirects=2 from {copy.first_url}"
+    )
 
 
 async def test_max_redirects_of_the_session(

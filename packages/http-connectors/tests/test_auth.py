@@ -109,3 +109,46 @@ def test_decode_errors_never_quote_the_credentials(header: str) -> None:
         BasicAuth.decode(header)
     assert "s3cret" not in str(info.value)
     assert info.value.__context__ is None or "s3cret" not in str(info.value.__context__)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "czNjcmV0OnMzY3JldA==",  # a bare base64 token, its scheme forgotten
+        "s3cret-api-key",  # a bare key
+        "  s3cret  ",
+    ],
+)
+def test_a_value_without_a_scheme_is_not_quoted_as_one(header: str) -> None:
+    """One word is a scheme without credentials or credentials without a scheme: it may be
+    the secret, so only its length is named."""
+    with pytest.raises(ValueError, match=r"has no scheme followed by credentials") as info:
+        BasicAuth.decode(header)
+    assert header.strip() not in str(info.value) and "s3cret" not in str(info.value)
+    assert f"of {len(header.strip())} characters" in str(info.value)
+
+
+def test_an_unencodable_password_is_named_not_quoted() -> None:
+    with pytest.raises(ValueError) as info:
+        BasicAuth("user", "s3cr\u20acet")
+    assert str(info.value) == (
+        "BasicAuth password cannot be encoded as 'latin1': ordinal not in range(256) at "
+        "position 4; pass encoding='utf-8'"
+    )
+    assert "\u20ac" not in str(info.value) and info.value.__context__ is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic czNjcmV0\u00e9",  # not ASCII: the ascii codec's error would hold the token
+        "Basic " + base64.b64encode(b"user:s3cret\xff").decode(),  # not UTF-8
+    ],
+)
+def test_no_codec_error_with_the_credentials_stays_reachable(header: str) -> None:
+    """Not in the message, and not in ``__context__`` either (``from None`` only hides it
+    from tracebacks): the error is raised outside the ``except`` block."""
+    with pytest.raises(ValueError) as info:
+        BasicAuth.decode(header, encoding="utf-8")
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert "s3cret" not in str(info.value) and "czNjcmV0" not in str(info.value)

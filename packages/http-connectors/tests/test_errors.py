@@ -11,6 +11,7 @@ import socket
 import pytest
 from yarl import URL
 
+import httpwire.connectors
 from httpwire.connectors import (
     BadResponseError,
     ClientConnectionError,
@@ -30,6 +31,7 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TotalTimeoutError,
 )
+from httpwire.connectors._socks import SocksError
 
 URL_WITH_SECRET = URL("http://user:secret@example.org:8080/path?q=1")
 REFUSED = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
@@ -52,6 +54,7 @@ EXAMPLES: list[ClientError] = [
     ClientConnectorCertificateError(
         "example.org", 443, "self-signed certificate", "the system's default CA store"
     ),
+    ServerConnectionError("too many interim responses", host="h", port=1),
     ServerDisconnectedError("response", method="GET", url=URL_WITH_SECRET, host="h", port=1),
     ServerDisconnectedError("head", host="h", port=1),
     ServerDisconnectedError("body", received=3, expected=13, host="::1", port=80),
@@ -65,7 +68,43 @@ EXAMPLES: list[ClientError] = [
     ConnectTimeoutError(2.5, method="GET", url=URL_WITH_SECRET, host="example.org", port=8080),
     ConnectTimeoutError(1, phase="connect", host="example.org", port=80),
     ReadTimeoutError(3, waiting_for="the response head", host="example.org", port=80),
+    ClientProxyError(URL("http://u:p@proxy:3128"), None, "status line b'SSH-2.0' is not HTTP"),
+    SocksError(URL("socks5://proxy:1080"), "SOCKS5 reply 0x05 (connection refused)", reply_code=5),
+    SocksError(URL("socks5://proxy:1080"), "the proxy closed the connection", method="GET"),
+    ClientPayloadError("bad chunk", host="h", port=1).with_request("GET", URL_WITH_SECRET),
+    ClientConnectorError(
+        "example.org", 80, REFUSED, reason="every address failed (a: b; c: d)"
+    ).with_request("PUT", URL_WITH_SECRET),
 ]
+
+# The same errors raised low, with only the endpoint: the request is attached afterwards.
+LOW: list[ClientConnectionError | ClientPayloadError] = [
+    ClientConnectionError("connector was closed while connecting"),
+    ClientOSError(REFUSED, during="sending the request", host="example.org", port=8080),
+    ClientConnectorError("example.org", 8080, REFUSED),
+    ClientProxyConnectionError("proxy", 3128, REFUSED),
+    ClientSSLError("example.org", 443, OSError("handshake failed")),
+    ClientConnectorCertificateError("example.org", 443, "self-signed certificate", "store"),
+    ServerDisconnectedError("body", received=3, expected=13, host="h", port=1),
+    BadResponseError("bad status line", host="h", port=1),
+    FingerprintMismatch(b"\x01" * 32, b"\x02" * 32, "example.org", 443),
+    ClientProxyError(URL("http://u:p@proxy:3128"), 407, "Proxy Authentication Required"),
+    ClientProxyError(URL("http://proxy:3128"), None, "status line b'x' is not HTTP"),
+    SocksError(URL("socks5://proxy:1080"), "reply 0x02 (not allowed)", reply_code=2),
+    ClientPayloadError("chunk size b'zz' is not hex", host="h", port=1),
+    ConnectTimeoutError(2.5, host="example.org", port=8080),
+    ReadTimeoutError(3, waiting_for="the response head", host="example.org", port=80),
+]
+
+
+def _error_classes() -> set[type[BaseException]]:
+    names = httpwire.connectors.__all__
+    found = {getattr(httpwire.connectors, name) for name in names}
+    return {c for c in found if isinstance(c, type) and issubclass(c, ClientError)} | {SocksError}
+
+
+def test_every_error_class_has_a_pickling_example() -> None:
+    assert _error_classes() <= {type(error) for error in EXAMPLES}
 
 
 @pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
@@ -204,3 +243,81 @@ def test_certificate_error_names_the_trust_store() -> None:
         "certificate (trust store: certifi; pass ssl_context=)"
     )
     assert isinstance(error, ClientSSLError)
+
+
+@pytest.mark.parametrize("error", LOW, ids=lambda e: type(e).__name__)
+def test_the_request_is_attached_once_at_the_boundary(
+    error: ClientConnectionError | ClientPayloadError,
+) -> None:
+    """Raised with the endpoint only, named after the request by whoever knows it."""
+    before = str(error)
+    assert " for GET" not in before and error.method is None and error.url is None
+    named = error.with_request("GET", URL_WITH_SECRET)
+    assert named is error
+    after = str(error)
+    assert after.count(" for GET http://example.org:8080/path?q=1") == 1
+    assert after.replace(" for GET http://example.org:8080/path?q=1", "") == before
+    assert (named.method, named.url) == ("GET", URL("http://example.org:8080/path?q=1"))
+    assert "secret" not in after and "secret" not in repr(error) and "u:p@" not in after
+    assert error.args == (after,) and repr(error) == f"{type(error).__name__}({after!r})"
+    # An inner boundary's request (or the raiser's) is kept.
+    error.with_request("POST", URL("http://other/"))
+    assert str(error) == after
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.url) == (type(error), after, error.url)
+
+
+def test_the_message_follows_the_attributes() -> None:
+    """The message is rendered when printed: an attribute set later shows in it."""
+    error = ServerDisconnectedError("body", received=3, expected=13, host="h", port=1)
+    error.received = 7
+    assert str(error) == "server h:1 disconnected after 7 of 13 body bytes"
+    assert error.args == (str(error),)
+
+
+def test_a_request_named_in_part_is_completed() -> None:
+    error = ClientConnectionError("the response to GET was released", method="GET")
+    error.with_request("POST", URL("http://u:secret@h/x"))
+    assert (error.method, error.url) == ("GET", URL("http://h/x"))
+    assert str(error) == "the response to GET was released for GET http://h/x"
+
+
+def test_a_free_text_message_naming_the_url_is_not_repeated() -> None:
+    url = URL("http://h/x")
+    error = ClientConnectionError(f"connector is closed; cannot send GET {url}", url=url)
+    assert str(error.with_request("GET", url)) == f"connector is closed; cannot send GET {url}"
+
+
+def test_a_proxy_url_is_kept_without_its_credentials() -> None:
+    error = ClientProxyError(URL("http://u:secret@proxy:3128"), 407, "Proxy Authentication")
+    assert error.proxy == URL("http://proxy:3128")
+    assert "secret" not in repr(vars(error)) and "secret" not in str(error)
+
+
+def test_only_a_status_is_a_refusal() -> None:
+    """A proxy that answered with a status refused; one whose answer was not HTTP did not."""
+    refused = ClientProxyError(URL("http://proxy:3128"), 403, "Forbidden")
+    assert refused.refused and str(refused) == "proxy http://proxy:3128 refused: 403 Forbidden"
+    invalid = ClientProxyError(URL("http://proxy:3128"), None, "status line b'x' is not HTTP")
+    assert not invalid.refused
+    assert str(invalid) == (
+        "proxy http://proxy:3128 sent an invalid answer: status line b'x' is not HTTP"
+    )
+    broke = SocksError(URL("socks5://proxy:1080"), "reserved byte 0x07, not 0x00")
+    assert not broke.refused
+    assert str(broke) == (
+        "proxy socks5://proxy:1080 failed the SOCKS5 handshake: reserved byte 0x07, not 0x00"
+    )
+    assert SocksError(URL("socks5://p:1"), "x", auth_failed=True).refused
+    assert SocksError(URL("socks5://p:1"), "x", refused=True).refused
+
+
+def test_an_os_error_keeps_errno_and_strerror_through_a_pickle() -> None:
+    error = ClientOSError(REFUSED, during="sending the request", host="h", port=1)
+    copy = pickle.loads(pickle.dumps(error.with_request("GET", URL("http://h:1/"))))
+    assert (copy.errno, copy.strerror) == (errno.ECONNREFUSED, "Connection refused")
+    assert copy.os_error.errno == errno.ECONNREFUSED and copy.during == "sending the request"
+    assert str(copy) == (
+        "connection to h:1 failed while sending the request for GET http://h:1/: "
+        "Connection refused (errno 111)"
+    )

@@ -83,7 +83,7 @@ async def _tunnel_get(
     port = server.tls_port
     assert port is not None
     sock = await _sock_to(proxy.url)
-    transport, _ = await open_tunnel(sock, proxy, "localhost", port, timeout=10)
+    transport, _ = await open_tunnel(sock, proxy, "localhost", port)
     client = _Client()
     tls = tls or TLSConfig(server.ssl_context())
     tls_transport = await upgrade_tls(transport, client, tls, "localhost", port)
@@ -291,8 +291,8 @@ async def test_407_is_a_proxy_error_with_the_status(
     sock = await _sock_to(config.url)
     url = URL(f"https://localhost:{httpwire_server.tls_port}/get")
     with pytest.raises(ClientProxyError) as caught:
-        await open_tunnel(sock, config, "localhost", 443, timeout=10, method="GET", url=url)
-    error = caught.value
+        await open_tunnel(sock, config, "localhost", 443)
+    error = caught.value.with_request("GET", url)  # as the connector does
     assert error.status == 407
     assert error.proxy == config.url
     assert str(error) == (
@@ -310,7 +310,7 @@ async def test_a_refused_connect_carries_the_status(proxy: Proxies) -> None:
     config = resolve_proxy(proxy.url)
     sock = await _sock_to(config.url)
     with pytest.raises(ClientProxyError) as caught:
-        await open_tunnel(sock, config, "127.0.0.1", closed_port, timeout=10)
+        await open_tunnel(sock, config, "127.0.0.1", closed_port)
     assert caught.value.status is not None and caught.value.status >= 400
     assert str(caught.value).startswith(f"proxy {proxy.url} refused: {caught.value.status} ")
     await asyncio.sleep(0)
@@ -324,7 +324,7 @@ async def test_the_target_certificate_is_verified_inside_the_tunnel(
     assert port is not None
     config = resolve_proxy(proxy.url)
     sock = await _sock_to(config.url)
-    transport, _ = await open_tunnel(sock, config, "localhost", port, timeout=10)
+    transport, _ = await open_tunnel(sock, config, "localhost", port)
     with pytest.raises(ClientConnectorCertificateError) as caught:
         await upgrade_tls(
             transport, _Client(), TLSConfig(default_ssl_context()), "localhost", port
@@ -558,7 +558,7 @@ async def test_a_cancel_at_any_loop_turn_of_a_connect_to_the_proxy_propagates(
     turns = 0
     while True:
         sock = await _sock_to(config.url)
-        task = asyncio.ensure_future(open_tunnel(sock, config, "example.test", 443, timeout=60))
+        task = asyncio.ensure_future(open_tunnel(sock, config, "example.test", 443))
         for _ in range(turns):
             await asyncio.sleep(0)
         if task.done():
@@ -577,3 +577,45 @@ async def test_a_cancel_at_any_loop_turn_of_a_connect_to_the_proxy_propagates(
         assert turns < 1000, "the proxy never answered"
     assert turns > 0
     assert swallowed == []
+
+
+async def test_an_invalid_answer_to_connect_is_not_called_a_refusal(
+    raw_server: StartServer,
+) -> None:
+    """A proxy that answers CONNECT with something that is not HTTP/1.1 broke the protocol;
+    it did not refuse: the error says so, names the request once, and leaks no socket."""
+
+    async def garbling_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+        await reader.read()
+
+    proxy = URL(await raw_server(garbling_proxy))
+    async with TCPConnector() as connector:
+        url = URL("https://user:secret@example.test/x")
+        with pytest.raises(ClientProxyError) as caught:
+            await connector.acquire(OutgoingRequest("GET", url, proxy=proxy))
+        assert connector.stats() == EMPTY
+    error = caught.value
+    assert error.status is None and not error.refused
+    assert error.proxy == proxy and (error.host, error.port) == (proxy.host, proxy.port)
+    assert error.url == URL("https://example.test/x") and error.method == "GET"
+    message = str(error)
+    assert message.startswith(f"proxy {proxy} sent an invalid answer for GET {error.url}: ")
+    assert "refused" not in message and "secret" not in message
+    assert "SSH-2.0" in message  # the parser quotes what came, bounded
+
+
+async def test_a_status_answer_to_connect_is_a_refusal(raw_server: StartServer) -> None:
+    async def refusing_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        await reader.read()
+
+    proxy = URL(await raw_server(refusing_proxy))
+    async with TCPConnector() as connector:
+        url = URL("https://example.test/x")
+        with pytest.raises(ClientProxyError) as caught:
+            await connector.acquire(OutgoingRequest("GET", url, proxy=proxy))
+    assert caught.value.refused and caught.value.status == 403
+    assert str(caught.value) == f"proxy {proxy} refused for GET {url}: 403 Forbidden"

@@ -471,10 +471,11 @@ async def test_proxy_unreachable() -> None:
         port = probe.getsockname()[1]
     proxy = resolve_socks_proxy(f"socks5h://127.0.0.1:{port}")
     with pytest.raises(ClientProxyConnectionError) as info:
-        await open_socks_tunnel(
-            proxy, "example.org", 80, method="GET", url=URL("http://example.org/")
-        )
+        await open_socks_tunnel(proxy, "example.org", 80)
     assert info.value.host == "127.0.0.1" and info.value.port == port
+    assert str(info.value).startswith(f"cannot connect to 127.0.0.1:{port}: ")
+    # The connector names the request once, where it knows it.
+    info.value.with_request("GET", URL("http://example.org/"))
     assert f"cannot connect to 127.0.0.1:{port} for GET http://example.org/" in str(info.value)
 
 
@@ -578,7 +579,7 @@ async def test_bound_address_of_each_type(bound: bytes, expected: tuple[str, int
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         proxy = resolve_socks_proxy(server.url())
-        assert await socks5_handshake(sock, proxy, "h", 80, timeout=30) == expected
+        assert await socks5_handshake(sock, proxy, "h", 80) == expected
         sock.close()
 
 
@@ -635,9 +636,8 @@ async def test_each_reply_code_named_in_words(code: int) -> None:
                 443,
                 connect=recorder,
                 timeout=30,
-                method="GET",
-                url=URL("https://target.example/x"),
             )
+    info.value.with_request("GET", URL("https://target.example/x"))
     meaning = REPLY_MEANINGS.get(code, "unassigned reply code")
     assert info.value.reply_code == code
     assert str(info.value) == (
@@ -656,7 +656,7 @@ async def test_refusal_of_only_the_reply_head_is_still_named() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError, match=r"reply 0x05 \(connection refused\)"):
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
 
 
@@ -710,7 +710,7 @@ async def test_malformed_answers(script: Script, words: str) -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError, match=words) as info:
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
     assert info.value.reply_code is None
 
@@ -742,7 +742,7 @@ async def test_reply_cut_short(kind: str, cut: int) -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         with pytest.raises(SocksError) as info:
-            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80, timeout=30)
+            await socks5_handshake(sock, resolve_socks_proxy(server.url()), "h", 80)
         assert sock.fileno() == -1
     message = str(info.value)
     if cut:
@@ -804,7 +804,7 @@ async def test_connection_reset_is_a_proxy_connection_error() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setblocking(False)
         proxy = resolve_socks_proxy(server.url())
-        task = asyncio.create_task(socks5_handshake(sock, proxy, "h", 80, timeout=30))
+        task = asyncio.create_task(socks5_handshake(sock, proxy, "h", 80))
         await server.requested.wait()
         server.reset()
         with pytest.raises(ClientProxyConnectionError) as info:
@@ -1221,3 +1221,30 @@ async def test_connector_reaches_a_socks_proxy_on_ipv6(httpwire_server: LocalSer
             body = await fetch_json(connector, httpwire_server.url("/get?v6=1"))
     assert body["args"] == {"v6": "1"}
     assert server.requests[0].port == httpwire_server.port
+
+
+@pytest.mark.parametrize(
+    ("script", "refused"),
+    [
+        (Script(reply=b"\x05\x00\x07\x01" + b"\x00" * 6), False),  # reserved byte (RFC 1928 §6)
+        (Script(method=b"\x04\x00"), False),  # not SOCKS5 at all
+        (Script(reply=b"\x05\x00"), False),  # closed in the middle of the reply
+        (Script(method=b"\x05\xff"), True),  # no acceptable method: a refusal (RFC 1928 §3)
+        (Script(reply=b"\x05\x02\x00\x01" + b"\x00" * 6), True),  # reply code 0x02
+    ],
+    ids=["reserved-byte", "not-socks5", "cut-reply", "no-method", "reply-code"],
+)
+async def test_only_a_refusal_is_called_one(script: Script, refused: bool) -> None:
+    """A proxy that broke the protocol failed the handshake; only a "no" is a refusal."""
+    async with ScriptedSocks(script) as server, TCPConnector() as connector:
+        url = URL("http://target.example/x")
+        with pytest.raises(SocksError) as info:
+            await connector.acquire(OutgoingRequest("GET", url, proxy=URL(server.url())))
+    error = info.value
+    assert error.refused is refused
+    verb = "refused" if refused else "failed the SOCKS5 handshake"
+    assert str(error).startswith(f"proxy {server.url()} {verb} for GET {url}: ")
+    if not refused:
+        assert "refused" not in str(error)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.refused, str(copy)) == (refused, str(error))

@@ -9,13 +9,17 @@ of the wrong media type (:class:`ContentTypeError`), a 307/308 redirect whose bo
 sent twice (:class:`RedirectBodyError`), and a body already taken through ``content``
 (:class:`ContentConsumedError`).
 
-Like the connectors' errors, each composes its message once from keyword attributes and
-pickles through :meth:`ClientError.__reduce__` (the attributes live in ``__dict__``). A
-message never shows a secret: URLs are shown without their userinfo, header values never.
+Like the connectors' errors, each keeps the facts it was raised with as attributes and
+renders its message from them when printed (``_render``), and pickles through
+:meth:`ClientError.__reduce__` (the attributes live in ``__dict__``; what cannot cross a
+process, the redirect history, is left behind, so a message never depends on it). A
+message never shows a secret: URLs are kept and shown without their userinfo (also a URL
+given as text that cannot be parsed), header values never.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -46,13 +50,32 @@ def _bounded(value: object) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
-def _shown(url: URL | str | None) -> str:
-    """A URL for a message: without its userinfo (never print a password)."""
+# scheme "://" userinfo "@": the userinfo of a URL given as text (RFC 3986 §3.2.1).
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+
+
+def _without_userinfo(url: URL | str | None) -> URL | str | None:
+    """A URL, or a URL's text that may not parse, without its user and password."""
     if isinstance(url, URL):
         if url.raw_user is not None or url.raw_password is not None:
-            url = url.with_user(None)
-        return str(url)
-    return _bounded(url)
+            return url.with_user(None)
+        return url
+    if isinstance(url, str):
+        return _USERINFO.sub(r"\1", url, count=1)
+    return url
+
+
+def _shown(url: URL | str | None) -> str:
+    """A URL for a message: without its userinfo (never print a password)."""
+    url = _without_userinfo(url)
+    return str(url) if isinstance(url, URL) else _bounded(url)
+
+
+def _request_of(info: RequestInfo | None, template: str = " for {}") -> str:
+    """``for METHOD URL`` of a request (``""`` when unknown)."""
+    if info is None:
+        return ""
+    return template.format(f"{info.method} {_shown(info.url)}")
 
 
 class RequestInfo(NamedTuple):
@@ -84,7 +107,8 @@ class ClientResponseError(ClientError):
 
     Args:
         request_info: The request the response answers.
-        history: The redirect responses that led to it, oldest first.
+        history: The redirect responses that led to it, oldest first (not pickled: they
+            hold live connections).
         status: The response's status code.
         message: The response's reason phrase (or what was wrong with it).
         headers: The response's headers.
@@ -99,21 +123,14 @@ class ClientResponseError(ClientError):
         message: str = "",
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        where = (
-            f" for {request_info.method} {_shown(request_info.url)}"
-            if request_info is not None
-            else ""
-        )
-        super().__init__(self._compose(status, message, where))
+        super().__init__(message)
         self.request_info = request_info
         self.history = history
         self.status = status
-        self.message = message
         self.headers = _headers_proxy(headers)
 
-    @staticmethod
-    def _compose(status: int, message: str, where: str) -> str:
-        return f"{status}, message={_bounded(message)}{where}"
+    def _render(self) -> str:
+        return f"{self.status}, message={_bounded(self.message)}{_request_of(self.request_info)}"
 
     def __reduce__(self) -> tuple[object, ...]:
         # The history holds live responses (connections, readers): they do not cross a
@@ -156,6 +173,10 @@ class TooManyRedirects(ClientResponseError):
         request_info: The last request of the chain.
         history: Every response of the chain, the last one included.
         max_redirects: The limit that was passed.
+
+    Attributes:
+        first_url: The URL the chain started from (without userinfo), ``None`` when the
+            history was empty; kept apart from the history, which does not pickle.
     """
 
     def __init__(
@@ -173,12 +194,17 @@ class TooManyRedirects(ClientResponseError):
             message=last.reason if last is not None else "",
             headers=last.headers if last is not None else None,
         )
-        first = _shown(history[0].url) if history else "the request"
-        self.args = (
-            f"too many redirects: more than max_redirects={max_redirects} from {first}"
-            + (f" (the last to {_shown(request_info.url)})" if request_info else ""),
-        )
+        first = _without_userinfo(history[0].url) if history else None
+        self.first_url = first if isinstance(first, URL) else None
         self.max_redirects = max_redirects
+
+    def _render(self) -> str:
+        first = "the request" if self.first_url is None else _shown(self.first_url)
+        info = self.request_info
+        last = "" if info is None else f" (the last to {_shown(info.url)})"
+        return (
+            f"too many redirects: more than max_redirects={self.max_redirects} from {first}{last}"
+        )
 
 
 class ContentTypeError(ClientResponseError):
@@ -203,22 +229,17 @@ class ContentTypeError(ClientResponseError):
         content_type: str = "",
         expected: str = "application/json",
     ) -> None:
-        message = (
+        super().__init__(request_info, history, status=status, headers=headers)
+        self.content_type = content_type
+        self.expected = expected
+        self.message = (
             f"attempt to decode JSON with unexpected mimetype: {_bounded(content_type)} "
             f"(expected {expected!r} or application/*+json; pass content_type=None to skip "
             "the check)"
         )
-        super().__init__(request_info, history, status=status, message=message, headers=headers)
-        self.args = (
-            message
-            + (
-                f" for {request_info.method} {_shown(request_info.url)}"
-                if request_info is not None
-                else ""
-            ),
-        )
-        self.content_type = content_type
-        self.expected = expected
+
+    def _render(self) -> str:
+        return self.message + _request_of(self.request_info)
 
 
 class RedirectBodyError(ClientResponseError):
@@ -232,7 +253,7 @@ class RedirectBodyError(ClientResponseError):
         history: The responses so far, the redirect included.
         status: The redirect's status (307 or 308).
         headers: The redirect's headers.
-        location: Where the redirect pointed.
+        location: Where the redirect pointed (kept without userinfo).
     """
 
     def __init__(
@@ -244,21 +265,17 @@ class RedirectBodyError(ClientResponseError):
         headers: Mapping[str, str] | None = None,
         location: URL | None = None,
     ) -> None:
-        message = (
-            f"cannot follow the {status} redirect to {_shown(location)}: it must resend the "
-            "request body, and the body was a stream that cannot be sent twice (pass bytes, a "
-            "seekable file or a payload, or allow_redirects=False)"
+        super().__init__(request_info, history, status=status, headers=headers)
+        shown = _without_userinfo(location)
+        self.location = shown if isinstance(shown, URL) else None
+        self.message = (
+            f"cannot follow the {status} redirect to {_shown(self.location)}: it must resend "
+            "the request body, and the body was a stream that cannot be sent twice (pass "
+            "bytes, a seekable file or a payload, or allow_redirects=False)"
         )
-        super().__init__(request_info, history, status=status, message=message, headers=headers)
-        self.args = (
-            message
-            + (
-                f" (the request was {request_info.method} {_shown(request_info.url)})"
-                if request_info is not None
-                else ""
-            ),
-        )
-        self.location = location
+
+    def _render(self) -> str:
+        return self.message + _request_of(self.request_info, " (the request was {})")
 
 
 class InvalidURL(ClientError, ValueError):  # the guide's and aiohttp's name
@@ -268,14 +285,18 @@ class InvalidURL(ClientError, ValueError):  # the guide's and aiohttp's name
     ``Location`` is such a URL (then :attr:`url` is that location).
 
     Args:
-        url: The URL (or the text given as one).
+        url: The URL (or the text given as one); kept and shown without its userinfo.
         reason: What is wrong with it.
     """
 
     def __init__(self, url: URL | str | None = None, reason: str = "") -> None:
-        super().__init__(f"invalid URL {_shown(url)}: {reason}" if reason else _shown(url))
-        self.url = url
+        super().__init__()
+        self.url = _without_userinfo(url)
         self.reason = reason
+
+    def _render(self) -> str:
+        shown = _shown(self.url)
+        return f"invalid URL {shown}: {self.reason}" if self.reason else shown
 
 
 class ContentConsumedError(ClientError, RuntimeError):
@@ -287,7 +308,7 @@ class ContentConsumedError(ClientError, RuntimeError):
 
     Args:
         method: The request method.
-        url: The response's URL.
+        url: The response's URL (kept without userinfo).
         consumed: Body bytes already taken from ``content``.
         call: The method that was called (``"read"``, ``"text"``, ``"json"``).
         released: True when the response had been released or closed unread.
@@ -302,16 +323,20 @@ class ContentConsumedError(ClientError, RuntimeError):
         call: str = "read",
         released: bool = False,
     ) -> None:
-        if released:
-            why = "the response was released or closed before its body was read"
-        else:
-            why = (
-                f"{consumed} bytes of the body were already read through 'content'; "
-                "read the rest from 'content' too"
-            )
-        super().__init__(f"cannot {call}() the body of {method} {_shown(url)}: {why}")
+        super().__init__()
         self.method = method
-        self.url = url
+        shown = _without_userinfo(url)
+        self.url = shown if isinstance(shown, URL) else None
         self.consumed = consumed
         self.call = call
         self.released = released
+
+    def _render(self) -> str:
+        if self.released:
+            why = "the response was released or closed before its body was read"
+        else:
+            why = (
+                f"{self.consumed} bytes of the body were already read through 'content'; "
+                "read the rest from 'content' too"
+            )
+        return f"cannot {self.call}() the body of {self.method} {_shown(self.url)}: {why}"

@@ -69,15 +69,25 @@ class BasicAuth:
                 f"BasicAuth login {bounded_repr(self.login)} contains ':', which RFC 7617 §2 "
                 "reserves to separate the user-id from the password"
             )
+        # Each failure is raised after its ``except`` block: raised inside it, the codec's
+        # error (which holds the whole "login:password") would stay reachable as
+        # ``__context__``, even with ``from None``.
+        unencodable: UnicodeEncodeError | None = None
         try:
             f"{self.login}:{self.password}".encode(self.encoding)
         except UnicodeEncodeError as exc:
-            raise ValueError(
-                f"BasicAuth credentials cannot be encoded as {self.encoding!r}: {exc.reason} "
-                f"at position {exc.start}; pass encoding='utf-8'"
-            ) from None
+            unencodable = exc
         except LookupError:
             raise ValueError(f"BasicAuth encoding {self.encoding!r} is unknown") from None
+        if unencodable is not None:
+            # Name the field and a position inside it, never the character (it may be the
+            # password's).
+            start, split = unencodable.start, len(self.login) + 1
+            field, where = ("login", start) if start < split else ("password", start - split)
+            raise ValueError(
+                f"BasicAuth {field} cannot be encoded as {self.encoding!r}: "
+                f"{unencodable.reason} at position {where}; pass encoding='utf-8'"
+            )
 
     def __repr__(self) -> str:
         # Never print the password.
@@ -107,25 +117,40 @@ class BasicAuth:
             ValueError: The scheme is not Basic, the token is not valid base64, the
                 decoded credentials have no ``:``, or they are not valid in ``encoding``.
         """
-        scheme, _, token = auth_header.strip().partition(" ")
+        scheme, space, token = auth_header.strip().partition(" ")
         if scheme.lower() != "basic":
+            if not space:
+                # One word: a scheme without credentials or credentials without a scheme
+                # (a bare token); either way it may be the secret, so it is not shown.
+                raise ValueError(
+                    f"Authorization header of {len(scheme)} characters has no scheme followed "
+                    "by credentials (RFC 9110 §11.4; the value is not shown)"
+                )
             # The value carries credentials of some scheme: only the scheme is shown.
             raise ValueError(
                 f"Authorization header uses the {bounded_repr(scheme, 24)} scheme, not Basic "
                 "(its credentials are not shown)"
             )
         token = token.strip()
+        # Raised after the except blocks, so that no codec error holding the credentials
+        # stays reachable as __context__.
+        raw: bytes | None = None
         try:
             raw = base64.b64decode(token.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError):
+            pass
+        if raw is None:
             raise ValueError(
                 f"Basic credentials of {len(token)} characters are not valid base64 "
                 "(RFC 7617 §2; they are not shown)"
-            ) from None
+            )
+        text: str | None = None
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
-            raise ValueError(f"Basic credentials are not valid {encoding!r} text") from None
+            pass
+        if text is None:
+            raise ValueError(f"Basic credentials are not valid {encoding!r} text")
         login, colon, password = text.partition(":")
         if not colon:
             raise ValueError("Basic credentials have no ':' between user-id and password")

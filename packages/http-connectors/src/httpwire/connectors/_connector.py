@@ -263,9 +263,13 @@ class BaseConnector(ABC):
             return conn
         token = None if trace is None else CURRENT.set(trace)
         try:
-            conn = await self._open(key, request.method, url, request.sock_connect)
-        except BaseException:
+            conn = await self._open(key, request.sock_connect)
+        except BaseException as exc:
             pool.unreserve(key)
+            if isinstance(exc, ClientConnectionError):
+                # The one place that knows the request: what was raised below it named
+                # only the endpoint.
+                exc.with_request(request.method, url)
             raise
         finally:
             if token is not None:
@@ -275,9 +279,7 @@ class BaseConnector(ABC):
             report_connection(trace, False, conn.transport)
         return conn
 
-    async def _open(
-        self, key: ConnectionKey, method: str, url: URL, sock_connect: float | None
-    ) -> Connection:
+    async def _open(self, key: ConnectionKey, sock_connect: float | None) -> Connection:
         host, port = self._endpoint(key)
         pool = self._pool
         options = self._parser_options
@@ -297,7 +299,7 @@ class BaseConnector(ABC):
             return conn
 
         try:
-            _, conn = await self._connect(factory, key, method, url, sock_connect)
+            _, conn = await self._connect(factory, key, sock_connect)
         except BaseException:
             # Cancelled or failed after the loop called connection_made: uvloop then never
             # calls connection_lost, so the connection is closed and unregistered here
@@ -308,11 +310,7 @@ class BaseConnector(ABC):
             raise
         if self._closed:
             conn.close()
-            raise ClientConnectionError(
-                f"connector was closed while connecting for {method} {url.with_user(None)}",
-                method=method,
-                url=url,
-            )
+            raise ClientConnectionError("connector was closed while connecting")
         self._opened += 1
         return conn
 
@@ -325,8 +323,6 @@ class BaseConnector(ABC):
         self,
         factory: Callable[[], Connection],
         key: ConnectionKey,
-        method: str,
-        url: URL,
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         """Open a transport to the key's endpoint with a protocol from ``factory``."""
@@ -425,8 +421,6 @@ class UnixConnector(BaseConnector):
         self,
         factory: Callable[[], Connection],
         key: ConnectionKey,
-        method: str,
-        url: URL,
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         loop = asyncio.get_running_loop()
@@ -438,7 +432,5 @@ class UnixConnector(BaseConnector):
             return opened
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
-                raise ConnectTimeoutError(
-                    sock_connect, method=method, url=url, host=self._path
-                ) from exc
-            raise ClientConnectorError(self._path, None, exc, method=method, url=url) from exc
+                raise ConnectTimeoutError(sock_connect, host=self._path) from exc
+            raise ClientConnectorError(self._path, None, exc) from exc

@@ -1,11 +1,20 @@
 """The client error tree: every error the connection layer raises, and its root.
 
-Strategy: each error is built from keyword attributes (``host``, ``port``, ``method``,
-``url``...) and composes its message once, in ``__init__``, so ``str(error)`` is cheap and
-says what failed and where. The message is kept in ``args[0]``; the attributes live in the
-instance ``__dict__``. Pickling goes through :func:`_rebuild`, which restores the message
-and the attributes without calling ``__init__`` again, so an error crosses a process
-boundary unchanged (including the ``errno``/``strerror`` of those that are ``OSError``\\ s).
+Strategy: an error is raised with the facts its raiser knows, and renders its message
+from them when it is printed. Code deep in the connection layer (Happy Eyeballs, TLS, a
+proxy handshake) knows the endpoint (``host``, ``port``), what it was doing and what the
+operating system said; it does not know the request, and is not handed it. The one place
+that does (the connector's ``acquire``, the exchange on a connection) attaches it once with
+:meth:`ClientConnectionError.with_request`, and the message then names it too. So every
+class takes its own facts, positionally as it always has, then the same keyword context:
+``host``, ``port``, ``method``, ``url`` (and ``is_stale_connection`` where a retry may follow).
+
+The message is ``str(error)``, computed from the attributes each time; ``args`` is
+``(str(error),)`` for code that reads it. A URL is kept and shown without its userinfo,
+and no message quotes a credential. Pickling restores the instance ``__dict__`` without
+calling ``__init__`` (:func:`_rebuild`), so an error crosses a process boundary with its
+attributes and message unchanged (including the ``errno``/``strerror`` of those that are
+``OSError``\\ s).
 
 The tree::
 
@@ -33,7 +42,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from typing import Any, Literal
+from typing import Literal, Self
 
 from yarl import URL
 
@@ -65,7 +74,7 @@ def _request(method: str | None, url: URL | None) -> str:
         return ""
     if url is None:
         return f" for {method}"
-    return f" for {method or 'the request to'} {strip_userinfo(url)}"
+    return f" for {method or 'the request to'} {url}"
 
 
 def _os_reason(os_error: BaseException | None) -> str:
@@ -84,42 +93,132 @@ def _os_reason(os_error: BaseException | None) -> str:
     return str(os_error) or type(os_error).__name__
 
 
-def _rebuild(cls: type[ClientError], args: tuple[object, ...]) -> ClientError:
-    """Unpickle an error without calling its ``__init__`` (the state is set afterwards)."""
+def _rebuild(cls: type[ClientError], args: tuple[object, ...] = ()) -> ClientError:
+    """Unpickle an error without calling its ``__init__`` (the state is set afterwards).
+
+    ``args`` is only read from pickles of releases that kept the message there.
+    """
     error = cls.__new__(cls)
-    error.args = args
+    if args:
+        error.message = str(args[0])
     return error
 
 
 class ClientError(Exception):
     """The root of every error the httpwire client raises.
 
+    ``str(error)`` is the message, rendered from the error's attributes; ``args`` is
+    ``(str(error),)``.
+
     Args:
         message: What failed and where.
     """
 
+    message: str = ""
+
     def __init__(self, message: str = "") -> None:
-        super().__init__(message)
+        super().__init__()
+        self.message = message
 
     def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
+        # ClientError precedes OSError (TimeoutError is one) in every MRO of the tree, so
+        # this is what prints, never OSError's "[Errno ...]".
+        fixed: str | None = self.__dict__.get("_fixed")
+        return self._render() if fixed is None else fixed
+
+    def _render(self) -> str:
+        """The message, from the attributes; each class words its own."""
+        return self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    @property
+    def args(self) -> tuple[str, ...]:
+        """``(str(error),)``, for code that reads ``args[0]``.
+
+        Assigning ``args`` fixes the message to ``args[0]`` (for subclasses that word
+        their message that way); it is rendered from the attributes otherwise.
+        """
+        return (str(self),)
+
+    @args.setter
+    def args(self, value: tuple[object, ...]) -> None:
+        self._fixed = str(value[0]) if value else ""
+
+    def __reduce__(self) -> tuple[object, ...]:
         state = dict(self.__dict__)
         if isinstance(self, OSError):
             state["errno"] = self.errno
             state["strerror"] = self.strerror
-        return (_rebuild, (type(self), self.args), state)
+        return (_rebuild, (type(self),), state)
 
 
-class ClientConnectionError(ClientError):
+class _RequestContext:
+    """Where an error happened: the endpoint, and the request once it is known.
+
+    Shared by the two branches raised on a connection (:class:`ClientConnectionError` and
+    :class:`ClientPayloadError`), so that one boundary can name the request on either.
+    """
+
+    method: str | None = None
+    url: URL | None = None
+    host: str | None = None
+    port: int | None = None
+
+    def _locate(
+        self, host: str | None, port: int | None, method: str | None, url: URL | None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.method = method
+        self.url = None if url is None else strip_userinfo(url)
+
+    def with_request(self, method: str, url: URL) -> Self:
+        """Name the request this error belongs to; the message names it from then on.
+
+        Called once, by the code that knows the request (the connector's ``acquire``, the
+        exchange on a connection), on errors raised below it with only the endpoint::
+
+            except (ClientConnectionError, ClientPayloadError) as exc:
+                exc.with_request(request.method, request.url)
+                raise
+
+        A request already named (by the raiser, or by an inner boundary) is kept; a part
+        of it that is missing (the URL of an error raised with the method only) is filled.
+
+        Args:
+            method: The request method.
+            url: The request URL; kept and shown without its userinfo.
+
+        Returns:
+            The same error, so that ``raise error.with_request(method, url)`` works.
+        """
+        if self.method is None:
+            self.method = method
+        if self.url is None:
+            self.url = strip_userinfo(url)
+        return self
+
+    def _for(self) -> str:
+        """`` for METHOD URL``, or nothing while the request is not known."""
+        return _request(self.method, self.url)
+
+    def _text_for(self, text: str) -> str:
+        """A free-text message with the request appended, unless it already names it."""
+        url = self.url
+        if url is None or str(url) in text:
+            return text
+        return text + self._for()
+
+
+class ClientConnectionError(ClientError, _RequestContext):
     """A connection could not be made, broke, or was refused by the connector.
 
     Args:
-        message: What failed and where.
+        message: What failed. Once the request is known (given here or attached with
+            :meth:`with_request`), `` for METHOD URL`` is appended, unless the message
+            already shows the URL.
         method: The request method, when the failure belongs to a request.
         url: The request URL, when the failure belongs to a request.
         host: The host of the endpoint (or a Unix socket path).
@@ -141,11 +240,11 @@ class ClientConnectionError(ClientError):
         is_stale_connection: bool = False,
     ) -> None:
         super().__init__(message)
-        self.method = method
-        self.url = None if url is None else strip_userinfo(url)
-        self.host = host
-        self.port = port
+        self._locate(host, port, method, url)
         self.is_stale_connection = is_stale_connection
+
+    def _render(self) -> str:
+        return self._text_for(self.message)
 
 
 class ClientOSError(ClientConnectionError, OSError):
@@ -172,25 +271,24 @@ class ClientOSError(ClientConnectionError, OSError):
         port: int | None = None,
         is_stale_connection: bool = False,
     ) -> None:
-        message = (
-            f"connection to {host_port(host, port)} failed while {during}"
-            f"{_request(method, url)}: {_os_reason(os_error)}"
-        )
         super().__init__(
-            message,
             method=method,
             url=url,
             host=host,
             port=port,
             is_stale_connection=is_stale_connection,
         )
-        self._set_os_error(os_error)
-
-    def _set_os_error(self, os_error: BaseException | None) -> None:
+        self.during = during
         self.os_error = os_error
         if isinstance(os_error, OSError):
             self.errno = os_error.errno
             self.strerror = os_error.strerror
+
+    def _render(self) -> str:
+        return (
+            f"connection to {host_port(self.host, self.port)} failed while {self.during}"
+            f"{self._for()}: {_os_reason(self.os_error)}"
+        )
 
 
 class ClientConnectorError(ClientOSError):
@@ -202,7 +300,8 @@ class ClientConnectorError(ClientOSError):
         os_error: The error of the last address tried.
         method: The request method the connection was for.
         url: The request URL the connection was for.
-        reason: A reason to show instead of the OS error's (used by subclasses).
+        reason: A reason to show instead of the OS error's (e.g. the failure of each
+            address); it is shown as given, so it must not quote a secret.
     """
 
     def __init__(
@@ -215,12 +314,20 @@ class ClientConnectorError(ClientOSError):
         url: URL | None = None,
         reason: str | None = None,
     ) -> None:
-        message = (
-            f"cannot connect to {host_port(host, port)}{_request(method, url)}: "
-            f"{reason if reason is not None else _os_reason(os_error)}"
+        super().__init__(
+            os_error, during="connecting", method=method, url=url, host=host, port=port
         )
-        ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)
-        self._set_os_error(os_error)
+        self.reason = reason
+
+    def _detail(self) -> str:
+        """What went wrong, after the endpoint and the request."""
+        reason = self.reason
+        return reason if reason is not None else _os_reason(self.os_error)
+
+    def _render(self) -> str:
+        return (
+            f"cannot connect to {host_port(self.host, self.port)}{self._for()}: {self._detail()}"
+        )
 
 
 class ClientProxyConnectionError(ClientConnectorError):
@@ -255,12 +362,12 @@ class ClientConnectorCertificateError(ClientSSLError):
         method: str | None = None,
         url: URL | None = None,
     ) -> None:
-        shown = f"certificate verification failed: {reason or _os_reason(os_error)}"
-        if trust_store:
-            shown += f" ({trust_store})"
-        super().__init__(host, port, os_error, method=method, url=url, reason=shown)
-        self.reason = reason
+        super().__init__(host, port, os_error, method=method, url=url, reason=reason)
         self.trust_store = trust_store
+
+    def _detail(self) -> str:
+        shown = f"certificate verification failed: {self.reason or _os_reason(self.os_error)}"
+        return f"{shown} ({self.trust_store})" if self.trust_store else shown
 
 
 class ServerConnectionError(ClientConnectionError):
@@ -294,19 +401,7 @@ class ServerDisconnectedError(ServerConnectionError):
         port: int | None = None,
         is_stale_connection: bool = False,
     ) -> None:
-        where = host_port(host, port)
-        if stage == "response":
-            what = "before sending any response"
-        elif stage == "head":
-            what = "in the middle of the response head"
-        elif expected is not None:
-            what = f"after {received or 0} of {expected} body bytes"
-        else:
-            what = f"after {received or 0} body bytes, before the end of the chunked body"
-        note = " (the pooled connection had gone stale)" if is_stale_connection else ""
-        message = f"server {where} disconnected {what}{_request(method, url)}{note}"
         super().__init__(
-            message,
             method=method,
             url=url,
             host=host,
@@ -316,6 +411,19 @@ class ServerDisconnectedError(ServerConnectionError):
         self.stage = stage
         self.received = received
         self.expected = expected
+
+    def _render(self) -> str:
+        stage, received, expected = self.stage, self.received, self.expected
+        if stage == "response":
+            what = "before sending any response"
+        elif stage == "head":
+            what = "in the middle of the response head"
+        elif expected is not None:
+            what = f"after {received or 0} of {expected} body bytes"
+        else:
+            what = f"after {received or 0} body bytes, before the end of the chunked body"
+        note = " (the pooled connection had gone stale)" if self.is_stale_connection else ""
+        return f"server {host_port(self.host, self.port)} disconnected {what}{self._for()}{note}"
 
 
 class BadResponseError(ServerConnectionError):
@@ -338,12 +446,14 @@ class BadResponseError(ServerConnectionError):
         host: str | None = None,
         port: int | None = None,
     ) -> None:
-        message = (
-            f"server {host_port(host, port)} sent an invalid response{_request(method, url)}: "
-            f"{reason}"
-        )
-        super().__init__(message, method=method, url=url, host=host, port=port)
+        super().__init__(method=method, url=url, host=host, port=port)
         self.reason = reason
+
+    def _render(self) -> str:
+        return (
+            f"server {host_port(self.host, self.port)} sent an invalid response{self._for()}: "
+            f"{self.reason}"
+        )
 
 
 class FingerprintMismatch(ServerConnectionError):
@@ -368,25 +478,33 @@ class FingerprintMismatch(ServerConnectionError):
         method: str | None = None,
         url: URL | None = None,
     ) -> None:
-        message = (
-            f"certificate of {host_port(host, port)} does not match the pinned fingerprint"
-            f"{_request(method, url)}: expected {expected.hex()}, got {got.hex()}"
-        )
-        super().__init__(message, method=method, url=url, host=host, port=port)
+        super().__init__(method=method, url=url, host=host, port=port)
         self.expected = expected
         self.got = got
 
+    def _render(self) -> str:
+        return (
+            f"certificate of {host_port(self.host, self.port)} does not match the pinned "
+            f"fingerprint{self._for()}: expected {self.expected.hex()}, got {self.got.hex()}"
+        )
+
 
 class ClientProxyError(ClientConnectionError):
-    """The proxy refused the request or the CONNECT tunnel.
+    """The proxy refused the request or the CONNECT tunnel, or answered it wrongly.
 
     Args:
-        proxy: The proxy's URL (credentials are never shown).
-        status: The status the proxy answered with.
-        reason: The proxy's reason phrase.
+        proxy: The proxy's URL; kept and shown without its credentials.
+        status: The status the proxy refused with; ``None`` when its answer was invalid.
+        reason: The proxy's reason phrase, or what was wrong with its answer.
         method: The request method.
         url: The request URL.
+
+    Attributes:
+        refused: True when the proxy said no (a status); False when its answer broke the
+            protocol, and the message says so instead of "refused".
     """
+
+    _invalid = "sent an invalid answer"
 
     def __init__(
         self,
@@ -397,38 +515,55 @@ class ClientProxyError(ClientConnectionError):
         method: str | None = None,
         url: URL | None = None,
     ) -> None:
-        shown = proxy.with_user(None) if proxy is not None else "the proxy"
-        answer = (
-            f"{status} {bounded_repr(reason)[1:-1]}".rstrip() if status is not None else reason
-        )
-        message = f"proxy {shown} refused{_request(method, url)}: {answer}"
+        shown = None if proxy is None else strip_userinfo(proxy)
         super().__init__(
-            message,
             method=method,
             url=url,
-            host=proxy.host if proxy is not None else None,
-            port=proxy.port if proxy is not None else None,
+            host=None if shown is None else shown.host,
+            port=None if shown is None else shown.port,
         )
-        self.proxy = proxy
+        self.proxy = shown
         self.status = status
         self.reason = reason
+        self.refused = status is not None
+
+    def _render(self) -> str:
+        proxy = "the proxy" if self.proxy is None else str(self.proxy)
+        status = self.status
+        if status is not None:
+            answer = f"{status} {bounded_repr(self.reason)[1:-1]}".rstrip()
+        else:
+            answer = self.reason
+        did = "refused" if self.refused else self._invalid
+        return f"proxy {proxy} {did}{self._for()}: {answer}"
 
 
-class ClientPayloadError(ClientError):
+class ClientPayloadError(ClientError, _RequestContext):
     """A body was malformed: bad chunked framing, undecodable content coding, or cut short.
 
     Args:
-        message: What was wrong and where.
+        message: What was wrong and where. Once the request is known, `` for METHOD URL``
+            is appended, unless the message already shows the URL.
         method: The request method.
         url: The request URL.
+        host: The endpoint's host.
+        port: The endpoint's port.
     """
 
     def __init__(
-        self, message: str = "", *, method: str | None = None, url: URL | None = None
+        self,
+        message: str = "",
+        *,
+        method: str | None = None,
+        url: URL | None = None,
+        host: str | None = None,
+        port: int | None = None,
     ) -> None:
         super().__init__(message)
-        self.method = method
-        self.url = None if url is None else strip_userinfo(url)
+        self._locate(host, port, method, url)
+
+    def _render(self) -> str:
+        return self._text_for(self.message)
 
 
 class ClientTimeoutError(ClientError, asyncio.TimeoutError):
@@ -440,12 +575,8 @@ class ClientTimeoutError(ClientError, asyncio.TimeoutError):
     """
 
     def __init__(self, message: str = "", *, timeout: float | None = None) -> None:
-        ClientError.__init__(self, message)
+        super().__init__(message)
         self.timeout = timeout
-
-    def __str__(self) -> str:
-        # TimeoutError is an OSError on 3.11+: print the message, never "[Errno ...]".
-        return str(self.args[0]) if self.args else ""
 
 
 class TotalTimeoutError(ClientTimeoutError):
@@ -475,14 +606,16 @@ class ConnectTimeoutError(ClientTimeoutError, ClientConnectionError):
         host: str | None = None,
         port: int | None = None,
     ) -> None:
-        doing = "connecting to" if phase == "sock_connect" else "getting a connection to"
-        message = (
-            f"timed out after {timeout} s {doing} {host_port(host, port)}{_request(method, url)} "
-            f"({phase} timeout)"
-        )
-        ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)
-        self.timeout = timeout
+        super().__init__(timeout=timeout)
+        self._locate(host, port, method, url)
         self.phase = phase
+
+    def _render(self) -> str:
+        doing = "connecting to" if self.phase == "sock_connect" else "getting a connection to"
+        return (
+            f"timed out after {self.timeout} s {doing} {host_port(self.host, self.port)}"
+            f"{self._for()} ({self.phase} timeout)"
+        )
 
 
 class ReadTimeoutError(ClientTimeoutError, ServerConnectionError):
@@ -507,10 +640,12 @@ class ReadTimeoutError(ClientTimeoutError, ServerConnectionError):
         host: str | None = None,
         port: int | None = None,
     ) -> None:
-        message = (
-            f"no bytes received from {host_port(host, port)} for {timeout} s while waiting for "
-            f"{waiting_for}{_request(method, url)} (sock_read timeout)"
-        )
-        ClientConnectionError.__init__(self, message, method=method, url=url, host=host, port=port)
-        self.timeout = timeout
+        super().__init__(timeout=timeout)
+        self._locate(host, port, method, url)
         self.waiting_for = waiting_for
+
+    def _render(self) -> str:
+        return (
+            f"no bytes received from {host_port(self.host, self.port)} for {self.timeout} s "
+            f"while waiting for {self.waiting_for}{self._for()} (sock_read timeout)"
+        )

@@ -20,8 +20,6 @@ import os
 import socket
 from collections.abc import Sequence
 
-from yarl import URL
-
 from ._errors import ClientConnectorError, ConnectTimeoutError
 from ._resolver import AddrInfo
 from ._util import host_port
@@ -71,11 +69,16 @@ def _reason(exc: BaseException, timeout: float | None) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _deadline(loop: asyncio.AbstractEventLoop, timeout: float | None) -> float | None:
+    """The loop time by which an attempt starting now must have connected."""
+    return None if timeout is None else loop.time() + timeout
+
+
 async def _attempt(
     loop: asyncio.AbstractEventLoop,
     info: AddrInfo,
     local: Sequence[AddrInfo] | None,
-    timeout: float | None,
+    deadline: float | None,
 ) -> socket.socket:
     family, kind, proto, _, address = info
     sock = socket.socket(family, kind, proto)
@@ -92,7 +95,7 @@ async def _attempt(
                 )
         # Not asyncio.wait_for: on Python 3.11 it returns the connected socket when a
         # cancellation lands just as the connect completes (CPython gh-86296).
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
             await loop.sock_connect(sock, address)
     except OSError as exc:
         sock.close()
@@ -106,16 +109,16 @@ async def _attempt(
     return sock
 
 
+# The timeout bounds each attempt from its own start (attempts start one after another), which
+# no deadline of the caller's can express: the caller bounds the whole with asyncio.timeout.
 async def connect_happy_eyeballs(
     infos: Sequence[AddrInfo],
     host: str,
     port: int,
     *,
     delay: float | None = 0.25,
-    timeout: float | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 (see above)
     local_addr: tuple[str, int] | None = None,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> socket.socket:
     """Connect a TCP socket to the first of ``infos`` that answers.
 
@@ -127,8 +130,6 @@ async def connect_happy_eyeballs(
             each to its end).
         timeout: Seconds each attempt may take (``None``: the OS's limit).
         local_addr: A ``(host, port)`` to bind the local end to.
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         A connected, non-blocking socket; the caller owns it.
@@ -147,17 +148,17 @@ async def connect_happy_eyeballs(
             )
         except OSError as exc:
             raise ClientConnectorError(
-                host, port, exc, method=method, url=url, reason=f"local_addr {local_addr}: {exc}"
+                host, port, exc, reason=f"local_addr {local_addr}: {exc}"
             ) from exc
     ordered = interleave(infos)
     errors: list[tuple[str, BaseException]] = []
     if len(ordered) == 1 or delay is None:
         for info in ordered:
             try:
-                return await _attempt(loop, info, local, timeout)
+                return await _attempt(loop, info, local, _deadline(loop, timeout))
             except (TimeoutError, OSError) as exc:
                 errors.append((_show(info[4]), exc))
-        raise _failed(host, port, errors, timeout, method, url)
+        raise _failed(host, port, errors, timeout)
     running: dict[asyncio.Task[socket.socket], str] = {}
     winner: socket.socket | None = None
     started = 0
@@ -166,7 +167,7 @@ async def connect_happy_eyeballs(
             if started < len(ordered):
                 info = ordered[started]
                 started += 1
-                task = loop.create_task(_attempt(loop, info, local, timeout))
+                task = loop.create_task(_attempt(loop, info, local, _deadline(loop, timeout)))
                 running[task] = _show(info[4])
             if not running:
                 break
@@ -191,7 +192,7 @@ async def connect_happy_eyeballs(
         await _cancel(running)
     if winner is not None:
         return winner
-    raise _failed(host, port, errors, timeout, method, url)
+    raise _failed(host, port, errors, timeout)
 
 
 async def _cancel(running: dict[asyncio.Task[socket.socket], str]) -> None:
@@ -211,19 +212,15 @@ def _failed(
     port: int,
     errors: list[tuple[str, BaseException]],
     timeout: float | None,
-    method: str | None,
-    url: URL | None,
 ) -> ClientConnectorError | ConnectTimeoutError:
     last = errors[-1][1]
     error: ClientConnectorError | ConnectTimeoutError
     if all(_is_deadline(exc) for _, exc in errors):
-        error = ConnectTimeoutError(timeout, method=method, url=url, host=host, port=port)
+        error = ConnectTimeoutError(timeout, host=host, port=port)
     elif len(errors) == 1:
-        error = ClientConnectorError(host, port, last, method=method, url=url)
+        error = ClientConnectorError(host, port, last)
     else:
         reasons = "; ".join(f"{address}: {_reason(exc, timeout)}" for address, exc in errors)
-        error = ClientConnectorError(
-            host, port, last, method=method, url=url, reason=f"every address failed ({reasons})"
-        )
+        error = ClientConnectorError(host, port, last, reason=f"every address failed ({reasons})")
     error.__cause__ = last
     return error

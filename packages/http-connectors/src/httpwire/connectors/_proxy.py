@@ -12,7 +12,9 @@ Strategy (RFC 9110 §9.3.6, RFC 9112 §3.2.2):
 * Credentials come from ``proxy_auth`` or from the proxy URL's userinfo (percent-decoded),
   never both. The proxy URL is kept without them, so they never show in errors or reprs.
 * A refusal (407, 403, 502...) of the tunnel is a :class:`ClientProxyError` carrying the
-  status and reason; the connection to the proxy is closed at once.
+  status and reason, an answer that is not HTTP/1.1 one that says so (``refused`` False);
+  the connection to the proxy is closed at once either way. Errors name the proxy and the
+  endpoint; the connector names the request.
 * ``socks5://`` and ``socks5h://`` proxies are checked by :mod:`._socks` and kept in the
   same :class:`ProxyConfig` (the pool key tells them apart by scheme); every request
   through them is tunneled, so it keeps the origin form and never carries
@@ -32,7 +34,7 @@ from yarl import URL
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
 
 from ._auth import BasicAuth
-from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
+from ._errors import ClientProxyError, ServerDisconnectedError
 from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
 from ._util import find_field, show_host
 
@@ -232,30 +234,27 @@ async def open_tunnel(
     proxy: ProxyConfig,
     host: str,
     port: int,
-    *,
-    timeout: float | None = None,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> tuple[asyncio.Transport, TunnelProtocol]:
     """Ask the proxy on ``sock`` for a tunnel to ``host:port``.
+
+    The wait for the answer is bounded by the caller (``async with asyncio.timeout(...)``,
+    as the connector bounds the tunnel and the TLS handshake in it with ``sock_connect``);
+    cancelled, it closes the connection and leaves no unread answer behind.
 
     Args:
         sock: A socket connected to the proxy; the transport owns it (closed on failure).
         proxy: The proxy and its credentials.
         host: The target's host.
         port: The target's port.
-        timeout: Seconds to wait for the proxy's answer (``None``: no limit).
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         The transport to the proxy, now a tunnel to the target, and its protocol; start
         TLS on it with :func:`~httpwire.connectors._tls.upgrade_tls`.
 
     Raises:
-        ClientProxyError: The proxy refused (any status but 2xx), with its status.
+        ClientProxyError: The proxy refused (any status but 2xx), with its status, or its
+            answer was not valid HTTP/1.1 (``refused`` is then False).
         ServerDisconnectedError: The proxy closed before answering.
-        ReadTimeoutError: The proxy did not answer within ``timeout``.
         OSError: The connection to the proxy failed.
     """
     loop = asyncio.get_running_loop()
@@ -272,33 +271,17 @@ async def open_tunnel(
     try:
         transport.write(connect_head(host, port, proxy))
         try:
-            # Not asyncio.wait_for, which on Python 3.11 can swallow a cancellation that
-            # arrives with the answer (CPython gh-86296).
-            async with asyncio.timeout(timeout):
-                head = await asyncio.shield(tunnel.head)
-        except TimeoutError as exc:
-            if getattr(exc, "errno", None) is not None:
-                raise
-            raise ReadTimeoutError(
-                timeout,
-                waiting_for="the proxy's answer to CONNECT",
-                method=method,
-                url=url,
-                host=proxy_host,
-                port=proxy_port,
-            ) from None
+            # Shielded: a cancellation (the caller's deadline) leaves the answer's future to
+            # the clean-up below, which retrieves or cancels it.
+            head = await asyncio.shield(tunnel.head)
         except HttpParserError as exc:
-            raise ClientProxyError(
-                proxy.url, None, f"invalid answer to CONNECT: {exc}", method=method, url=url
-            ) from exc
+            raise ClientProxyError(proxy.url, None, str(exc)) from exc
         except ConnectionResetError as exc:
             if exc.errno is not None:
                 raise
-            raise ServerDisconnectedError(
-                "response", method=method, url=url, host=proxy_host, port=proxy_port
-            ) from exc
+            raise ServerDisconnectedError("response", host=proxy_host, port=proxy_port) from exc
         if not 200 <= head.status < 300:
-            raise ClientProxyError(proxy.url, head.status, head.reason, method=method, url=url)
+            raise ClientProxyError(proxy.url, head.status, head.reason)
     except BaseException:
         # Cancelled or timed out while waiting: the answer's future must not outlive us
         # unread (the abort below would fail it, and asyncio would log it as never

@@ -37,16 +37,16 @@ credentials, connections pooled and reused):
 * ``_connect()``: when ``key.proxy`` is a SOCKS URL::
 
       async def to_proxy(host: str, port: int) -> socket.socket:
-          infos = await self._resolve(host, port, method, url, ClientProxyConnectionError)
+          infos = await self._resolve(host, port, ClientProxyConnectionError)
           return await connect_happy_eyeballs(
               infos, host, port, delay=self._happy_eyeballs_delay, timeout=sock_connect,
-              local_addr=self._local_addr, method=method, url=url)
+              local_addr=self._local_addr)
 
       sock = await open_socks_tunnel(
           SocksProxy(key.proxy, key.proxy_auth), key.host, key.port,
           connect=to_proxy,
           resolve=lambda host, port: self._resolver.resolve(host, port, self._family),
-          timeout=sock_connect, method=method, url=url)
+          timeout=sock_connect)
       # From here on exactly the code of a direct connection, on this socket:
       # loop.create_connection(factory, sock=sock) for http; for https, open_tls(factory,
       # sock, key.tls, key.host, key.port, ...) inside the same sock_connect budget and
@@ -105,17 +105,22 @@ class SocksError(ClientProxyError):
     """The SOCKS5 proxy refused the tunnel, or broke the protocol.
 
     The message names the reply code in words (RFC 1928 §6), the refused credentials
-    (RFC 1929, never their value), or the byte that was wrong.
+    (RFC 1929, never their value), or the byte that was wrong; it says "refused" only for
+    a refusal, and "failed the SOCKS5 handshake" otherwise.
 
     Args:
-        proxy: The proxy's URL (without credentials).
+        proxy: The proxy's URL (kept and shown without credentials).
         reason: What went wrong.
         reply_code: The proxy's reply code (1 to 255) when it refused the CONNECT, else
             ``None``.
         auth_failed: True when the proxy refused the username and password.
+        refused: True when the proxy refused in another way (none of the offered
+            authentication methods); a reply code or ``auth_failed`` imply it.
         method: The request method.
         url: The request URL.
     """
+
+    _invalid = "failed the SOCKS5 handshake"
 
     def __init__(
         self,
@@ -124,12 +129,14 @@ class SocksError(ClientProxyError):
         *,
         reply_code: int | None = None,
         auth_failed: bool = False,
+        refused: bool = False,
         method: str | None = None,
         url: URL | None = None,
     ) -> None:
         super().__init__(proxy, None, reason, method=method, url=url)
         self.reply_code = reply_code
         self.auth_failed = auth_failed
+        self.refused = refused or auth_failed or reply_code is not None
 
 
 class SocksProxy(NamedTuple):
@@ -225,8 +232,6 @@ def _failure(
     proxy: SocksProxy,
     cause: BaseException,
     timeout: float | None,
-    method: str | None,
-    url: URL | None,
 ) -> ClientError:
     """The client error for a failed handshake: the one place they are built."""
     host, port = _endpoint(proxy)
@@ -237,17 +242,16 @@ def _failure(
             str(cause),
             reply_code=cause.reply_code,
             auth_failed=cause.auth_failed,
-            method=method,
-            url=url,
+            refused=cause.refused,
         )
     elif isinstance(cause, asyncio.TimeoutError) and getattr(cause, "errno", None) is None:
-        error = ConnectTimeoutError(timeout, method=method, url=url, host=host, port=port)
+        error = ConnectTimeoutError(timeout, host=host, port=port)
     elif isinstance(cause, ClientConnectorError) and not isinstance(
         cause, ClientProxyConnectionError
     ):
-        error = ClientProxyConnectionError(host, port, cause.os_error, method=method, url=url)
+        error = ClientProxyConnectionError(host, port, cause.os_error)
     else:
-        error = ClientProxyConnectionError(host, port, cause, method=method, url=url)
+        error = ClientProxyConnectionError(host, port, cause)
     error.__cause__ = cause
     return error
 
@@ -272,15 +276,13 @@ async def socks5_handshake(
     proxy: SocksProxy,
     host: str,
     port: int,
-    *,
-    timeout: float | None = None,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> tuple[str, int]:
     """Ask the SOCKS5 proxy on ``sock`` for a tunnel to ``host:port``.
 
     ``host`` goes out as given: an IP literal as an address, a name as a domain for the
-    proxy to resolve (:func:`open_socks_tunnel` resolves it first for ``socks5://``).
+    proxy to resolve (:func:`open_socks_tunnel` resolves it first for ``socks5://``). The
+    caller bounds the handshake (``async with asyncio.timeout(...)``, as
+    :func:`open_socks_tunnel` does); cancelled, it closes the socket.
 
     Args:
         sock: A non-blocking socket connected to the proxy. On success it is a connection
@@ -289,9 +291,6 @@ async def socks5_handshake(
         proxy: The proxy and its credentials.
         host: The target's host (IP literal or name).
         port: The target's port.
-        timeout: Seconds the whole handshake may take (``None``: no limit).
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         The address and port the proxy bound for the tunnel, as it reported them.
@@ -300,20 +299,16 @@ async def socks5_handshake(
         SocksError: The proxy refused (reply code, credentials, methods) or broke the
             protocol (bad version or reserved byte, unknown address type, reply cut short).
         ClientProxyConnectionError: The connection to the proxy failed (reset...).
-        ConnectTimeoutError: The handshake took longer than ``timeout``.
         ValueError: The target cannot be sent: a name longer than 255 bytes, a port out of
             range.
     """
     try:
         username, password = _credentials(proxy.auth)
         handshake = Socks5Handshake(host, port, username=username, password=password)
-        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-        # that arrives as the inner await completes.
-        async with asyncio.timeout(timeout):
-            return await _negotiate(sock, handshake)
-    except (TimeoutError, SocksFailure, OSError) as exc:
+        return await _negotiate(sock, handshake)
+    except (SocksFailure, OSError) as exc:
         sock.close()
-        raise _failure(proxy, exc, timeout, method, url) from exc
+        raise _failure(proxy, exc, None) from exc
     except BaseException:
         sock.close()
         raise
@@ -338,6 +333,8 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+# The timeout bounds the handshake only, which starts in here once the proxy is connected:
+# a caller's asyncio.timeout would bound the connection to the proxy as well.
 async def open_socks_tunnel(
     proxy: SocksProxy,
     host: str,
@@ -345,9 +342,7 @@ async def open_socks_tunnel(
     *,
     connect: ConnectProxy | None = None,
     resolve: ResolveTarget | None = None,
-    timeout: float | None = None,
-    method: str | None = None,
-    url: URL | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 (see above)
 ) -> socket.socket:
     """Connect to the SOCKS5 proxy and open a tunnel through it to ``host:port``.
 
@@ -363,8 +358,6 @@ async def open_socks_tunnel(
             default ``getaddrinfo`` and Happy Eyeballs with no time limit.
         resolve: Resolves the target for ``socks5://``; by default ``getaddrinfo``.
         timeout: Seconds the handshake may take once connected (``None``: no limit).
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         A non-blocking socket connected to the target through the proxy, nothing of the
@@ -387,11 +380,9 @@ async def open_socks_tunnel(
         except ClientError:
             raise
         except OSError as exc:
-            raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
+            raise ClientConnectorError(host, port, exc) from exc
         if not infos:
-            raise ClientConnectorError(
-                host, port, None, method=method, url=url, reason="the name has no address"
-            )
+            raise ClientConnectorError(host, port, None, reason="the name has no address")
         target = str(infos[0][4][0])
     encode_address(target, port)  # a name too long to send fails before any connection
     proxy_host, proxy_port = _endpoint(proxy)
@@ -400,6 +391,14 @@ async def open_socks_tunnel(
     except (ClientProxyConnectionError, ConnectTimeoutError):
         raise
     except (ClientConnectorError, OSError) as exc:
-        raise _failure(proxy, exc, None, method, url) from exc
-    await socks5_handshake(sock, proxy, target, port, timeout=timeout, method=method, url=url)
+        raise _failure(proxy, exc, None) from exc
+    try:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+        # arrives as the inner await completes.
+        async with asyncio.timeout(timeout):
+            await socks5_handshake(sock, proxy, target, port)
+    except TimeoutError as exc:
+        if isinstance(exc, ClientError) or getattr(exc, "errno", None) is not None:
+            raise
+        raise _failure(proxy, exc, timeout) from exc
     return sock

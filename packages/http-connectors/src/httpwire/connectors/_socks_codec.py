@@ -82,14 +82,22 @@ class SocksFailure(Exception):
         message: What went wrong, where, and the rule broken.
         reply_code: The REP byte of a refused CONNECT, else ``None``.
         auth_failed: True when the proxy refused the username and password.
+        refused: True when the proxy said no (a reply code, refused credentials, none of
+            the offered authentication methods); False when it broke the protocol.
     """
 
     def __init__(
-        self, message: str, *, reply_code: int | None = None, auth_failed: bool = False
+        self,
+        message: str,
+        *,
+        reply_code: int | None = None,
+        auth_failed: bool = False,
+        refused: bool = False,
     ) -> None:
         super().__init__(message)
         self.reply_code = reply_code
         self.auth_failed = auth_failed
+        self.refused = refused or auth_failed or reply_code is not None
 
 
 def _shown(data: bytes) -> str:
@@ -363,11 +371,13 @@ class Socks5Handshake:
                 raise SocksFailure(
                     "the SOCKS5 proxy accepted none of the offered authentication methods "
                     "(offered: no authentication): it requires credentials; put them in the "
-                    "proxy URL or pass proxy_auth (RFC 1928 §3)"
+                    "proxy URL or pass proxy_auth (RFC 1928 §3)",
+                    refused=True,
                 )
             raise SocksFailure(
                 "the SOCKS5 proxy accepted none of the offered authentication methods "
-                "(offered: no authentication, username/password) (RFC 1928 §3)"
+                "(offered: no authentication, username/password) (RFC 1928 §3)",
+                refused=True,
             )
         offered = {_NO_AUTH} if self._credentials is None else {_NO_AUTH, _USERNAME_PASSWORD}
         if method not in offered:

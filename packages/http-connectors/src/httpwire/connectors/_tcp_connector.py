@@ -244,15 +244,13 @@ class TCPConnector(BaseConnector):
         self,
         host: str,
         port: int,
-        method: str,
-        url: URL,
         error: type[ClientConnectorError] = ClientConnectorError,
     ) -> list[AddrInfo]:
         start = monotonic()
         try:
             infos = await self._resolver.resolve(host, port, self._family)
         except OSError as exc:
-            raise error(host, port, exc, method=method, url=url) from exc
+            raise error(host, port, exc) from exc
         report_phase("dns", start)
         return infos
 
@@ -260,20 +258,18 @@ class TCPConnector(BaseConnector):
         self,
         factory: Callable[[], Connection],
         key: ConnectionKey,
-        method: str,
-        url: URL,
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         proxy = key.proxy
         if proxy is not None:
             if proxy.scheme in SOCKS_SCHEMES:
                 start = monotonic()
-                sock = await self._connect_via_socks(key, method, url, sock_connect)
+                sock = await self._connect_via_socks(key, sock_connect)
                 start = report_phase("connect", start)  # to the target, through the proxy
-                return await self._on_socket(factory, sock, key, method, url, sock_connect, start)
-            return await self._connect_via_proxy(factory, key, method, url, sock_connect)
+                return await self._on_socket(factory, sock, key, sock_connect, start)
+            return await self._connect_via_proxy(factory, key, sock_connect)
         host, port = key.host, key.port
-        infos = await self._resolve(host, port, method, url)
+        infos = await self._resolve(host, port)
         start = monotonic()
         sock = await connect_happy_eyeballs(
             infos,
@@ -282,19 +278,15 @@ class TCPConnector(BaseConnector):
             delay=self._happy_eyeballs_delay,
             timeout=sock_connect,
             local_addr=self._local_addr,
-            method=method,
-            url=url,
         )
         start = report_phase("connect", start)
-        return await self._on_socket(factory, sock, key, method, url, sock_connect, start)
+        return await self._on_socket(factory, sock, key, sock_connect, start)
 
     async def _on_socket(
         self,
         factory: Callable[[], Connection],
         sock: socket.socket,
         key: ConnectionKey,
-        method: str,
-        url: URL,
         sock_connect: float | None,
         start: float,
     ) -> tuple[asyncio.BaseTransport, Connection]:
@@ -312,27 +304,25 @@ class TCPConnector(BaseConnector):
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
-                opened = await open_tls(factory, sock, tls, host, port, method=method, url=url)
+                opened = await open_tls(factory, sock, tls, host, port)
             report_phase("tls", start)
             return opened
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
-                raise ConnectTimeoutError(
-                    sock_connect, method=method, url=url, host=host, port=port
-                ) from exc
-            raise ClientConnectorError(host, port, exc, method=method, url=url) from exc
+                raise ConnectTimeoutError(sock_connect, host=host, port=port) from exc
+            raise ClientConnectorError(host, port, exc) from exc
 
     async def _connect_via_socks(
-        self, key: ConnectionKey, method: str, url: URL, sock_connect: float | None
+        self, key: ConnectionKey, sock_connect: float | None
     ) -> socket.socket:
         """Open a SOCKS5 tunnel to the key's target: a socket connected to it through the
         proxy, the handshake bounded by ``sock_connect`` (closed on any failure)."""
         assert key.proxy is not None
 
         async def to_proxy(host: str, port: int) -> socket.socket:
-            infos = await self._resolve(host, port, method, url, ClientProxyConnectionError)
+            infos = await self._resolve(host, port, ClientProxyConnectionError)
             return await connect_happy_eyeballs(
                 infos,
                 host,
@@ -340,8 +330,6 @@ class TCPConnector(BaseConnector):
                 delay=self._happy_eyeballs_delay,
                 timeout=sock_connect,
                 local_addr=self._local_addr,
-                method=method,
-                url=url,
             )
 
         async def resolve_target(host: str, port: int) -> list[AddrInfo]:
@@ -354,24 +342,18 @@ class TCPConnector(BaseConnector):
             connect=to_proxy,
             resolve=resolve_target,
             timeout=sock_connect,
-            method=method,
-            url=url,
         )
 
     async def _connect_via_proxy(
         self,
         factory: Callable[[], Connection],
         key: ConnectionKey,
-        method: str,
-        url: URL,
         sock_connect: float | None,
     ) -> tuple[asyncio.BaseTransport, Connection]:
         """Connect to the proxy; for https, open a tunnel and start TLS to the target in it."""
         proxy = ProxyConfig(key.proxy, key.proxy_auth)  # type: ignore[arg-type]  # checked by the caller
         proxy_host, proxy_port = proxy.url.raw_host or "", proxy.url.port or 80
-        infos = await self._resolve(
-            proxy_host, proxy_port, method, url, ClientProxyConnectionError
-        )
+        infos = await self._resolve(proxy_host, proxy_port, ClientProxyConnectionError)
         start = monotonic()
         try:
             sock = await connect_happy_eyeballs(
@@ -381,13 +363,9 @@ class TCPConnector(BaseConnector):
                 delay=self._happy_eyeballs_delay,
                 timeout=sock_connect,
                 local_addr=self._local_addr,
-                method=method,
-                url=url,
             )
         except ClientConnectorError as exc:
-            raise ClientProxyConnectionError(
-                proxy_host, proxy_port, exc.os_error, method=method, url=url
-            ) from exc
+            raise ClientProxyConnectionError(proxy_host, proxy_port, exc.os_error) from exc
         start = report_phase("connect", start)  # to the proxy
         loop = asyncio.get_running_loop()
         if not key.is_ssl:
@@ -401,20 +379,14 @@ class TCPConnector(BaseConnector):
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
-                transport, _ = await open_tunnel(
-                    sock, proxy, host, port, timeout=None, method=method, url=url
-                )
+                transport, _ = await open_tunnel(sock, proxy, host, port)
                 conn = factory()
-                await upgrade_tls(transport, conn, tls, host, port, method=method, url=url)
+                await upgrade_tls(transport, conn, tls, host, port)
             report_phase("tls", start)  # the tunnel and the handshake through it
             return transport, conn
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
-                raise ConnectTimeoutError(
-                    sock_connect, method=method, url=url, host=host, port=port
-                ) from exc
-            raise ClientProxyConnectionError(
-                proxy_host, proxy_port, exc, method=method, url=url
-            ) from exc
+                raise ConnectTimeoutError(sock_connect, host=host, port=port) from exc
+            raise ClientProxyConnectionError(proxy_host, proxy_port, exc) from exc

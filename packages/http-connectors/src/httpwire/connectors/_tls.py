@@ -26,8 +26,6 @@ import ssl
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from yarl import URL
-
 from ._errors import (
     ClientConnectorCertificateError,
     ClientConnectorError,
@@ -371,8 +369,6 @@ def check_fingerprint(
     fingerprint: Fingerprint,
     host: str,
     port: int,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> None:
     """Check the pin on a TLS transport's peer certificate; abort the transport on mismatch.
 
@@ -381,8 +377,6 @@ def check_fingerprint(
         fingerprint: The pin.
         host: The host, for the error.
         port: The port, for the error.
-        method: The request method, for the error.
-        url: The request URL, for the error.
 
     Raises:
         FingerprintMismatch: The certificate's digest differs (or there was none); the
@@ -393,7 +387,7 @@ def check_fingerprint(
     got = fingerprint.digest_of(der) if der else b""
     if got != fingerprint.digest:
         transport.abort()
-        raise FingerprintMismatch(fingerprint.digest, got, host, port, method=method, url=url)
+        raise FingerprintMismatch(fingerprint.digest, got, host, port)
 
 
 def _trust_store(context: ssl.SSLContext) -> str:
@@ -419,8 +413,6 @@ def certificate_error(
     context: ssl.SSLContext,
     host: str,
     port: int,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> ClientConnectorError:
     """Translate a handshake's ``ssl`` error into the client's error.
 
@@ -429,8 +421,6 @@ def certificate_error(
         context: The context used (it names the trust store in the message).
         host: The host connected to.
         port: The port connected to.
-        method: The request method.
-        url: The request URL.
 
     Returns:
         :class:`ClientConnectorCertificateError` for a failed verification (with the
@@ -439,12 +429,10 @@ def certificate_error(
     error: ClientConnectorError
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or exc.reason or str(exc)
-        error = ClientConnectorCertificateError(
-            host, port, reason, _trust_store(context), exc, method=method, url=url
-        )
+        error = ClientConnectorCertificateError(host, port, reason, _trust_store(context), exc)
     else:
         reason = f"TLS handshake failed: {exc.reason or exc}"
-        error = ClientSSLError(host, port, exc, method=method, url=url, reason=reason)
+        error = ClientSSLError(host, port, exc, reason=reason)
     error.__cause__ = exc
     return error
 
@@ -455,9 +443,6 @@ async def open_tls(
     tls: TLSConfig,
     host: str,
     port: int,
-    *,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> tuple[asyncio.Transport, _P]:
     """Run the TLS handshake on a connected socket, then check the pin.
 
@@ -468,8 +453,6 @@ async def open_tls(
         tls: The context and pin.
         host: The URL's host (SNI, hostname check, errors).
         port: The port, for errors.
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         The TLS transport and its protocol.
@@ -486,27 +469,23 @@ async def open_tls(
             factory, sock=sock, ssl=tls.context, **tls_keywords(host)
         )
     except ssl.SSLError as exc:
-        raise certificate_error(exc, tls.context, host, port, method, url) from exc
+        raise certificate_error(exc, tls.context, host, port) from exc
     except ConnectionError as exc:
         # The peer dropped the connection during the handshake, as servers do when they
         # refuse it without an alert (a TLS 1.1-only server, say): a TLS failure.
-        raise handshake_dropped(exc, host, port, method, url) from exc
+        raise handshake_dropped(exc, host, port) from exc
     if tls.fingerprint is not None:
-        check_fingerprint(transport, tls.fingerprint, host, port, method, url)
+        check_fingerprint(transport, tls.fingerprint, host, port)
     return transport, protocol
 
 
-def handshake_dropped(
-    exc: ConnectionError, host: str, port: int, method: str | None, url: URL | None
-) -> ClientSSLError:
+def handshake_dropped(exc: ConnectionError, host: str, port: int) -> ClientSSLError:
     """The error for a peer that closed or reset the connection during the TLS handshake."""
     detail = exc.strerror or str(exc) or type(exc).__name__
     return ClientSSLError(
         host,
         port,
         exc,
-        method=method,
-        url=url,
         reason=f"TLS handshake failed: the server closed the connection during the handshake "
         f"({detail}); it may not support TLS 1.2 or newer",
     )
@@ -518,9 +497,6 @@ async def upgrade_tls(
     tls: TLSConfig,
     host: str,
     port: int,
-    *,
-    method: str | None = None,
-    url: URL | None = None,
 ) -> asyncio.Transport:
     """Start TLS inside an open connection (a proxy's CONNECT tunnel), then check the pin.
 
@@ -533,8 +509,6 @@ async def upgrade_tls(
         tls: The context and pin.
         host: The target's host (SNI, hostname check, errors), not the proxy's.
         port: The target's port, for errors.
-        method: The request method, for errors.
-        url: The request URL, for errors.
 
     Returns:
         The TLS transport.
@@ -552,10 +526,10 @@ async def upgrade_tls(
         )
     except ssl.SSLError as exc:
         transport.abort()
-        raise certificate_error(exc, tls.context, host, port, method, url) from exc
+        raise certificate_error(exc, tls.context, host, port) from exc
     except ConnectionError as exc:
         transport.abort()
-        raise handshake_dropped(exc, host, port, method, url) from exc
+        raise handshake_dropped(exc, host, port) from exc
     except BaseException:
         transport.abort()
         raise
@@ -563,6 +537,6 @@ async def upgrade_tls(
         transport.abort()
         raise ConnectionAbortedError("the event loop closed during the TLS handshake")
     if tls.fingerprint is not None:
-        check_fingerprint(tls_transport, tls.fingerprint, host, port, method, url)
+        check_fingerprint(tls_transport, tls.fingerprint, host, port)
     protocol.connection_made(tls_transport)
     return tls_transport
