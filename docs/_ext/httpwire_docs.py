@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from types import ModuleType
 
 from docutils import nodes
@@ -20,7 +21,7 @@ from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-__all__ = ["PACKAGES", "attribute_doc", "home_of", "setup"]
+__all__ = ["PACKAGES", "attribute_doc", "home_of", "is_prose", "restore_prose_types", "setup"]
 
 #: The packages, lowest layer first: a name's home is the lowest one exporting it.
 PACKAGES = (
@@ -139,7 +140,63 @@ class PackageAPI(SphinxDirective):
         return list(container.children)
 
 
+# A type as docstrings write one: names, dots, brackets, backquoted roles; spaces only after
+# a comma or around "|". Anything else before the first colon is the start of a sentence.
+_TYPE_SPACES = re.compile(r",\s+|\s*\|\s*")
+_TYPE = re.compile(r"[\w.,\[\]()`~:!*'\"…-]+")
+
+
+def is_prose(text: str) -> bool:
+    """Whether napoleon's "type" is really the start of a sentence (``The head's bytes``).
+
+    Args:
+        text: What napoleon took for a type.
+
+    Returns:
+        True when it cannot be a type expression.
+    """
+    return _TYPE.fullmatch(_TYPE_SPACES.sub(",", text.strip())) is None
+
+
+def restore_prose_types(lines: list[str]) -> None:
+    """Give a sentence napoleon split at its first colon back to the description.
+
+    napoleon reads ``Returns: text: more`` and a property's first line ``text: more`` as
+    ``type: description`` (Google style's inline type), so ``The events completed by these
+    bytes, in order: heads, ...`` rendered as a return type "The events completed by these
+    bytes, in order". The docstrings mean a sentence: where the "type" is prose (see
+    :func:`is_prose`), the ``:rtype:`` or ``:type:`` line napoleon wrote is removed and its
+    text put back in front of the description, colon included. Real types stay.
+
+    Args:
+        lines: The docstring's lines after napoleon, changed in place.
+    """
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        for field, target in ((":rtype: ", ":returns: "), (":type: ", None)):
+            if not line.startswith(field) or not is_prose(line[len(field) :]):
+                continue
+            text = line[len(field) :].strip()
+            if target is None:  # a property's or attribute's inline type: the first line
+                first = next(n for n, body in enumerate(lines) if body.strip())
+                lines[first] = f"{text}: {lines[first].lstrip()}"
+            else:
+                owner = max(n for n in range(index) if lines[n].startswith(target))
+                rest = lines[owner][len(target) :]
+                lines[owner] = f"{target}{text}: {rest}"
+            del lines[index]
+            break
+
+
+def _process_docstring(
+    app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    restore_prose_types(lines)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
-    """Register the directive."""
+    """Register the directive, and the fix of napoleon's prose "types" (after napoleon)."""
     app.add_directive("httpwire-api", PackageAPI)
+    app.setup_extension("sphinx.ext.napoleon")
+    app.connect("autodoc-process-docstring", _process_docstring, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
