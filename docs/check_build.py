@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import importlib
 import re
-from html import unescape
 import sys
 import zlib
+from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
