@@ -5,6 +5,7 @@ Run by the docs session after the build: ``python docs/check_build.py docs/_buil
 - A name of a package's ``__all__`` must appear in ``objects.inv`` under the package that
   defines it (``httpwire.client`` re-exports names of the packages below it).
 - No type field of the API reference may hold a sentence (napoleon's reading of a colon).
+- No page may show inline markup as it was typed (nested markup is shown raw).
 - No page may contain a docutils system message or a theme's error box: some of these are
   rendered into the page without a warning, so ``-W`` alone does not catch them.
 """
@@ -31,7 +32,16 @@ def check_pages(html: Path) -> list[str]:
         for marker in ('class="system-message"', "ERROR: ", "WARNING: "):
             if marker in text:
                 shown.append(f"{page.relative_to(html)}: contains {marker!r}")
+        # reStructuredText does not nest inline markup: "**``x`` y**" shows its backquotes.
+        prose = _CODE.sub("", text)
+        if "``" in prose:
+            at = prose.index("``")
+            shown.append(f"{page.relative_to(html)}: raw markup {prose[max(0, at - 40) : at + 40]!r}")
     return shown
+
+
+# Where double backquotes may appear as they are: code blocks, and the page's source.
+_CODE = re.compile(r"<pre.*?</pre>|<script.*?</script>|<textarea.*?</textarea>", re.S)
 
 
 _TYPE_FIELD = re.compile(
