@@ -36,7 +36,8 @@ def check_pages(html: Path) -> list[str]:
         prose = _CODE.sub("", text)
         if "``" in prose:
             at = prose.index("``")
-            shown.append(f"{page.relative_to(html)}: raw markup {prose[max(0, at - 40) : at + 40]!r}")
+            excerpt = prose[max(0, at - 40) : at + 40]
+            shown.append(f"{page.relative_to(html)}: raw markup {excerpt!r}")
     return shown
 
 

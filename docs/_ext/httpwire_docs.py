@@ -16,7 +16,9 @@ from types import ModuleType
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -194,9 +196,47 @@ def _process_docstring(
     restore_prose_types(lines)
 
 
+def _home_target(target: str) -> str | None:
+    """``httpwire.client.ClientProxyError`` -> ``httpwire.connectors.ClientProxyError``.
+
+    A re-exported name is described once, under the package that defines it; a reference
+    through a package that re-exports it is sent there. ``None`` for any other target.
+    """
+    package, _, rest = target.rpartition(".")
+    name = rest
+    if package not in PACKAGES:
+        # A member (``httpwire.client.ClientProxyError.status``): move its class.
+        package, _, name = package.rpartition(".")
+        if package not in PACKAGES:
+            return None
+        rest = f"{name}.{rest}"
+    module = importlib.import_module(package)
+    if name not in getattr(module, "__all__", ()):
+        return None
+    home = home_of(module, name)
+    return None if home == package else f"{home}.{rest}"
+
+
+def _resolve_reexported(
+    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
+) -> nodes.Element | None:
+    if node.get("refdomain") != "py":
+        return None
+    target = _home_target(node.get("reftarget", ""))
+    if target is None:
+        return None
+    domain = env.get_domain("py")
+    builder = app.builder
+    return domain.resolve_xref(
+        env, node.get("refdoc", ""), builder, node["reftype"], target, node, contnode
+    )
+
+
 def setup(app: Sphinx) -> dict[str, object]:
-    """Register the directive, and the fix of napoleon's prose "types" (after napoleon)."""
+    """Register the directive, the fix of napoleon's prose "types" (after napoleon), and
+    the resolution of references to re-exported names."""
     app.add_directive("httpwire-api", PackageAPI)
+    app.connect("missing-reference", _resolve_reexported)
     app.setup_extension("sphinx.ext.napoleon")
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
