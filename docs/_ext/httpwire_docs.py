@@ -190,10 +190,40 @@ def restore_prose_types(lines: list[str]) -> None:
             break
 
 
+# The attributes the class being documented describes in its "Attributes:" section (as
+# napoleon's ``:ivar name:`` fields). autodoc reads a class's docstring before its members.
+_described: set[str] = set()
+_IVAR = re.compile(r"^:ivar (?:[^:]+ )?(?P<name>\w+):")
+
+
 def _process_docstring(
     app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
 ) -> None:
     restore_prose_types(lines)
+    if what in ("class", "exception"):
+        _described.clear()
+        _described.update(m["name"] for line in lines if (m := _IVAR.match(line)))
+
+
+def _skip_described(
+    app: Sphinx, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Skip a data attribute that its class's "Attributes:" section already describes.
+
+    Without this, ``undoc-members`` adds an empty entry under the class for each of them
+    (a slot, a field), after the described list: the same name twice, once with nothing.
+    """
+    if what not in ("class", "exception") or name not in _described:
+        return None
+    # What autodoc passes for an attribute known from annotations or __slots__ only (a
+    # sentinel object of its own, whose class changes between Sphinx releases), and the
+    # descriptors of slots and NamedTuple fields: none of them carries documentation.
+    kind = type(obj)
+    if kind.__module__.startswith("sphinx.ext.autodoc"):
+        return True
+    if kind.__name__ in ("member_descriptor", "_tuplegetter", "getset_descriptor"):
+        return True
+    return None
 
 
 def _home_target(target: str) -> str | None:
@@ -232,11 +262,32 @@ def _resolve_reexported(
     )
 
 
+def _drop_object_base(
+    app: Sphinx, name: str, obj: object, options: object, bases: list[type]
+) -> None:
+    """A class whose only base is ``object`` gets no "Bases:" line: it says nothing.
+
+    autodoc writes the line whatever the list holds; emptied here, it is removed from the
+    page by :func:`_drop_empty_bases`.
+    """
+    if bases == [object]:
+        bases.clear()
+
+
+def _drop_empty_bases(app: Sphinx, doctree: nodes.document) -> None:
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        if paragraph.astext().strip() == "Bases:" and paragraph.parent is not None:
+            paragraph.parent.remove(paragraph)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     """Register the directive, the fix of napoleon's prose "types" (after napoleon), and
     the resolution of references to re-exported names."""
     app.add_directive("httpwire-api", PackageAPI)
     app.connect("missing-reference", _resolve_reexported)
+    app.connect("autodoc-process-bases", _drop_object_base)
+    app.connect("autodoc-skip-member", _skip_described)
+    app.connect("doctree-read", _drop_empty_bases)
     app.setup_extension("sphinx.ext.napoleon")
     app.connect("autodoc-process-docstring", _process_docstring, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
