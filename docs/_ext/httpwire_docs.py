@@ -190,10 +190,12 @@ def restore_prose_types(lines: list[str]) -> None:
             break
 
 
-# The attributes the class being documented describes in its "Attributes:" section (as
-# napoleon's ``:ivar name:`` fields). autodoc reads a class's docstring before its members.
+# The names the class being documented describes in its "Attributes:" and "Args:" sections
+# (napoleon's ``:ivar name:`` and ``:param name:`` fields): an attribute that keeps a
+# constructor argument is described by it. autodoc reads a class's docstring before its
+# members.
 _described: set[str] = set()
-_IVAR = re.compile(r"^:ivar (?:[^:]+ )?(?P<name>\w+):")
+_IVAR = re.compile(r"^:(?:ivar|param) (?:[^:]+ )?(?P<name>\w+):")
 
 
 def _process_docstring(
@@ -208,7 +210,7 @@ def _process_docstring(
 def _skip_described(
     app: Sphinx, what: str, name: str, obj: object, skip: bool, options: object
 ) -> bool | None:
-    """Skip a data attribute that its class's "Attributes:" section already describes.
+    """Skip a data attribute that its class's docstring already describes.
 
     Without this, ``undoc-members`` adds an empty entry under the class for each of them
     (a slot, a field), after the described list: the same name twice, once with nothing.
