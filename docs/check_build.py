@@ -4,6 +4,8 @@ Run by the docs session after the build: ``python docs/check_build.py docs/_buil
 
 - A name of a package's ``__all__`` must appear in ``objects.inv`` under the package that
   defines it (``httpwire.client`` re-exports names of the packages below it).
+- No type field of the API reference may hold a sentence (napoleon's reading of a colon).
+- No page may show inline markup as it was typed (nested markup is shown raw).
 - No page may contain a docutils system message or a theme's error box: some of these are
   rendered into the page without a warning, so ``-W`` alone does not catch them.
 """
@@ -14,11 +16,12 @@ import importlib
 import re
 import sys
 import zlib
+from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
-from httpwire_docs import PACKAGES, home_of
+from httpwire_docs import PACKAGES, home_of, is_prose
 
 
 def check_pages(html: Path) -> list[str]:
@@ -29,7 +32,40 @@ def check_pages(html: Path) -> list[str]:
         for marker in ('class="system-message"', "ERROR: ", "WARNING: "):
             if marker in text:
                 shown.append(f"{page.relative_to(html)}: contains {marker!r}")
+        # reStructuredText does not nest inline markup: "**``x`` y**" shows its backquotes.
+        prose = _CODE.sub("", text)
+        if "``" in prose:
+            at = prose.index("``")
+            excerpt = prose[max(0, at - 40) : at + 40]
+            shown.append(f"{page.relative_to(html)}: raw markup {excerpt!r}")
     return shown
+
+
+# Where double backquotes may appear as they are: code blocks, and the page's source.
+_CODE = re.compile(r"<pre.*?</pre>|<script.*?</script>|<textarea.*?</textarea>", re.S)
+
+
+_TYPE_FIELD = re.compile(
+    r'<dt class="field-\w+">(?P<field>Type|Return type)<.*?</dt>\s*<dd class="field-\w+"><p>'
+    r"(?P<text>.*?)</p>",
+    re.S,
+)
+
+
+def check_types(html: Path) -> list[str]:
+    """Type fields of the API reference that hold a sentence rather than a type.
+
+    napoleon takes the text before a first colon for a type (``Returns: The events, in
+    order: ...``); the extension gives such text back to the description, and this check
+    catches any form it missed.
+    """
+    found: list[str] = []
+    for page in sorted((html / "api").glob("*.html")):
+        for match in _TYPE_FIELD.finditer(page.read_text(encoding="utf-8")):
+            text = unescape(re.sub(r"<[^>]+>", "", match["text"])).strip()
+            if is_prose(text):
+                found.append(f"{page.relative_to(html)}: {match['field']} {text[:80]!r}")
+    return found
 
 
 def python_objects(inventory_path: Path) -> set[str]:
@@ -77,18 +113,20 @@ def main(html: Path) -> int:
     """Run both checks; print what failed and return 1, or 0."""
     count, missing = check_names(html / "objects.inv")
     broken = check_pages(html)
+    prose = check_types(html)
     for title, problems in (
         ("public names without an entry in the API reference:", missing),
         ("pages showing an error:", broken),
+        ("type fields holding a sentence (napoleon split it at a colon):", prose),
     ):
         if problems:
             print(title, file=sys.stderr)
             for problem in problems:
                 print(f"  {problem}", file=sys.stderr)
-    if missing or broken:
+    if missing or broken or prose:
         return 1
     print(f"API reference: all {count} public names of {len(PACKAGES)} packages documented")
-    print("no page shows an error or a system message")
+    print("no page shows an error or a system message; no type field holds a sentence")
     return 0
 
 

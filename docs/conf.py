@@ -34,7 +34,7 @@ exclude_patterns = ["_build", "_inventories", "_ext", "README.md"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
-autodoc_class_signature = "separated"
+autodoc_class_signature = "mixed"
 autodoc_preserve_defaults = True
 autodoc_default_options = {
     "members": True,

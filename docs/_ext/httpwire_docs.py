@@ -11,16 +11,19 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 from types import ModuleType
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
 
-__all__ = ["PACKAGES", "attribute_doc", "home_of", "setup"]
+__all__ = ["PACKAGES", "attribute_doc", "home_of", "is_prose", "restore_prose_types", "setup"]
 
 #: The packages, lowest layer first: a name's home is the lowest one exporting it.
 PACKAGES = (
@@ -139,7 +142,154 @@ class PackageAPI(SphinxDirective):
         return list(container.children)
 
 
+# A type as docstrings write one: names, dots, brackets, backquoted roles; spaces only after
+# a comma or around "|". Anything else before the first colon is the start of a sentence.
+_TYPE_SPACES = re.compile(r",\s+|\s*\|\s*")
+_TYPE = re.compile(r"[\w.,\[\]()`~:!*'\"…-]+")
+
+
+def is_prose(text: str) -> bool:
+    """Whether napoleon's "type" is really the start of a sentence (``The head's bytes``).
+
+    Args:
+        text: What napoleon took for a type.
+
+    Returns:
+        True when it cannot be a type expression.
+    """
+    return _TYPE.fullmatch(_TYPE_SPACES.sub(",", text.strip())) is None
+
+
+def restore_prose_types(lines: list[str]) -> None:
+    """Give a sentence napoleon split at its first colon back to the description.
+
+    napoleon reads ``Returns: text: more`` and a property's first line ``text: more`` as
+    ``type: description`` (Google style's inline type), so ``The events completed by these
+    bytes, in order: heads, ...`` rendered as a return type "The events completed by these
+    bytes, in order". The docstrings mean a sentence: where the "type" is prose (see
+    :func:`is_prose`), the ``:rtype:`` or ``:type:`` line napoleon wrote is removed and its
+    text put back in front of the description, colon included. Real types stay.
+
+    Args:
+        lines: The docstring's lines after napoleon, changed in place.
+    """
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        for field, target in ((":rtype: ", ":returns: "), (":type: ", None)):
+            if not line.startswith(field) or not is_prose(line[len(field) :]):
+                continue
+            text = line[len(field) :].strip()
+            if target is None:  # a property's or attribute's inline type: the first line
+                first = next(n for n, body in enumerate(lines) if body.strip())
+                lines[first] = f"{text}: {lines[first].lstrip()}"
+            else:
+                owner = max(n for n in range(index) if lines[n].startswith(target))
+                rest = lines[owner][len(target) :]
+                lines[owner] = f"{target}{text}: {rest}"
+            del lines[index]
+            break
+
+
+# The names the class being documented describes in its "Attributes:" and "Args:" sections
+# (napoleon's ``:ivar name:`` and ``:param name:`` fields): an attribute that keeps a
+# constructor argument is described by it. autodoc reads a class's docstring before its
+# members.
+_described: set[str] = set()
+_IVAR = re.compile(r"^:(?:ivar|param) (?:[^:]+ )?(?P<name>\w+):")
+
+
+def _process_docstring(
+    app: Sphinx, what: str, name: str, obj: object, options: object, lines: list[str]
+) -> None:
+    restore_prose_types(lines)
+    if what in ("class", "exception"):
+        _described.clear()
+        _described.update(m["name"] for line in lines if (m := _IVAR.match(line)))
+
+
+def _skip_described(
+    app: Sphinx, what: str, name: str, obj: object, skip: bool, options: object
+) -> bool | None:
+    """Skip a data attribute that its class's docstring already describes.
+
+    Without this, ``undoc-members`` adds an empty entry under the class for each of them
+    (a slot, a field), after the described list: the same name twice, once with nothing.
+    """
+    if what not in ("class", "exception") or name not in _described:
+        return None
+    # What autodoc passes for an attribute known from annotations or __slots__ only (a
+    # sentinel object of its own, whose class changes between Sphinx releases), and the
+    # descriptors of slots and NamedTuple fields: none of them carries documentation.
+    kind = type(obj)
+    if kind.__module__.startswith("sphinx.ext.autodoc"):
+        return True
+    if kind.__name__ in ("member_descriptor", "_tuplegetter", "getset_descriptor"):
+        return True
+    return None
+
+
+def _home_target(target: str) -> str | None:
+    """``httpwire.client.ClientProxyError`` -> ``httpwire.connectors.ClientProxyError``.
+
+    A re-exported name is described once, under the package that defines it; a reference
+    through a package that re-exports it is sent there. ``None`` for any other target.
+    """
+    package, _, rest = target.rpartition(".")
+    name = rest
+    if package not in PACKAGES:
+        # A member (``httpwire.client.ClientProxyError.status``): move its class.
+        package, _, name = package.rpartition(".")
+        if package not in PACKAGES:
+            return None
+        rest = f"{name}.{rest}"
+    module = importlib.import_module(package)
+    if name not in getattr(module, "__all__", ()):
+        return None
+    home = home_of(module, name)
+    return None if home == package else f"{home}.{rest}"
+
+
+def _resolve_reexported(
+    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
+) -> nodes.Element | None:
+    if node.get("refdomain") != "py":
+        return None
+    target = _home_target(node.get("reftarget", ""))
+    if target is None:
+        return None
+    domain = env.get_domain("py")
+    builder = app.builder
+    return domain.resolve_xref(
+        env, node.get("refdoc", ""), builder, node["reftype"], target, node, contnode
+    )
+
+
+def _drop_object_base(
+    app: Sphinx, name: str, obj: object, options: object, bases: list[type]
+) -> None:
+    """A class whose only base is ``object`` gets no "Bases:" line: it says nothing.
+
+    autodoc writes the line whatever the list holds; emptied here, it is removed from the
+    page by :func:`_drop_empty_bases`.
+    """
+    if bases == [object]:
+        bases.clear()
+
+
+def _drop_empty_bases(app: Sphinx, doctree: nodes.document) -> None:
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        if paragraph.astext().strip() == "Bases:" and paragraph.parent is not None:
+            paragraph.parent.remove(paragraph)
+
+
 def setup(app: Sphinx) -> dict[str, object]:
-    """Register the directive."""
+    """Register the directive, the fix of napoleon's prose "types" (after napoleon), and
+    the resolution of references to re-exported names."""
     app.add_directive("httpwire-api", PackageAPI)
+    app.connect("missing-reference", _resolve_reexported)
+    app.connect("autodoc-process-bases", _drop_object_base)
+    app.connect("autodoc-skip-member", _skip_described)
+    app.connect("doctree-read", _drop_empty_bases)
+    app.setup_extension("sphinx.ext.napoleon")
+    app.connect("autodoc-process-docstring", _process_docstring, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -15,27 +15,35 @@ The addresses in the examples are the documented defaults, replaced here by the 
 cookies must be shared: IP hosts get no cookies), ``https://localhost:8443`` by its TLS
 side, ``/path/to/ca-bundle.crt`` by the CA that signed it, ``/path/to/socket`` by its Unix
 socket, and ``http://127.0.0.1:3128`` / ``http://127.0.0.1:3129`` by the open and the
-authenticating proxy.py (whose credentials replace ``"user", "pass"`` and ``user:pass@``).
+authenticating proxy.py (whose credentials replace ``"user", "pass"`` and ``user:pass@``),
+``127.0.0.1:1080`` / ``127.0.0.1:1081`` by an open SOCKS5 proxy and one that wants the
+username ``user`` and the password ``pass`` (both run here, :class:`Socks5Server`), and
+``http://127.0.0.1:8000`` by httpbin on gunicorn (for what our server lacks: Digest auth).
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+import contextlib
 import doctest
 import importlib
 import inspect
+import ipaddress
 import pkgutil
 import re
+import struct
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from httpwire_testserver import LocalServer
+from httpwire_testserver import HttpbinPeer, LocalServer
 from httpwire_testserver.plugin import Proxies
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -124,6 +132,130 @@ TEST_FILES = [b for b in BLOCKS if b.lang == "python" and _is_test_file(b)]
 DOCTESTS = [b for b in BLOCKS if b.lang == "pycon"]
 
 
+class Socks5Server:
+    """A SOCKS5 proxy on loopback (RFC 1928 CONNECT, RFC 1929 username/password), for the
+    SOCKS examples: it negotiates, connects to the target it is asked for and relays both
+    ways, on an event loop of its own in a thread (the examples run in other processes).
+
+    Args:
+        credentials: ``(username, password)`` it requires, or ``None`` to require none.
+    """
+
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+        self.credentials = credentials
+        self.port = 0
+        self.targets: list[tuple[int, str, int]] = []  # (address type, host, port) asked
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def start(self) -> Socks5Server:
+        """Listen on a free port of 127.0.0.1 and serve from the thread."""
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop
+        )
+        self._server = future.result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every connection, then stop the thread and the loop."""
+
+        async def close() -> None:
+            assert self._server is not None
+            self._server.close()
+            for writer in list(self._writers):
+                writer.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _negotiate(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> tuple[str, int] | None:
+        version, count = await reader.readexactly(2)
+        methods = await reader.readexactly(count)
+        wanted = 0x00 if self.credentials is None else 0x02
+        if version != 5 or wanted not in methods:
+            writer.write(b"\x05\xff")  # RFC 1928 §3: no acceptable method
+            return None
+        writer.write(bytes([5, wanted]))
+        if self.credentials is not None:  # RFC 1929 §2
+            _, name_length = await reader.readexactly(2)
+            name = (await reader.readexactly(name_length)).decode("utf-8")
+            (password_length,) = await reader.readexactly(1)
+            password = (await reader.readexactly(password_length)).decode("utf-8")
+            ok = (name, password) == self.credentials
+            writer.write(b"\x01\x00" if ok else b"\x01\x01")
+            if not ok:
+                return None
+        _, command, _, atyp = await reader.readexactly(4)
+        if atyp == 1:
+            host = str(ipaddress.IPv4Address(await reader.readexactly(4)))
+        elif atyp == 4:
+            host = str(ipaddress.IPv6Address(await reader.readexactly(16)))
+        else:
+            (length,) = await reader.readexactly(1)
+            host = (await reader.readexactly(length)).decode("ascii")
+        (port,) = struct.unpack("!H", await reader.readexactly(2))
+        self.targets.append((atyp, host, port))
+        if command != 1:
+            writer.write(b"\x05\x07\x00\x01" + bytes(6))  # command not supported
+            return None
+        return host, port
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
+        try:
+            target = await self._negotiate(reader, writer)
+            if target is None:
+                return
+            try:
+                up_reader, up_writer = await asyncio.open_connection(*target)
+            except OSError:
+                writer.write(b"\x05\x05\x00\x01" + bytes(6))  # connection refused
+                return
+            self._writers.add(up_writer)
+            writer.write(b"\x05\x00\x00\x01" + bytes(6))  # succeeded (bound: 0.0.0.0:0)
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+            self._writers.discard(up_writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            writer.close()
+
+
+@pytest.fixture(scope="session")
+def socks_proxies() -> Iterator[tuple[Socks5Server, Socks5Server]]:
+    """An open SOCKS5 proxy, and one that wants ``user``/``pass``."""
+    servers = (Socks5Server().start(), Socks5Server(("user", "pass")).start())
+    yield servers
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture
 def substitutions(request: pytest.FixtureRequest) -> Substitutions:
     """The documented addresses and what they become here (peers start on first use)."""
@@ -144,6 +276,13 @@ def substitutions(request: pytest.FixtureRequest) -> Substitutions:
             table["http://127.0.0.1:3128"] = proxies.url
             table["http://127.0.0.1:3129"] = proxies.auth_proxy_url
             table['"user", "pass"'] = f"{user!r}, {password!r}"
+        if "127.0.0.1:108" in code:
+            open_socks, auth_socks = request.getfixturevalue("socks_proxies")
+            table["127.0.0.1:1080"] = f"127.0.0.1:{open_socks.port}"
+            table["127.0.0.1:1081"] = f"127.0.0.1:{auth_socks.port}"
+        if "http://127.0.0.1:8000" in code:
+            httpbin: HttpbinPeer = request.getfixturevalue("httpbin_server")
+            table["http://127.0.0.1:8000"] = httpbin.http_url
         return table
 
     return Substitutions(lazy)
@@ -168,7 +307,9 @@ def _checker_matches(expected: str, got: str) -> bool:
 
 def test_the_docs_have_examples_on_every_guide_page() -> None:
     pages = {b.page for b in PROGRAMS + DOCTESTS + TEST_FILES}
-    for page in ("guide/client.rst", "guide/in-depth.rst", "guide/testing.rst"):
+    guide = sorted(p.relative_to(DOCS).as_posix() for p in (DOCS / "guide").glob("*.rst"))
+    assert len(guide) >= 9, guide
+    for page in guide:
         assert page in pages, f"{page} has no example that runs"
 
 
