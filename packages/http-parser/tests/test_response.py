@@ -726,3 +726,28 @@ def test_read_until_close_body_from_http_server(server: tuple[str, int]) -> None
         assert EndOfMessage() not in events  # only the close ends this body
         events += parser.feed_eof()
         assert _merge(events)[1:] == [b"until the server closes", EndOfMessage()]
+
+
+def test_values_and_reasons_beyond_latin1_take_the_careful_path() -> None:
+    # RFC 9110 §5.5: obs-text (bytes 0x80-0xFF) is allowed in a value and RFC 9112 §4 in a
+    # reason phrase. Text decoding to code points above U+00FF (UTF-8 beyond Latin-1, or a
+    # byte that is not UTF-8) leaves the bulk path; the careful path must give the same head.
+    euro = "€".encode()  # E2 82 AC: U+20AC
+    data = (
+        b"HTTP/1.1 200 Gut " + euro + b"\r\nX-Price: 5 " + euro + b"\r\nX-Raw: a\xffb\r\n"
+        b"X-Latin: caf\xc3\xa9\r\nContent-Length: 2\r\n\r\nok"
+    )
+    head, body, end = parse(data)  # fed whole and byte by byte
+    assert isinstance(head, ResponseHead)
+    assert head.reason == "Gut €"
+    assert head.headers["X-Price"] == "5 €"
+    assert head.headers["X-Raw"].encode("utf-8", "surrogateescape") == b"a\xffb"
+    assert head.headers["X-Latin"] == "café"
+    assert head.raw_headers == (
+        (b"X-Price", b"5 " + euro),
+        (b"X-Raw", b"a\xffb"),
+        (b"X-Latin", b"caf\xc3\xa9"),
+        (b"Content-Length", b"2"),
+    )
+    assert body == b"ok"
+    assert isinstance(end, EndOfMessage)

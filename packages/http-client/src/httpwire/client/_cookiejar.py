@@ -48,12 +48,10 @@ has neither scripts nor sites. The jar is not thread-safe; one event loop uses i
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import ipaddress
 import json
 import math
 import os
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -186,6 +184,8 @@ class _Cookie:
         morsel["domain"] = self.domain
         morsel["path"] = self.path
         if self.expires is not None:
+            import email.utils  # only for a cookie that expires: kept off the import path
+
             morsel["expires"] = email.utils.formatdate(self.expires, usegmt=True)
         morsel["secure"] = self.secure
         morsel["httponly"] = self.http_only
@@ -604,6 +604,8 @@ class CookieJar(AbstractCookieJar):
         }
         text = json.dumps(document, indent=1) + "\n"
         target = os.fspath(path)
+        import tempfile  # only when saving: kept off the import path
+
         fd, temporary = tempfile.mkstemp(
             prefix=".cookies-", dir=os.path.dirname(os.path.abspath(target))
         )

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -281,6 +280,8 @@ class DigestAuth:
             None if origins is None else frozenset(_origin(URL(str(o))) for o in origins)
         )
         self._preemptive = preemptive
+        import secrets  # only for a client nonce: kept off the import path
+
         self._cnonce = cnonce or (lambda: secrets.token_hex(16))
         self._spaces: dict[tuple[tuple[str, str, int | None], str], _Space] = {}
 

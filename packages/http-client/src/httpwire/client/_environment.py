@@ -74,7 +74,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import netrc
 import os
 import socket
 import ssl
@@ -514,6 +513,8 @@ class NetrcCredentials:
             The credentials found (possibly none).
         """
         path = netrc_path(env, home)
+        import netrc  # only when a netrc file is read: kept off the import path
+
         try:
             parsed = netrc.netrc(os.fspath(path))
         except FileNotFoundError:

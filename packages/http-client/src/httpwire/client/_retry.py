@@ -69,7 +69,6 @@ built-in retry works too.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import inspect
 import random
 import time
@@ -184,6 +183,8 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return float(value)
     if len(value) > 64:
         return None
+    import email.utils  # only for an HTTP-date Retry-After: kept off the import path
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (ValueError, TypeError, IndexError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import abc
 import json
-import mimetypes
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -81,6 +80,8 @@ def guess_filename(obj: object, default: str | None = None) -> str | None:
 def guess_type(filename: str | None, default: str) -> str:
     """The media type guessed from a file name's extension, or *default*."""
     if filename:
+        import mimetypes  # only to guess a type: kept off the import path
+
         guessed, _ = mimetypes.guess_type(filename, strict=False)
         if guessed:
             return guessed

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
@@ -185,6 +184,8 @@ class MultipartWriter(Payload):
         # Content cannot be made to hold a random boundary; a chosen one is searched for.
         self._scan = boundary is not None
         if boundary is None:
+            import secrets  # only for a random boundary: kept off the import path
+
             boundary = secrets.token_hex(16)
         validate_boundary(boundary)
         self.subtype = subtype.lower()

@@ -30,9 +30,9 @@ __all__ = [
 # reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); valid codes are 100-599 (RFC 9110 §15).
 # The SP before an empty reason is a sender's MUST that real servers break ("HTTP/1.1 200"):
 # the reason is ignorable and framing does not depend on it, so a client accepts the line.
-STATUS_RE = re.compile(
-    r"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: ([\t \x21-\x7e\x80-\U0010ffff]*))?\r\n"
-)
+# The reason's class stops at U+00FF, for the reason given beside FIELD_RE (compile time at
+# import): a reason with a code point above it is left to parse_status_line, which takes it.
+STATUS_RE = re.compile(r"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: ([\t \x21-\x7e\x80-\xff]*))?\r\n")
 # request-line = method SP request-target SP HTTP-version   (RFC 9112 §3)
 REQUEST_RE = re.compile("(" + TOKEN + r") ([\x21-\x7e]+) HTTP/1\.([0-9])\r\n")
 

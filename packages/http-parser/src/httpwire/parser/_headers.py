@@ -63,7 +63,12 @@ _BTOKEN_RE = re.compile(TOKEN.encode())
 # plain greedy repeats a line of many spaces followed by a bad byte was retried at every
 # split between the two, in time quadratic in the line's length (a 30 KB line, well within
 # max_head_size, cost seconds). Possessive repeats never give back what they took.
-_VALUE_CHARS = "\x21-\x7e\x80-\U0010ffff"  # VCHAR and obs-text, without SP and HTAB
+#
+# The value class stops at U+00FF: a class reaching U+10FFFF took about 7 ms to compile at
+# import, and this one well under 1 ms, at the same speed per match. A value with a code
+# point above U+00FF (UTF-8 text beyond Latin-1, or the escape of a byte that is not UTF-8)
+# is rare; it fails here and the careful path, which accepts all obs-text, takes the head.
+_VALUE_CHARS = "\x21-\x7e\x80-\xff"  # VCHAR and obs-text up to U+00FF, without SP and HTAB
 _FIELD = "^(" + TOKEN + "+):[ \t]*+([\t " + _VALUE_CHARS + "]*+)(?<![ \t])\r\n"
 FIELD_RE = re.compile(_FIELD, re.MULTILINE)
 # Why "one FIELD_RE pair per LF" validates a whole block at once (the parsers' fast path).
