@@ -34,7 +34,7 @@ from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, seria
 from ._auth import BasicAuth
 from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
 from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
-from ._util import find_field, show_host
+from ._util import DEFAULT_LIMITS, find_field, show_host
 
 __all__ = [
     "ProxyConfig",
@@ -192,7 +192,7 @@ def connect_head(host: str, port: int, proxy: ProxyConfig) -> bytes:
 class TunnelProtocol(asyncio.Protocol):
     """Reads the proxy's answer to CONNECT; TLS to the target takes over after a 2xx."""
 
-    def __init__(self, max_head_size: int = 65536) -> None:
+    def __init__(self, max_head_size: int = DEFAULT_LIMITS.max_head_size) -> None:
         self._parser = ResponseParser(max_head_size=max_head_size)
         self._parser.expect_response("CONNECT")
         self.head: asyncio.Future[ResponseHead] = asyncio.get_running_loop().create_future()
