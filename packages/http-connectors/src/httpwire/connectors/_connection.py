@@ -548,7 +548,8 @@ class Connection:
 
     def _dispatch(self, exchange: Exchange, events: list[Event]) -> None:
         body = exchange.body
-        for event in events:
+        last = len(events) - 1
+        for position, event in enumerate(events):
             if type(event) is bytes:
                 body.on_data(event)
             elif event is END_OF_CHUNK:
@@ -559,10 +560,9 @@ class Connection:
                     return
                 body = got
             elif type(event) is EndOfMessage:
-                if events[-1] is not event or events.index(event) != len(events) - 1:
-                    # Bytes after the end of the message (the parser may share one
-                    # EndOfMessage between messages, hence the index): a server out of
-                    # step. Decided before ending, so the connection is never lent again.
+                if position != last:
+                    # Bytes after the end of the message: a server out of step. Decided
+                    # before ending, so the connection is never lent again.
                     exchange.reusable = False
                 body.on_end(event)
                 return
@@ -586,7 +586,8 @@ class Connection:
         except HttpParserError as exc:  # an unsupported content coding
             self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
             return None
-        self._sender.wake()  # an early answer ends a wait for 100 Continue
+        if not exchange.sent:
+            self._sender.wake()  # an early answer ends a wait for 100 Continue
         return body
 
     def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
