@@ -346,7 +346,10 @@ CHECKOUTS: dict[str, list[str]] = {}  # contender -> another checkout's package 
 
 def _checkout_path(checkout: str) -> list[str]:
     root = Path(checkout).resolve() / "packages"
-    return [str(root / f"http-{name}" / "src") for name in ("connectors", "parser", "streams")]
+    return [
+        str(root / f"http-{name}" / "src")
+        for name in ("connectors", "parser", "streams", "forms", "client")
+    ]
 
 
 def _measure(contender: str, work: Workload, duration: float) -> Result:
