@@ -29,6 +29,7 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
+from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
 
 from .conftest import StartServer, client_sockets
@@ -329,6 +330,46 @@ async def test_streaming_upload_keeps_the_write_buffer_bounded(httpwire_server: 
 @pytest.mark.slow
 async def test_two_gib_upload_keeps_the_write_buffer_bounded(httpwire_server: Any) -> None:
     await _upload_bounded(httpwire_server, 2048 * MIB)
+
+
+async def test_a_large_in_memory_body_goes_out_in_slices_in_bounded_memory(
+    httpwire_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100 MiB ``bytes`` body is never handed whole to the transport, which would copy
+    what the socket did not take at once (and the head joined to it, a third copy): it
+    goes out in slices, with back-pressure. Counted: the process's peak memory and the
+    size of each write, never the time."""
+    size = 100 * MIB
+    body = bytes(range(256)) * (size // 256)
+    async with TCPConnector() as connector:
+        url = URL(httpwire_server.url("/upload-digest"))
+        request = OutgoingRequest("POST", url, NO_HEADERS, body)
+        conn = await connector.acquire(request)
+        transport = conn.transport
+        assert transport is not None
+        writes: list[int] = []
+        write = transport.write
+
+        def counted(data: bytes | bytearray | memoryview) -> None:
+            writes.append(len(data))
+            write(data)
+
+        try:
+            monkeypatch.setattr(transport, "write", counted)
+        except AttributeError:  # uvloop's transports take no attributes: memory only
+            pass
+        measured = _reset_peak_rss()
+        before = _peak_rss() if measured else 0
+        got = await read_json(await conn.send(request))
+        grown = _peak_rss() - before
+    assert got["bytes"] == size
+    assert got["sha256"] == hashlib.sha256(body).hexdigest()
+    if measured:
+        # The whole process (the in-process server included) grew by far less than the body.
+        assert grown < 16 * MIB, grown / MIB
+    if writes:
+        assert sum(writes) > size
+        assert max(writes) <= SLICE + 1024, max(writes)  # a slice, and the head with it
 
 
 async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_server: Any) -> None:

@@ -6,6 +6,12 @@ the common case (a head alone, or a head and a small body in **one** ``transport
 only a streamed body, a large one or an ``Expect: 100-continue`` wait needs the coroutine
 it returns otherwise, so the common path creates no coroutine, task, future or timer.
 
+A large body (``bytes``, or a large piece of a streamed one) is never handed whole to the
+transport: it goes out as :data:`SLICE`-sized slices of a ``memoryview`` (no copy), each
+written only while the transport is not paused for writing. A transport copies what the
+socket did not take at once, so one write of a 100 MiB body would cost up to 100 MiB more
+memory (and more, joined to its head); slices bound that to one slice.
+
 The sender moves the exchange's phase through its sending half (``sent_all``,
 ``await_continue``, ``resume_sending``) and stops writing a streamed body as soon as the
 exchange leaves :attr:`~._exchange.Phase.SENDING` (an early answer, or a failure). While
@@ -25,10 +31,13 @@ from httpwire.streams import Body, iter_body
 
 from ._exchange import AWAITING_HEAD, SENDING, Exchange
 
-__all__ = ["JOIN_LIMIT", "Sender"]
+__all__ = ["JOIN_LIMIT", "SLICE", "Sender"]
 
 JOIN_LIMIT = 16384
 """A body up to this size is joined to the head and sent in one write."""
+
+SLICE = 262144
+"""The most bytes of a large body handed to the transport in one write."""
 
 
 class Sender:
@@ -103,11 +112,39 @@ class Sender:
         if isinstance(payload, bytes):
             if len(payload) <= JOIN_LIMIT:
                 transport.write(head + payload)
-            else:
-                transport.writelines((head, payload))
-            exchange.sent_all()
-            return None
+                exchange.sent_all()
+                return None
+            return self._send_bytes(exchange, head, payload)
         return self._upload(exchange, head, payload, encoder, length)
+
+    async def _send_bytes(self, exchange: Exchange, head: bytes, payload: bytes) -> None:
+        """A large ``bytes`` body: the head, then the body in slices with back-pressure."""
+        transport = self._transport
+        assert transport is not None
+        # The head rides with the first slice: one write, one copy of at most a slice.
+        transport.write(head + payload[:SLICE])
+        if await self._write_slices(exchange, payload, SLICE):
+            exchange.sent_all()
+
+    async def _write_slices(self, exchange: Exchange, data: bytes, start: int = 0) -> bool:
+        """Write ``data[start:]`` in slices, each once the transport is not paused.
+
+        Returns:
+            False when the exchange stopped sending (an early answer, or a failure) first.
+        """
+        transport = self._transport
+        assert transport is not None
+        view = memoryview(data)
+        end = len(view)
+        while True:
+            if self._paused:
+                await self._drain(exchange)
+            if exchange.phase is not SENDING:
+                return False
+            if start >= end:
+                return True
+            transport.write(view[start : start + SLICE])
+            start += SLICE
 
     async def _after_continue(
         self,
@@ -121,10 +158,8 @@ class Sender:
             return  # the final response came first (or the exchange failed): no body
         exchange.resume_sending()
         if isinstance(payload, bytes):
-            transport = self._transport
-            assert transport is not None
-            transport.write(payload)
-            exchange.sent_all()
+            if await self._write_slices(exchange, payload):
+                exchange.sent_all()
         else:
             await self._upload(exchange, b"", payload, encoder, length)
 
@@ -178,11 +213,16 @@ class Sender:
                     "the request was cut short"
                 )
             data = encoder.encode(piece) if encoder is not None else piece
+            if len(data) > SLICE:
+                # A large piece goes out in slices, as a large bytes body does.
+                if pending:
+                    transport.write(pending)
+                    pending = b""
+                if not await self._write_slices(exchange, data):
+                    return
+                continue
             if pending:
-                if len(data) <= JOIN_LIMIT:
-                    transport.write(pending + data)
-                else:
-                    transport.writelines((pending, data))
+                transport.write(pending + data)
                 pending = b""
             else:
                 transport.write(data)
