@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -370,6 +371,39 @@ async def test_a_large_in_memory_body_goes_out_in_slices_in_bounded_memory(
     if writes:
         assert sum(writes) > size
         assert max(writes) <= SLICE + 1024, max(writes)  # a slice, and the head with it
+
+
+async def test_idle_pooled_connections_hold_no_receive_buffer_of_their_own(
+    httpwire_server: Any,
+) -> None:
+    """Reads land in one buffer per thread, copied out at once: an idle pooled connection
+    keeps no receive buffer. Counted with tracemalloc, in this package's own files (the
+    in-process server's allocations left out)."""
+    count = 40
+    url = httpwire_server.url("/bytes/10")
+    async with TCPConnector(total_limit=None) as connector:
+        response = await send(connector, url)  # the thread's buffer exists from here on
+        await response.content.read()
+        response.release()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            request = OutgoingRequest("GET", URL(url))
+            conns = [await connector.acquire(request) for _ in range(count)]
+            responses = await asyncio.gather(*(conn.send(request) for conn in conns))
+            for response in responses:
+                await response.content.read()
+                response.release()
+            assert connector.stats().idle == count
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+    ours = [tracemalloc.Filter(True, "*/httpwire/connectors/*")]
+    grown = sum(
+        stat.size_diff
+        for stat in after.filter_traces(ours).compare_to(before.filter_traces(ours), "filename")
+    )
+    assert grown / count < 8 * 1024, grown / count  # a 64 KiB buffer each, before
 
 
 async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_server: Any) -> None:

@@ -8,10 +8,13 @@ nothing of HTTP, so the connection users see is not the protocol object.
 
 Strategy, for the least Python work per read:
 
-* The protocol reads into a 64 KiB receive buffer of its own, made at the first read and
-  reused for every read: the transport's default path allocates a 256 KiB ``bytes`` per
-  read, which glibc serves with ``mmap`` and page faults, costing more than copying the few
-  hundred bytes of a small response out of the buffer.
+* Every read lands in one receive buffer per thread, shared by all the connections of
+  the loops that thread runs: the loop reads into it and calls :meth:`buffer_updated`
+  right away, which copies the bytes out before any other read can happen, so one
+  buffer serves every connection. It is large (:data:`READ_SIZE`, 256 KiB) so that a
+  download needs few reads, and it costs an idle connection nothing. The transport's
+  default path would allocate a fresh 256 KiB ``bytes`` per read instead, which glibc
+  serves with ``mmap`` and page faults.
 * The receiver's ``on_data`` is looked up once, when the protocol is made: a read costs
   one copy and one call into the connection.
 """
@@ -19,14 +22,29 @@ Strategy, for the least Python work per read:
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Protocol, cast
 
 __all__ = ["READ_SIZE", "SocketEvents", "SocketProtocol"]
 
-READ_SIZE = 65536
-"""The size of each connection's receive buffer: the most one read brings in."""
+READ_SIZE = 262144
+"""The size of the shared receive buffer: the most one read brings in."""
 
-_NO_BUFFER = memoryview(bytearray(0))  # until the first read
+
+class _Buffers(threading.local):
+    """The receive buffer of the current thread, made at its first read."""
+
+    buffer: memoryview | None = None
+
+
+_BUFFERS = _Buffers()
+
+
+def _shared_buffer() -> memoryview:
+    buffer = _BUFFERS.buffer
+    if buffer is None:
+        buffer = _BUFFERS.buffer = memoryview(bytearray(READ_SIZE))
+    return buffer
 
 
 class SocketEvents(Protocol):
@@ -69,7 +87,7 @@ class SocketProtocol(asyncio.BufferedProtocol):
     def __init__(self, events: SocketEvents) -> None:
         self._events = events
         self._on_data = events.on_data
-        self._buffer = _NO_BUFFER
+        self._buffer = _shared_buffer()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand the transport to the connection."""
@@ -77,14 +95,11 @@ class SocketProtocol(asyncio.BufferedProtocol):
         self._events.on_connected(cast(asyncio.Transport, transport))
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The connection's own receive buffer, made at the first read and reused."""
-        buffer = self._buffer
-        if buffer is _NO_BUFFER:
-            buffer = self._buffer = memoryview(bytearray(READ_SIZE))
-        return buffer
+        """The thread's shared receive buffer (the read is copied out at once)."""
+        return self._buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        """Copy what the transport read out of the buffer and hand it on."""
+        """Copy what the transport read out of the shared buffer and hand it on."""
         self._on_data(bytes(self._buffer[:nbytes]))
 
     def data_received(self, data: bytes) -> None:
