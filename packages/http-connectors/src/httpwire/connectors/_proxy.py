@@ -31,7 +31,7 @@ from yarl import URL
 
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
 
-from ._auth import BasicAuth
+from ._auth import BasicAuth, proxy_credentials
 from ._errors import ClientProxyError, ReadTimeoutError, ServerDisconnectedError
 from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
 from ._util import DEFAULT_LIMITS, find_field, show_host
@@ -94,16 +94,7 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
             "or socks5h://host[:port] URL (https targets go through an http proxy with "
             "CONNECT)"
         )
-    if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
-        raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
-    from_url = BasicAuth.from_url(url)
-    if from_url is not None:
-        if proxy_auth is not None:
-            raise ValueError(
-                f"proxy credentials given twice: in the proxy URL {str(shown)[:200]!r} and in "
-                "proxy_auth; pass them one way only"
-            )
-        proxy_auth = from_url
+    proxy_auth = proxy_credentials(url, shown, proxy_auth)
     # The with_*() methods keep an IPv6 host's brackets, which URL.build(host=raw_host,
     # encoded=True) loses; the default port is left implicit, so that http://h and
     # http://h:80 are one pool key.

@@ -300,13 +300,8 @@ class TCPConnector(BaseConnector):
     ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         """Make the connection on a socket connected to the target (directly or through a
         SOCKS tunnel): plain for http, TLS verified against the target for https."""
-        loop = asyncio.get_running_loop()
         if not key.is_ssl:
-            try:
-                return await loop.create_connection(factory, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
+            return await _plain(factory, sock)
         host, port = key.host, key.port
         tls = key.tls
         assert isinstance(tls, TLSConfig)
@@ -389,13 +384,8 @@ class TCPConnector(BaseConnector):
                 proxy_host, proxy_port, exc.os_error, method=method, url=url
             ) from exc
         start = report_phase("connect", start)  # to the proxy
-        loop = asyncio.get_running_loop()
         if not key.is_ssl:
-            try:
-                return await loop.create_connection(factory, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
+            return await _plain(factory, sock)
         host, port = key.host, key.port
         tls = key.tls
         assert isinstance(tls, TLSConfig)
@@ -418,3 +408,15 @@ class TCPConnector(BaseConnector):
             raise ClientProxyConnectionError(
                 proxy_host, proxy_port, exc, method=method, url=url
             ) from exc
+
+
+async def _plain(
+    factory: Callable[[], SocketProtocol], sock: socket.socket
+) -> tuple[asyncio.BaseTransport, SocketProtocol]:
+    """A plain (http) connection on a connected socket; the socket is closed if it fails."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.create_connection(factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
