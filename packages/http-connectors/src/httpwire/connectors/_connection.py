@@ -555,10 +555,13 @@ class Connection:
             elif event is END_OF_CHUNK:
                 body.on_chunk_end()
             elif type(event) is ResponseHead:
-                got = self._head_received(exchange, event)
-                if got is None:
+                try:
+                    body = exchange.on_head(event)
+                except HttpParserError as exc:  # an unsupported content coding
+                    self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
                     return
-                body = got
+                if not exchange.sent:
+                    self._sender.wake()  # an early answer ends a wait for 100 Continue
             elif type(event) is EndOfMessage:
                 if position != last:
                     # Bytes after the end of the message: a server out of step. Decided
@@ -579,16 +582,6 @@ class Connection:
                 body.reader.feed_data(rest)
             exchange.reusable = False
             body.on_end(EndOfMessage())
-
-    def _head_received(self, exchange: Exchange, head: ResponseHead) -> ResponseBody | None:
-        try:
-            body = exchange.on_head(head)
-        except HttpParserError as exc:  # an unsupported content coding
-            self._fail(exchange, payload_error(exchange, exc, self._host, self._port))
-            return None
-        if not exchange.sent:
-            self._sender.wake()  # an early answer ends a wait for 100 Continue
-        return body
 
     def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
         """Keep an interim response, within the caps; False when it failed the exchange.
