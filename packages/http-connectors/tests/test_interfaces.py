@@ -166,10 +166,22 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
     async with TCPConnector() as connector:
         conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
         assert not isinstance(conn, asyncio.BaseProtocol)
-        for callback in ("buffer_updated", "get_buffer", "data_received", "connection_lost"):
-            assert not hasattr(conn, callback), callback
-        for gone in ("pool_state", "idle_since", "proxy_route", "tunneled"):
-            assert not hasattr(conn, gone), gone
+        # No transport callbacks, exchange callbacks or pool slots: the seam and read-only
+        # facts (pool_entry is the pool's record, which only the pool writes).
+        assert {name for name in dir(conn) if not name.startswith("_")} == {
+            "send",
+            "release",
+            "close",
+            "is_closed",
+            "is_reusable",
+            "pool_key",
+            "pool_entry",
+            "transport",
+            "protocol",
+            "wait_closed",
+        }
+        with pytest.raises(AttributeError):
+            conn.pool_entry = conn.pool_entry  # type: ignore[misc]  # read-only, as tested
         url = URL(base)
         assert conn.pool_key == ConnectionKey(url.raw_host or "", url.port or 0, False)
         with pytest.raises(AttributeError):
