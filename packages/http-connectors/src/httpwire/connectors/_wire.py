@@ -267,14 +267,7 @@ class Wire:
         return not poller.readable()
 
     def close(self, reason: str = "the connection was closed") -> None:
-        """Close the connection now and free its slot in the pool; idempotent.
-
-        A request in progress fails with :class:`ClientConnectionError` saying ``reason``
-        (its reader too, when its body was still arriving).
-
-        Args:
-            reason: Who closed it, for the error of a request in progress.
-        """
+        """Close the connection and free its slot; idempotent: :meth:`Connection.close`."""
         if not self._closed:
             self._closed = True
             transport = self._transport
@@ -322,32 +315,7 @@ class Wire:
     # -- sending -------------------------------------------------------------------------
 
     async def send(self, request: OutgoingRequest) -> RawResponse:
-        """Send one request and wait for the final response head.
-
-        Args:
-            request: The request: method, URL, headers, body and the options this
-                connection reads: ``target`` (the request-target to send instead of the
-                URL's path and query; the absolute form through a proxy is added here),
-                ``chunked`` (force or forbid chunked framing), ``expect_continue`` (send
-                ``Expect: 100-continue`` and hold the body until ``100 Continue``; also on
-                when the headers hold that expectation), ``decode`` (decode the response's
-                content codings into :attr:`RawResponse.content`) and ``sock_read``
-                (seconds without a byte from the server before :class:`ReadTimeoutError`;
-                it runs while waiting for the head and while the body arrives, and pauses
-                while the reader is full or the request body is still being sent). The
-                route fields (``ssl``, ``proxy``, ``proxy_auth``, ``sock_connect``) were
-                used by :meth:`BaseConnector.acquire`.
-
-        Returns:
-            The final response head and a stream of its body.
-
-        Raises:
-            ValueError: A header or the target is invalid, or the framing fields and the
-                body disagree. Nothing was sent; the connection went back to the pool.
-            ClientConnectionError: The connection failed (see the error tree); the
-                connection was closed.
-            ReadTimeoutError: ``sock_read`` elapsed; the connection was closed.
-        """
+        """Send one request and wait for the final response head: :meth:`Connection.send`."""
         # One unpacking: cheaper than an attribute look-up per field on the hot path.
         (method, url, headers, body, target, chunked, expect_continue, decode, _, sock_read) = (
             request[:10]
