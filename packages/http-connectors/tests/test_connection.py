@@ -30,6 +30,7 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
+from httpwire.connectors._protocol import FIRST_READ, READ_SIZE
 from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
 
@@ -404,6 +405,36 @@ async def test_idle_pooled_connections_hold_no_receive_buffer_of_their_own(
         for stat in after.filter_traces(ours).compare_to(before.filter_traces(ours), "filename")
     )
     assert grown / count < 8 * 1024, grown / count  # a 64 KiB buffer each, before
+
+
+async def test_reads_are_64_kib_until_a_body_streams_then_256_kib(raw_server: StartServer) -> None:
+    """The first read of a response brings in at most 64 KiB, so on the default loop (one
+    read per socket per turn) a response with a larger body is never complete when its head
+    is handed out, whatever the buffer; once its body streams, reads bring in up to 256 KiB,
+    and the next response starts small again. (uvloop reads on in the same turn.)"""
+    body = b"x" * (100 * 1024)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            await writer.drain()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL(base))
+        conn = await connector.acquire(request)
+        protocol = conn.protocol
+        assert len(protocol.get_buffer(-1)) == FIRST_READ
+        response = await conn.send(request)
+        if not type(asyncio.get_running_loop()).__module__.startswith("uvloop"):
+            assert not response.is_complete  # the head came with at most 64 KiB of the body
+        # While the rest streams, large reads; once it is in, small ones again.
+        streaming = not response.is_complete
+        assert len(protocol.get_buffer(-1)) == (READ_SIZE if streaming else FIRST_READ)
+        assert await response.content.read() == body
+        response.release()
+        assert len(protocol.get_buffer(-1)) == FIRST_READ  # ended: small reads again
 
 
 async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_server: Any) -> None:

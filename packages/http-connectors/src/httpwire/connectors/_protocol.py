@@ -11,10 +11,13 @@ Strategy, for the least Python work per read:
 * Every read lands in one receive buffer per thread, shared by all the connections of
   the loops that thread runs: the loop reads into it and calls :meth:`buffer_updated`
   right away, which copies the bytes out before any other read can happen, so one
-  buffer serves every connection. It is large (:data:`READ_SIZE`, 256 KiB) so that a
-  download needs few reads, and it costs an idle connection nothing. The transport's
+  buffer serves every connection and costs an idle connection nothing. The transport's
   default path would allocate a fresh 256 KiB ``bytes`` per read instead, which glibc
   serves with ``mmap`` and page faults.
+* A read brings in at most :data:`FIRST_READ` (64 KiB), the head and the start of a body,
+  until the connection says a body is streaming (:meth:`SocketProtocol.large_reads`): then
+  up to :data:`READ_SIZE` (256 KiB), so a download needs few reads. Whether a response
+  was complete when its head was handed out does not depend on the size of the buffer.
 * The receiver's ``on_data`` is looked up once, when the protocol is made: a read costs
   one copy and one call into the connection.
 """
@@ -28,23 +31,29 @@ from typing import Protocol, cast
 __all__ = ["READ_SIZE", "SocketEvents", "SocketProtocol"]
 
 READ_SIZE = 262144
-"""The size of the shared receive buffer: the most one read brings in."""
+"""The most one read brings in while a body streams: the shared buffer's size."""
+
+FIRST_READ = 65536
+"""The most one read brings in otherwise."""
 
 
 class _Buffers(threading.local):
-    """The receive buffer of the current thread, made at its first read."""
+    """The receive buffer of the current thread (whole, and its first 64 KiB)."""
 
-    buffer: memoryview | None = None
+    large: memoryview | None = None
+    small: memoryview | None = None
 
 
 _BUFFERS = _Buffers()
 
 
-def _shared_buffer() -> memoryview:
-    buffer = _BUFFERS.buffer
-    if buffer is None:
-        buffer = _BUFFERS.buffer = memoryview(bytearray(READ_SIZE))
-    return buffer
+def _shared_buffers() -> tuple[memoryview, memoryview]:
+    large = _BUFFERS.large
+    small = _BUFFERS.small
+    if large is None or small is None:
+        large = _BUFFERS.large = memoryview(bytearray(READ_SIZE))
+        small = _BUFFERS.small = large[:FIRST_READ]
+    return large, small
 
 
 class SocketEvents(Protocol):
@@ -82,17 +91,22 @@ class SocketProtocol(asyncio.BufferedProtocol):
         events: The connection to forward the transport's callbacks to.
     """
 
-    __slots__ = ("_buffer", "_events", "_on_data")
+    __slots__ = ("_buffer", "_events", "_large", "_on_data", "_small")
 
     def __init__(self, events: SocketEvents) -> None:
         self._events = events
         self._on_data = events.on_data
-        self._buffer = _shared_buffer()
+        self._large, self._small = _shared_buffers()
+        self._buffer = self._small
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Hand the transport to the connection."""
         # Not an isinstance check: uvloop's transports do not derive from asyncio.Transport.
         self._events.on_connected(cast(asyncio.Transport, transport))
+
+    def large_reads(self, large: bool) -> None:
+        """Read up to 256 KiB at once (a body is streaming) or up to 64 KiB (otherwise)."""
+        self._buffer = self._large if large else self._small
 
     def get_buffer(self, sizehint: int) -> memoryview:
         """The thread's shared receive buffer (the read is copied out at once)."""

@@ -157,6 +157,7 @@ class Wire:
         "_closed_waiter",
         "_exchange",
         "_host",
+        "_large_reads",
         "_last_data",
         "_limits",
         "_loop",
@@ -212,6 +213,7 @@ class Wire:
         self._loop = loop = asyncio.get_running_loop()
         self._sender = Sender(loop)
         self._protocol = SocketProtocol(self)
+        self._large_reads = False  # the protocol reads 256 KiB at once: a body streams
         self._transport: asyncio.Transport | None = None
         self._exchange: Exchange | None = None
         self._closed = False
@@ -544,6 +546,10 @@ class Wire:
                 body.reader.feed_data(rest)
             exchange.reusable = False
             body.on_end(EndOfMessage())
+        elif not self._large_reads and isinstance(body, ResponseBody):
+            # The body goes on past this read: read it in large pieces.
+            self._large_reads = True
+            self._protocol.large_reads(True)
 
     def _interim_received(self, exchange: Exchange, event: InformationalResponse) -> bool:
         """Keep an interim response, within the caps; False when it failed the exchange.
@@ -660,6 +666,9 @@ class Wire:
         """The response ended: pool the connection, or close it when it cannot be reused."""
         self._exchange = None
         self._served += 1
+        if self._large_reads:
+            self._large_reads = False
+            self._protocol.large_reads(False)
         if self._reading_paused:
             self._reading_paused = False
             if not self._closed and self._transport is not None:
