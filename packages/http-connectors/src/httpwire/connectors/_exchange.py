@@ -347,7 +347,9 @@ class ResponseBody:
     def on_end(self, end: EndOfMessage) -> None:
         """The end of the message: end the body, once decoding has caught up."""
         if self.decoder is None:
-            self._ended()
+            self._paused = False
+            self.reader.feed_eof()
+            self._exchange.body_ended()
         else:
             self._end = end
             self._decode(b"")

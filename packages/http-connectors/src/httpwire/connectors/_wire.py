@@ -371,7 +371,8 @@ class Wire:
                 await rest
             if exchange.sent and request[14] is not None:  # request.trace, by index
                 request[14].on_request_sent(monotonic())
-            self._arm_timer()
+            if sock_read is not None:
+                self._arm_timer()
             return await waiter
         except BaseException as exc:
             if self._exchange is exchange:
