@@ -17,6 +17,9 @@ compare ratios within one run, not absolute figures across runs.
 Usage:
   python bench/bench_http.py [--runs N] [--duration S] [--only a,b] [--workloads w,...]
   python bench/bench_http.py --profile httpwire:sequential   # cProfile one contender
+  python bench/bench_http.py --checkout before=../a --checkout after=../b --only floor,before,after
+      # adds contenders "before" and "after": httpwire's connection level imported from
+      # other checkouts' packages (a change measured in the same run, interleaved)
 """
 
 from __future__ import annotations
@@ -338,10 +341,25 @@ def _worker(contender: str, work: Workload, duration: float) -> None:
     print(json.dumps({"rate": done / duration, "cpu": cpu}))
 
 
+CHECKOUTS: dict[str, list[str]] = {}  # contender -> another checkout's package sources
+
+
+def _checkout_path(checkout: str) -> list[str]:
+    root = Path(checkout).resolve() / "packages"
+    return [
+        str(root / f"http-{name}" / "src")
+        for name in ("connectors", "parser", "streams", "forms", "client")
+    ]
+
+
 def _measure(contender: str, work: Workload, duration: float) -> Result:
     spec = json.dumps(work._asdict())
     cmd = [sys.executable, __file__, "--worker", contender, spec, str(duration)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 10 + 60)
+    env = None
+    if contender in CHECKOUTS:
+        # Ahead of the installed packages: the other checkout's httpwire is imported.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(CHECKOUTS[contender])}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 10 + 60, env=env)
     if out.returncode != 0:
         raise RuntimeError(f"{contender} {work} failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -355,7 +373,9 @@ def _profile(spec: str, works: dict[str, Workload], duration: float) -> None:
     done = asyncio.run(RUNNERS[contender](works[workload or "sequential"], duration))
     profiler.disable()
     print(f"{contender} {workload}: {done / duration:,.0f} req/s under the profiler")
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(
+        int(os.environ.get("BENCH_PROFILE_ROWS", "30"))
+    )
 
 
 def main() -> None:
@@ -367,13 +387,26 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(CONTENDERS))
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--profile", metavar="CONTENDER:WORKLOAD")
+    parser.add_argument(
+        "--checkout",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="measure httpwire's connection level from another checkout too, as NAME",
+    )
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         contender, spec, duration = args.worker
+        RUNNERS.setdefault(contender, _run_httpwire)  # a --checkout contender
         _worker(contender, Workload(**json.loads(spec)), float(duration))
         return
 
+    for spec in args.checkout:
+        name, _, path = spec.partition("=")
+        CHECKOUTS[name] = _checkout_path(path)
+        RUNNERS[name] = _run_httpwire
+        LABELS[name] = f"httpwire connector level, {name} ({Path(path).name})"
     server = start_server()
     try:
         works = {

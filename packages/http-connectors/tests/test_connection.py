@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +30,8 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
+from httpwire.connectors._protocol import FIRST_READ, READ_SIZE
+from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
 
 from .conftest import StartServer, client_sockets
@@ -329,6 +332,109 @@ async def test_streaming_upload_keeps_the_write_buffer_bounded(httpwire_server: 
 @pytest.mark.slow
 async def test_two_gib_upload_keeps_the_write_buffer_bounded(httpwire_server: Any) -> None:
     await _upload_bounded(httpwire_server, 2048 * MIB)
+
+
+async def test_a_large_in_memory_body_goes_out_in_slices_in_bounded_memory(
+    httpwire_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 100 MiB ``bytes`` body is never handed whole to the transport, which would copy
+    what the socket did not take at once (and the head joined to it, a third copy): it
+    goes out in slices, with back-pressure. Counted: the process's peak memory and the
+    size of each write, never the time."""
+    size = 100 * MIB
+    body = bytes(range(256)) * (size // 256)
+    async with TCPConnector() as connector:
+        url = URL(httpwire_server.url("/upload-digest"))
+        request = OutgoingRequest("POST", url, NO_HEADERS, body)
+        conn = await connector.acquire(request)
+        transport = conn.transport
+        assert transport is not None
+        writes: list[int] = []
+        write = transport.write
+
+        def counted(data: bytes | bytearray | memoryview) -> None:
+            writes.append(len(data))
+            write(data)
+
+        try:
+            monkeypatch.setattr(transport, "write", counted)
+        except AttributeError:  # uvloop's transports take no attributes: memory only
+            pass
+        measured = _reset_peak_rss()
+        before = _peak_rss() if measured else 0
+        got = await read_json(await conn.send(request))
+        grown = _peak_rss() - before
+    assert got["bytes"] == size
+    assert got["sha256"] == hashlib.sha256(body).hexdigest()
+    if measured:
+        # The whole process (the in-process server included) grew by far less than the body.
+        assert grown < 16 * MIB, grown / MIB
+    if writes:
+        assert sum(writes) > size
+        assert max(writes) <= SLICE + 1024, max(writes)  # a slice, and the head with it
+
+
+async def test_idle_pooled_connections_hold_no_receive_buffer_of_their_own(
+    httpwire_server: Any,
+) -> None:
+    """Reads land in one buffer per thread, copied out at once: an idle pooled connection
+    keeps no receive buffer. Counted with tracemalloc, in this package's own files (the
+    in-process server's allocations left out)."""
+    count = 40
+    url = httpwire_server.url("/bytes/10")
+    async with TCPConnector(total_limit=None) as connector:
+        response = await send(connector, url)  # the thread's buffer exists from here on
+        await response.content.read()
+        response.release()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.take_snapshot()
+            request = OutgoingRequest("GET", URL(url))
+            conns = [await connector.acquire(request) for _ in range(count)]
+            responses = await asyncio.gather(*(conn.send(request) for conn in conns))
+            for response in responses:
+                await response.content.read()
+                response.release()
+            assert connector.stats().idle == count
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+    ours = [tracemalloc.Filter(True, "*/httpwire/connectors/*")]
+    grown = sum(
+        stat.size_diff
+        for stat in after.filter_traces(ours).compare_to(before.filter_traces(ours), "filename")
+    )
+    assert grown / count < 8 * 1024, grown / count  # a 64 KiB buffer each, before
+
+
+async def test_reads_are_64_kib_until_a_body_streams_then_256_kib(raw_server: StartServer) -> None:
+    """The first read of a response brings in at most 64 KiB, so on the default loop (one
+    read per socket per turn) a response with a larger body is never complete when its head
+    is handed out, whatever the buffer; once its body streams, reads bring in up to 256 KiB,
+    and the next response starts small again. (uvloop reads on in the same turn.)"""
+    body = b"x" * (100 * 1024)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            await writer.drain()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        request = OutgoingRequest("GET", URL(base))
+        conn = await connector.acquire(request)
+        protocol = conn.protocol
+        assert len(protocol.get_buffer(-1)) == FIRST_READ
+        response = await conn.send(request)
+        if not type(asyncio.get_running_loop()).__module__.startswith("uvloop"):
+            assert not response.is_complete  # the head came with at most 64 KiB of the body
+        # While the rest streams, large reads; once it is in, small ones again.
+        streaming = not response.is_complete
+        assert len(protocol.get_buffer(-1)) == (READ_SIZE if streaming else FIRST_READ)
+        assert await response.content.read() == body
+        response.release()
+        assert len(protocol.get_buffer(-1)) == FIRST_READ  # ended: small reads again
 
 
 async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_server: Any) -> None:

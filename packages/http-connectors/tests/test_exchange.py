@@ -59,12 +59,13 @@ async def test_a_request_goes_through_every_phase_in_order() -> None:
     assert _phase(exchange) is Phase.SENDING
     exchange.sent_all()
     assert _phase(exchange) is Phase.AWAITING_HEAD
-    exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"))
-    assert _phase(exchange) is Phase.RECEIVING
+    body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"))
+    assert _phase(exchange) is Phase.RECEIVING and exchange.body is body
     response = await exchange.waiter
     assert repr(response) == "<RawResponse GET 200 'OK' receiving>"
-    exchange.on_data(b"ok")
-    exchange.on_end(EndOfMessage())
+    assert response.content is body.reader
+    body.on_data(b"ok")
+    body.on_end(EndOfMessage())
     assert _phase(exchange) is Phase.DONE and response.is_complete
     response.release()  # after the end: the connection is already pooled
     assert host.calls == ["ended"]
@@ -105,27 +106,27 @@ async def test_releasing_before_the_end_drops_the_connection_once() -> None:
 async def test_a_failure_after_the_end_changes_nothing() -> None:
     exchange = _exchange(_Host())
     exchange.sent_all()
-    exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
-    exchange.on_end(EndOfMessage())
+    body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    body.on_end(EndOfMessage())
     exchange.fail(ClientConnectionError("late"))
     assert _phase(exchange) is Phase.DONE
-    assert exchange.reader is not None and exchange.reader.exception() is None
+    assert body.reader.exception() is None
 
 
-async def test_compressed_input_waits_in_the_exchange_while_the_reader_is_full() -> None:
-    """Paused, the exchange decodes nothing more; resumed, it decodes what it held."""
+async def test_compressed_input_waits_in_the_body_while_the_reader_is_full() -> None:
+    """Paused, the body decodes nothing more; resumed, it decodes what it held."""
     host = _Host()
     exchange = _exchange(host, decode=True)
     exchange.sent_all()
-    exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"))
-    exchange.pause_reading()
+    body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"))
+    body.pause_reading()
     packed = gzip.compress(b"x" * 1000)
-    exchange.on_data(packed)
-    assert exchange.reader is not None and exchange.reader.total_bytes == 0
-    assert list(exchange.held) == [packed]
-    exchange.on_end(EndOfMessage())
+    body.on_data(packed)
+    assert body.reader.total_bytes == 0
+    assert body.held_bytes == len(packed)
+    body.on_end(EndOfMessage())
     assert _phase(exchange) is Phase.RECEIVING  # the end waits for decoding
-    exchange.resume_reading()
+    body.resume_reading()
     assert _phase(exchange) is Phase.DONE
     assert host.calls == ["pause", "resume", "ended"]
-    assert await exchange.reader.read() == b"x" * 1000
+    assert await body.reader.read() == b"x" * 1000

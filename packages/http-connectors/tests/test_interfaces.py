@@ -17,6 +17,7 @@ from yarl import URL
 from httpwire.connectors import (
     ClientConnectionError,
     Connection,
+    ConnectionKey,
     Connector,
     HTTPConnection,
     OutgoingRequest,
@@ -152,3 +153,39 @@ async def test_close_of_an_unfinished_response_drops_the_connection(
         response.close()  # idempotent
         assert conn.is_closed
         assert connector.stats() == EMPTY
+
+
+async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartServer) -> None:
+    """What users and the docs see: send/release/close/is_closed and read-only facts,
+    not the asyncio callbacks nor the pool's bookkeeping."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
+        assert not isinstance(conn, asyncio.BaseProtocol)
+        # No transport callbacks, exchange callbacks or pool slots: the seam and read-only
+        # facts (pool_entry is the pool's record, which only the pool writes).
+        assert {name for name in dir(conn) if not name.startswith("_")} == {
+            "send",
+            "release",
+            "close",
+            "is_closed",
+            "is_reusable",
+            "pool_key",
+            "pool_entry",
+            "transport",
+            "protocol",
+            "wait_closed",
+        }
+        with pytest.raises(AttributeError):
+            conn.pool_entry = conn.pool_entry  # type: ignore[misc]  # read-only, as tested
+        url = URL(base)
+        assert conn.pool_key == ConnectionKey(url.raw_host or "", url.port or 0, False)
+        with pytest.raises(AttributeError):
+            conn.pool_key = "elsewhere"  # type: ignore[misc]  # read-only, as tested
+        assert conn.transport is not None and not conn.transport.is_closing()
+        conn.release()
+        assert connector.stats() == IDLE_ONLY

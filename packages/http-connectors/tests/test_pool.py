@@ -12,16 +12,14 @@ from collections.abc import Hashable
 
 import pytest
 
-from httpwire.connectors._pool import ConnectionPool, PoolStats
+from httpwire.connectors._pool import ConnectionPool, PoolEntry, PoolStats
 
 
 class Conn:
     """A stand-in connection: only what the pool reads and calls."""
 
     def __init__(self, key: Hashable) -> None:
-        self.pool_key = key
-        self.pool_state = 0
-        self.idle_since = 0.0
+        self.pool_entry = PoolEntry(key)
         self.closes = 0
 
     @property
@@ -161,7 +159,7 @@ async def test_expired_idle_connection_is_not_lent() -> None:
     pool: ConnectionPool[Conn] = ConnectionPool(limit=None, total_limit=10, keepalive_timeout=0.01)
     conn = await open_one(pool, "a")
     pool.release(conn)
-    conn.idle_since -= 1  # as if it had idled a second
+    conn.pool_entry.idle_since -= 1  # as if it had idled a second
     assert await pool.acquire("a") is None
     assert conn.closes == 1
     balanced(pool, connecting=1, idle=0, open=1)

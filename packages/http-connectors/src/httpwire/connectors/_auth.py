@@ -15,7 +15,7 @@ from yarl import URL
 
 from ._util import bounded_repr
 
-__all__ = ["BasicAuth"]
+__all__ = ["BasicAuth", "proxy_credentials"]
 
 # RFC 5234 Appendix B.1: CTL = %x00-1F / %x7F.
 _CTL = re.compile(r"[\x00-\x1f\x7f]")
@@ -175,3 +175,31 @@ class BasicAuth:
         if url.user is None:
             return None
         return cls(url.user, url.password or "", encoding=encoding)
+
+
+def proxy_credentials(url: URL, shown: URL, proxy_auth: BasicAuth | None) -> BasicAuth | None:
+    """A proxy's credentials: ``proxy_auth`` or those in its URL, never both.
+
+    Args:
+        url: The proxy URL, credentials included.
+        shown: The same URL without them, to quote in errors.
+        proxy_auth: The credentials given on their own, if any.
+
+    Returns:
+        The credentials, or ``None``.
+
+    Raises:
+        TypeError: ``proxy_auth`` is not a :class:`BasicAuth`.
+        ValueError: Credentials were given both ways.
+    """
+    if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
+        raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
+    from_url = BasicAuth.from_url(url)
+    if from_url is not None:
+        if proxy_auth is not None:
+            raise ValueError(
+                f"proxy credentials given twice: in the proxy URL {str(shown)[:200]!r} and in "
+                "proxy_auth; pass them one way only"
+            )
+        proxy_auth = from_url
+    return proxy_auth

@@ -1,65 +1,76 @@
-"""The per-connection protocol: writes one request at a time and parses its response.
+"""The connection users, the docs and the pool see: one HTTP/1.1 connection, one request a loan.
 
-Strategy, for the least Python work per request:
+Strategy: :class:`Connection` is a small handle over a :class:`~._wire.Wire`, which does the
+work (the socket protocol's callbacks, the exchange's host, sending, parsing, the timer).
+Keeping them apart means the public class has only what a caller may use: ``send``,
+``release``, ``close``, ``is_closed`` and read-only facts. The handle costs one call per
+request (``send`` hands back the wire's coroutine without a coroutine of its own) and one
+per lending (``is_reusable``).
 
-* The protocol object *is* the connection the pool lends out: no wrapper, ``__slots__``.
-* The request head (and a small body) leave in one ``transport.write``.
-* The only per-request allocations are the parser's events, one future for the head, the
-  :class:`~._exchange.Exchange`, the :class:`~._exchange.RawResponse` and its reader.
-
-The sender moves the exchange's phase through its sending half (``sent_all``,
-``await_continue``, ``resume_sending``) and stops a streamed body as soon as the exchange
-leaves :attr:`~._exchange.Phase.SENDING` (an early answer, or a failure).
-
-:class:`Connection` is the sending side on top of :class:`~._protocol.ConnectionProtocol`
-(the connection's state, receiving, failures, the idle timer).
+The pool's record of the connection, a :class:`~._pool.PoolEntry`, is made here and shared
+with the wire, which reads it; only the pool writes it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from time import monotonic
+from collections.abc import Coroutine, Hashable
+from typing import Any
 
-from httpwire.parser import ChunkedEncoder
-from httpwire.streams import Body, iter_body
-
-from ._errors import ClientConnectionError, ClientOSError, ServerDisconnectedError
-from ._exchange import AWAITING_HEAD, SENDING, Exchange, RawResponse
+from ._exchange import RawResponse
 from ._interfaces import OutgoingRequest
-from ._pool import ACTIVE
-from ._protocol import ConnectionProtocol, ParserOptions
-from ._proxy import proxied
-from ._request import build_request_head
+from ._pool import ConnectionPool, PoolEntry
+from ._protocol import SocketProtocol
+from ._proxy import ProxyConfig
+from ._util import ParserLimits
+from ._wire import Wire
 
-__all__ = ["Connection", "ParserOptions"]
-
-# A body up to this size is joined to the head and sent in one write.
-_JOIN_LIMIT = 16384
+__all__ = ["Connection"]
 
 
-class Connection(ConnectionProtocol):
-    """One HTTP/1.1 connection: an ``asyncio.Protocol`` that the pool lends out.
+class Connection:
+    """One HTTP/1.1 connection, lent by a connector for one request at a time.
 
     Use it through :meth:`send` once per loan (or give it back unused with
     :meth:`release`); see the package README for the whole acquire/send/release cycle. It
-    conforms to :class:`~httpwire.connectors.HTTPConnection`.
+    conforms to :class:`~httpwire.connectors.HTTPConnection`. Connectors make connections;
+    user code gets them from :meth:`BaseConnector.acquire`.
 
     Args:
         pool: The pool whose slot this connection fills.
         key: The endpoint key (its pool key).
         host: The host to name in errors (or a Unix socket path).
         port: The port to name in errors (``None`` for a Unix socket).
-        parser_options: Limits for the response parser.
-        registry: A set the connection is in from ``connection_made`` to
-            ``connection_lost`` (the connector's register of open sockets).
+        limits: Limits for the response parser.
+        registry: A set the connection is in from the moment its transport is ready until
+            it is lost (the connector's register of open sockets).
+        proxy: The proxy the connection goes through, if any.
+        tunneled: Whether it is a tunnel through that proxy (CONNECT or SOCKS5) rather than
+            a forwarding proxy.
+
     """
 
-    __slots__ = ()
+    __slots__ = ("_entry", "_wire")
 
-    # -- sending -------------------------------------------------------------------------
+    def __init__(
+        self,
+        pool: ConnectionPool[Any],
+        key: Hashable,
+        host: str | None,
+        port: int | None,
+        limits: ParserLimits,
+        registry: set[Connection] | None = None,
+        proxy: ProxyConfig | None = None,
+        tunneled: bool = False,
+    ) -> None:
+        entry = self._entry = PoolEntry(key)
+        self._wire = Wire(self, pool, entry, host, port, limits, registry, proxy, tunneled)
 
-    async def send(self, request: OutgoingRequest) -> RawResponse:
-        """Send one request and wait for the final response head.
+    def __repr__(self) -> str:
+        return repr(self._wire)
+
+    def send(self, request: OutgoingRequest) -> Coroutine[Any, Any, RawResponse]:
+        """Send one request and wait for the final response head (a coroutine to await).
 
         Args:
             request: The request: method, URL, headers, body and the options this
@@ -76,7 +87,7 @@ class Connection(ConnectionProtocol):
                 used by :meth:`BaseConnector.acquire`.
 
         Returns:
-            The final response head and a stream of its body.
+            A coroutine whose result is the final response head and a stream of its body.
 
         Raises:
             ValueError: A header or the target is invalid, or the framing fields and the
@@ -85,177 +96,57 @@ class Connection(ConnectionProtocol):
                 connection was closed.
             ReadTimeoutError: ``sock_read`` elapsed; the connection was closed.
         """
-        # One unpacking: cheaper than an attribute look-up per field on the hot path.
-        (method, url, headers, body, target, chunked, expect_continue, decode, _, sock_read) = (
-            request[:10]
-        )
-        if self._exchange is not None:
-            raise RuntimeError("a request is already in progress on this connection")
-        if self.pool_state != ACTIVE:
-            raise RuntimeError(
-                "send() on a connection that is not lent out: acquire() a connection for "
-                "each request"
-            )
-        if self._closed:
-            self._pool.discard(self)
-            raise ServerDisconnectedError(
-                "response",
-                method=method,
-                url=url,
-                host=self._host,
-                port=self._port,
-                is_stale_connection=self._served > 0,
-            )
-        if self.proxy_route is not None:
-            headers, target = proxied(self.proxy_route, self.tunneled, url, headers, target)
-        try:
-            head, payload, encoder, length = build_request_head(
-                method, url, headers, body, target, chunked, expect_continue
-            )
-        except BaseException:
-            self._pool.release(self)
-            raise
-        waiter: asyncio.Future[RawResponse] = self._loop.create_future()
-        exchange = self._exchange = Exchange(
-            self, method, url, waiter, decode, self._served > 0, (self._host, self._port)
-        )
-        self._used = True
-        self._parser.expect_response(method)
-        self._read_timeout = sock_read
-        transport = self._transport
-        assert transport is not None
-        try:
-            if payload is None:
-                transport.write(head)
-                exchange.sent_all()
-            elif expect_continue:
-                transport.write(head)
-                exchange.await_continue()
-                if not await self._continue_wanted(exchange, request.expect_continue_timeout):
-                    return await waiter
-                exchange.resume_sending()
-                if isinstance(payload, bytes):
-                    transport.write(payload)
-                    exchange.sent_all()
-                else:
-                    await self._upload(exchange, b"", payload, encoder, length)
-            elif isinstance(payload, bytes):
-                if len(payload) <= _JOIN_LIMIT:
-                    transport.write(head + payload)
-                else:
-                    transport.writelines((head, payload))
-                exchange.sent_all()
-            else:
-                await self._upload(exchange, head, payload, encoder, length)
-            if request[14] is not None:  # request.trace, by index: the hot path
-                request[14].on_request_sent(monotonic())
-            self._arm_timer()
-            return await waiter
-        except BaseException as exc:
-            if self._exchange is exchange:
-                # Cancelled, or the body's iterator failed: the request is half sent.
-                self._exchange = None
-                exchange.cancel()
-                self._pool.discard(self)
-            elif waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                # Cancelled after the head arrived: the response was never handed out.
-                waiter.result().release()
-            if isinstance(exc, OSError) and not isinstance(exc, ClientConnectionError):
-                raise ClientOSError(
-                    exc,
-                    during="sending the request",
-                    method=method,
-                    url=url,
-                    host=self._host,
-                    port=self._port,
-                ) from exc
-            raise
+        return self._wire.send(request)
 
-    async def _continue_wanted(self, exchange: Exchange, wait: float) -> bool:
-        """Wait for ``100 Continue`` or ``wait`` seconds (True), or a final response (False).
+    def release(self) -> None:
+        """Give a connection that was acquired but not used for a request back to the pool.
 
-        The wait is bounded because a server that ignores ``Expect`` never answers it:
-        RFC 9110 §10.1.1 says a client that sends it should not wait indefinitely.
+        Raises:
+            RuntimeError: A request is in progress on it.
         """
-        self._arm_timer()
-        loop = self._loop
-        deadline = loop.time() + wait
-        while exchange.phase is AWAITING_HEAD:
-            if exchange.informational and exchange.informational[-1].status == 100:
-                return True
-            if loop.time() >= deadline:
-                return True
-            waiter = self._drain_waiter = loop.create_future()
-            timer = loop.call_at(deadline, _wake, waiter)
-            try:
-                await waiter
-            finally:
-                timer.cancel()
-                self._drain_waiter = None
-        return False  # the final response arrived first, or the exchange failed
+        self._wire.release()
 
-    async def _upload(
-        self,
-        exchange: Exchange,
-        head: bytes,
-        body: Body,
-        encoder: ChunkedEncoder | None,
-        length: int | None,
-    ) -> None:
-        """Stream the body, waiting while the transport's buffer is full."""
-        transport = self._transport
-        assert transport is not None
-        sent = 0
-        pending = head
-        async for piece in iter_body(body):
-            if not piece:
-                continue
-            if exchange.phase is not SENDING:
-                # Failed, or the server answered before the body was complete: stop sending.
-                # The request was cut short (never sent_all()), so the connection cannot
-                # be reused.
-                return
-            sent += len(piece)
-            if length is not None and sent > length:
-                raise ValueError(
-                    f"the body yielded more than its announced {length} bytes; "
-                    "the request was cut short"
-                )
-            data = encoder.encode(piece) if encoder is not None else piece
-            if pending:
-                if len(data) <= _JOIN_LIMIT:
-                    transport.write(pending + data)
-                else:
-                    transport.writelines((pending, data))
-                pending = b""
-            else:
-                transport.write(data)
-            if self._write_paused:
-                await self._drain(exchange)
-        if pending:
-            transport.write(pending)
-        if encoder is not None:
-            transport.write(encoder.finish())
-        elif length is not None and sent != length:
-            raise ValueError(
-                f"the body ended after {sent} of its announced {length} bytes; "
-                "the request was cut short"
-            )
-        exchange.sent_all()
+    def close(self, reason: str = "the connection was closed") -> None:
+        """Close the connection now and free its slot in the pool; idempotent.
 
-    async def _drain(self, exchange: Exchange) -> None:
-        while (
-            self._write_paused
-            and exchange.phase is SENDING  # failed, or an early answer: the upload ends
-            and not self._closed
-        ):
-            waiter = self._drain_waiter = self._loop.create_future()
-            try:
-                await waiter
-            finally:
-                self._drain_waiter = None
+        A request in progress fails with :class:`ClientConnectionError` saying ``reason``
+        (its reader too, when its body was still arriving).
 
+        Args:
+            reason: Who closed it, for the error of a request in progress.
+        """
+        self._wire.close(reason)
 
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection was closed, by us or by the peer."""
+        return self._wire.is_closed
+
+    @property
+    def is_reusable(self) -> bool:
+        """True when the idle connection may be lent: open, and no byte arrived on it."""
+        return self._wire.is_reusable
+
+    @property
+    def pool_key(self) -> Hashable:
+        """The endpoint key the connection is pooled under (a ``ConnectionKey``)."""
+        return self._entry.key
+
+    @property
+    def pool_entry(self) -> PoolEntry:
+        """The pool's record of the connection (key, state, idle time): the pool's to write."""
+        return self._entry
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        """The transport, once connected (for its ``get_extra_info``)."""
+        return self._wire.transport
+
+    @property
+    def protocol(self) -> SocketProtocol:
+        """The asyncio protocol to open the transport with (for connectors)."""
+        return self._wire.protocol
+
+    async def wait_closed(self) -> None:
+        """Wait until the transport is gone (the loop reported the connection lost)."""
+        await self._wire.wait_closed()

@@ -22,14 +22,16 @@ from typing import NamedTuple, TypedDict, TypeVar, Unpack
 from yarl import URL
 
 from ._auth import BasicAuth
-from ._connection import Connection, ParserOptions
+from ._connection import Connection
 from ._errors import ClientConnectionError, ClientConnectorError, ConnectTimeoutError
 from ._interfaces import OutgoingRequest
 from ._pool import ConnectionPool, PoolStats
+from ._protocol import SocketProtocol
 from ._proxy import ProxyConfig
 from ._socks import SOCKS_SCHEMES
 from ._tls import SSLSetting
 from ._trace import CURRENT, report_connection, report_phase
+from ._util import DEFAULT_LIMITS, ParserLimits
 
 __all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 
@@ -109,10 +111,10 @@ class BaseConnector(ABC):
         total_limit: int | None = 100,
         keepalive_timeout: float | None = 15,
         force_close: bool = False,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 128,
-        max_head_size: int = 65536,
+        max_line_size: int = DEFAULT_LIMITS.max_line_size,
+        max_field_size: int = DEFAULT_LIMITS.max_field_size,
+        max_headers: int = DEFAULT_LIMITS.max_headers,
+        max_head_size: int = DEFAULT_LIMITS.max_head_size,
     ) -> None:
         for name, value in (("limit", limit), ("total_limit", total_limit)):
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -129,12 +131,7 @@ class BaseConnector(ABC):
             keepalive_timeout=0 if force_close else keepalive_timeout,
             endpoint=_endpoint_of,
         )
-        self._parser_options: ParserOptions = (
-            max_line_size,
-            max_field_size,
-            max_headers,
-            max_head_size,
-        )
+        self._limits = ParserLimits(max_line_size, max_field_size, max_headers, max_head_size)
         self._conns: set[Connection] = set()
         self._closed = False
         self._closing: asyncio.Future[None] | None = None
@@ -282,24 +279,21 @@ class BaseConnector(ABC):
     async def _open(self, key: ConnectionKey, sock_connect: float | None) -> Connection:
         host, port = self._endpoint(key)
         pool = self._pool
-        options = self._parser_options
-
+        limits = self._limits
         conns = self._conns
         made: list[Connection] = []  # what the factory made, to undo if connecting fails
         route = None if key.proxy is None else ProxyConfig(key.proxy, key.proxy_auth)
         # Behind a SOCKS proxy every request is tunneled: origin form, no proxy credentials.
         tunneled = key.is_ssl or (route is not None and route.url.scheme in SOCKS_SCHEMES)
 
-        def factory() -> Connection:
-            conn = Connection(pool, key, host, port, options, conns)
-            if route is not None:
-                conn.proxy_route = route
-                conn.tunneled = tunneled
+        def factory() -> SocketProtocol:
+            conn = Connection(pool, key, host, port, limits, conns, route, tunneled)
             made.append(conn)
-            return conn
+            return conn.protocol
 
         try:
-            _, conn = await self._connect(factory, key, sock_connect)
+            _, protocol = await self._connect(factory, key, sock_connect)
+            conn = next(made_conn for made_conn in made if made_conn.protocol is protocol)
         except BaseException:
             # Cancelled or failed after the loop called connection_made: uvloop then never
             # calls connection_lost, so the connection is closed and unregistered here
@@ -321,10 +315,10 @@ class BaseConnector(ABC):
     @abstractmethod
     async def _connect(
         self,
-        factory: Callable[[], Connection],
+        factory: Callable[[], SocketProtocol],
         key: ConnectionKey,
         sock_connect: float | None,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
+    ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         """Open a transport to the key's endpoint with a protocol from ``factory``."""
 
     # -- closing -------------------------------------------------------------------------
@@ -419,10 +413,10 @@ class UnixConnector(BaseConnector):
 
     async def _connect(
         self,
-        factory: Callable[[], Connection],
+        factory: Callable[[], SocketProtocol],
         key: ConnectionKey,
         sock_connect: float | None,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
+    ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         loop = asyncio.get_running_loop()
         start = monotonic()
         try:

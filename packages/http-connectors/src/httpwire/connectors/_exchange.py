@@ -10,15 +10,20 @@ response still attached to the connection?". It owns an explicit :class:`Phase`:
 
 and every change of phase is a method of :class:`Exchange`: the sender calls
 :meth:`~Exchange.sent_all`, :meth:`~Exchange.await_continue` and
-:meth:`~Exchange.resume_sending`; the connection's protocol hands it the parser's events
-(:meth:`~Exchange.on_head`, :meth:`~Exchange.on_data`, :meth:`~Exchange.on_end`) and its
-failures (:meth:`~Exchange.fail`); the response handle calls :meth:`~Exchange.abandon`.
+:meth:`~Exchange.resume_sending`; the connection hands it the parser's head
+(:meth:`~Exchange.on_head`) and its failures (:meth:`~Exchange.fail`); the response handle
+calls :meth:`~Exchange.abandon`; its body calls :meth:`~Exchange.body_ended`.
+
+The response side is an object of its own, :class:`ResponseBody`, made when the head
+arrives: it holds the head, the reader and the decoder (none of them optional), receives
+the body's events from the connection, and is the producer of the reader. It decodes
+content codings itself: while the reader is full, compressed input waits there (at most
+one socket read, since the socket is paused too), so a small compressed body cannot fill
+memory however large it decodes. Before the head, the exchange's ``body`` is a stand-in
+that receives nothing (the parser never gives a body event before the head).
 
 The exchange talks to its connection only through :class:`ExchangeHost`, a Protocol
-declared here, so this module imports nothing of the connection. It is the producer of the
-response's reader, and decodes content codings itself: while the reader is full, compressed
-input waits in the exchange (at most one socket read, since the socket is paused too), so a
-small compressed body cannot fill memory however large it decodes.
+declared here, so this module imports nothing of the connection.
 
 The phases are an ``IntEnum`` whose members are bound to module constants: the hot path
 compares them by identity, without an attribute look-up.
@@ -52,6 +57,7 @@ __all__ = [
     "ExchangeHost",
     "Phase",
     "RawResponse",
+    "ResponseBody",
     "closed_error",
     "disconnected",
     "doing",
@@ -101,7 +107,7 @@ class ExchangeHost(Protocol):
         ...
 
 
-# A shared empty queue for exchanges that do not decode (a real one is made with a decoder).
+# A shared empty queue for bodies that are not decoded (a real one is made with a decoder).
 _NO_INPUT: deque[bytes] = deque(maxlen=0)
 
 
@@ -120,26 +126,24 @@ class Exchange:
     Attributes:
         phase: Where the exchange is (a :class:`Phase`).
         head: The final response head, from :attr:`Phase.RECEIVING` on.
-        reader: The body's reader, from :attr:`Phase.RECEIVING` on.
+        body: Where the body's events go: a :class:`ResponseBody` from
+            :attr:`Phase.RECEIVING` on (before, a stand-in that never receives any).
+        informational: The interim (1xx) responses received so far.
         sent: The whole request was written.
         received: Some byte of the response arrived.
         reusable: Nothing seen so far forbids reusing the connection afterwards.
     """
 
     __slots__ = (
+        "body",
         "decode",
-        "decoder",
-        "end",
         "endpoint",
         "head",
-        "held",
         "host",
         "informational",
         "interim_bytes",
         "method",
-        "paused",
         "phase",
-        "reader",
         "received",
         "reusable",
         "sent",
@@ -167,16 +171,18 @@ class Exchange:
         self.endpoint = endpoint
         self.phase: Phase = SENDING
         self.head: ResponseHead | None = None
-        self.reader: StreamReader | None = None
-        self.decoder: ContentDecoder | None = None
-        self.end: EndOfMessage | None = None  # an end held back until decoding catches up
-        self.held: deque[bytes] = _NO_INPUT  # compressed input waiting while the reader is full
+        self.body: ResponseBody | _NoBody = _NO_BODY
         self.informational: list[InformationalResponse] = []
         self.interim_bytes = 0  # the size of the interim responses, roughly as received
         self.sent = False
         self.received = False
         self.reusable = True
-        self.paused = False  # the reader is full: decoding waits too
+
+    @property
+    def continued(self) -> bool:
+        """True once ``100 Continue`` was the latest interim response."""
+        informational = self.informational
+        return bool(informational) and informational[-1].status == 100
 
     # -- the sender's transitions ----------------------------------------------------------
 
@@ -205,43 +211,34 @@ class Exchange:
             len(event.reason) + 16 + sum(len(n) + len(v) + 4 for n, v in event.raw_headers)
         )
 
-    def on_head(self, head: ResponseHead) -> None:
-        """The final head arrived: make the reader and the response and hand it out.
+    def on_head(self, head: ResponseHead) -> ResponseBody:
+        """The final head arrived: make the body and the response and hand it out.
+
+        Returns:
+            Where the body's events go from now on (also :attr:`body`).
 
         Raises:
             HttpParserError: Decoding was asked and the content coding is unsupported.
         """
         self.head = head
-        reader = self.reader = StreamReader(self)
-        if self.decode and head.content_coding:
-            self.decoder = make_decoder(head.content_coding)
-            self.held = deque()
+        decoder = (
+            make_decoder(head.content_coding) if self.decode and head.content_coding else None
+        )
+        if head.should_close:
+            self.reusable = False
+        body = self.body = ResponseBody(self, head, decoder)
         # The head may arrive before the body was all written (an early answer).
         self.phase = RECEIVING
-        response = RawResponse(self, head, reader, tuple(self.informational))
+        response = RawResponse(self, head, body.reader, tuple(self.informational))
         waiter = self.waiter
         if not waiter.done():
             waiter.set_result(response)
+        return body
 
-    def on_data(self, data: bytes) -> None:
-        """A piece of the body: into the reader, decoded when asked."""
-        if self.decoder is None:
-            self.reader.feed_data(data)  # type: ignore[union-attr]  # made by on_head
-        else:
-            self._decode(data)
-
-    def on_chunk_end(self) -> None:
-        """The end of one of the sender's chunks (decoded output has none of its own)."""
-        if self.decoder is None:
-            self.reader.end_chunk()  # type: ignore[union-attr]  # made by on_head
-
-    def on_end(self, end: EndOfMessage) -> None:
-        """The end of the message: end the body, once decoding has caught up."""
-        if self.decoder is None:
-            self._ended()
-        else:
-            self.end = end
-            self._decode(b"")
+    def body_ended(self) -> None:
+        """The body (decoded, when asked) is all in the reader: the exchange is done."""
+        self.phase = DONE
+        self.host.exchange_ended(self)
 
     def fail(self, error: BaseException) -> None:
         """Fail the exchange with ``error``: the head's waiter, or else the body's reader.
@@ -252,33 +249,19 @@ class Exchange:
         if self.phase >= DONE:
             return
         self.phase = FAILED
+        if isinstance(error, (ClientConnectionError, ClientPayloadError)):
+            error.with_request(self.method, self.url)  # the one place errors get the request
         waiter = self.waiter
         if not waiter.done():
             waiter.set_exception(error)
-        elif self.reader is not None:
-            self.reader.set_exception(error)
+        else:
+            self.body.fail(error)
 
     def cancel(self) -> None:
         """The sender gave up (cancelled, or its body failed): nobody waits for the head."""
         if self.phase < DONE:
             self.phase = FAILED
             self.waiter.cancel()
-
-    # -- the reader's producer and the response's handle ------------------------------------
-
-    def pause_reading(self) -> None:
-        """The reader is full: decoding stops and the connection stops reading."""
-        if self.phase is RECEIVING and not self.paused:
-            self.paused = True
-            self.host.pause_reading()
-
-    def resume_reading(self) -> None:
-        """The reader has room: the connection reads again and held input is decoded."""
-        if self.phase is RECEIVING and self.paused:
-            self.paused = False
-            self.host.resume_reading()
-            if self.decoder is not None:
-                self._decode(b"")
 
     def abandon(self, how: str) -> None:
         """The response was let go of before its body arrived: drop the connection.
@@ -288,28 +271,134 @@ class Exchange:
         if self.phase is not RECEIVING:
             return
         self.phase = FAILED
-        reader = self.reader
-        if reader is not None and reader.exception() is None:
-            reader.set_exception(closed_error(self.method, how))
+        self.body.fail(closed_error(self.method, how), keep=True)
         self.host.exchange_dropped(self)
+
+    def body_failed(self, exc: HttpParserError) -> None:
+        """The body could not be decoded: fail the exchange and drop the connection."""
+        self.fail(payload_error(self, exc, *self.endpoint))
+        self.host.exchange_dropped(self)
+
+
+class _NoBody:
+    """The exchange's body before the head: the parser gives no body event before it."""
+
+    __slots__ = ()
+
+    def on_data(self, data: bytes) -> None:
+        raise RuntimeError("response body bytes before the response head")
+
+    def on_chunk_end(self) -> None:
+        raise RuntimeError("response body chunk before the response head")
+
+    def on_end(self, end: EndOfMessage) -> None:
+        raise RuntimeError("response end before the response head")
+
+    def fail(self, error: BaseException, keep: bool = False) -> None:
+        """Nothing reads a body that has not begun."""
+
+
+_NO_BODY = _NoBody()
+
+
+class ResponseBody:
+    """The response side of an exchange, from its head on: the reader and its producer.
+
+    Made by :meth:`Exchange.on_head`. It feeds the body's pieces to the reader, decoding
+    content codings when asked, and pauses and resumes the connection's reading as the
+    reader fills and drains (through the exchange's host). While the reader is full,
+    compressed input waits here (at most one socket read, since the socket is paused too),
+    so a small compressed body cannot fill memory however large it decodes.
+
+    Args:
+        exchange: The exchange it belongs to.
+        head: The final response head.
+        decoder: The content decoder, or ``None`` to pass the body on as it came.
+
+    Attributes:
+        head: The final response head.
+        reader: The stream the body goes to (:attr:`RawResponse.content`).
+        decoder: The content decoder, if the body is decoded.
+    """
+
+    __slots__ = ("_end", "_exchange", "_held", "_paused", "decoder", "head", "reader")
+
+    def __init__(
+        self, exchange: Exchange, head: ResponseHead, decoder: ContentDecoder | None
+    ) -> None:
+        self._exchange = exchange
+        self.head = head
+        self.decoder = decoder
+        self.reader = StreamReader(self)
+        self._end: EndOfMessage | None = None  # an end held back until decoding catches up
+        self._held = _NO_INPUT if decoder is None else deque()  # input waiting while paused
+        self._paused = False  # the reader is full: decoding waits too
+
+    def on_data(self, data: bytes) -> None:
+        """A piece of the body: into the reader, decoded when asked."""
+        if self.decoder is None:
+            self.reader.feed_data(data)
+        else:
+            self._decode(data)
+
+    def on_chunk_end(self) -> None:
+        """The end of one of the sender's chunks (decoded output has none of its own)."""
+        if self.decoder is None:
+            self.reader.end_chunk()
+
+    def on_end(self, end: EndOfMessage) -> None:
+        """The end of the message: end the body, once decoding has caught up."""
+        if self.decoder is None:
+            self._paused = False
+            self.reader.feed_eof()
+            self._exchange.body_ended()
+        else:
+            self._end = end
+            self._decode(b"")
+
+    @property
+    def held_bytes(self) -> int:
+        """How many bytes of compressed input wait for the reader to have room."""
+        return sum(map(len, self._held))
+
+    def fail(self, error: BaseException, keep: bool = False) -> None:
+        """Make reads raise ``error`` (with ``keep``, unless they already raise another)."""
+        if not keep or self.reader.exception() is None:
+            self.reader.set_exception(error)
+
+    # -- the reader's producer -----------------------------------------------------------
+
+    def pause_reading(self) -> None:
+        """The reader is full: decoding stops and the connection stops reading."""
+        if not self._paused and self._exchange.phase is RECEIVING:
+            self._paused = True
+            self._exchange.host.pause_reading()
+
+    def resume_reading(self) -> None:
+        """The reader has room: the connection reads again and held input is decoded."""
+        if self._paused and self._exchange.phase is RECEIVING:
+            self._paused = False
+            self._exchange.host.resume_reading()
+            if self.decoder is not None:
+                self._decode(b"")
 
     # -- receiving -----------------------------------------------------------------------
 
     def _decode(self, data: bytes) -> None:
         """Decode ``data`` (and what waits) into the reader, unless the reader is full.
 
-        While the reader is paused compressed input waits in :attr:`held`, whatever the
+        While the reader is paused compressed input waits in ``_held``, whatever the
         framing: with chunked framing every chunk is an event of its own, and feeding each
         to the decoder would let a small body fill memory however full the reader.
         """
         decoder = self.decoder
+        assert decoder is not None
         reader = self.reader
-        held = self.held
-        assert decoder is not None and reader is not None
+        held = self._held
         if data:
             held.append(data)
         try:
-            while not self.paused:
+            while not self._paused:
                 if decoder.pending:
                     out = decoder.feed(b"")
                 elif held:
@@ -318,20 +407,18 @@ class Exchange:
                     break
                 if out:
                     reader.feed_data(out)
-            if self.end is not None and not decoder.pending and not held:
+            if self._end is not None and not decoder.pending and not held:
                 out = decoder.flush()
                 if out:
                     reader.feed_data(out)
                 self._ended()
         except HttpParserError as exc:
-            self.fail(payload_error(self, exc, *self.endpoint))
-            self.host.exchange_dropped(self)
+            self._exchange.body_failed(exc)
 
     def _ended(self) -> None:
-        self.phase = DONE
-        self.paused = False
-        self.reader.feed_eof()  # type: ignore[union-attr]  # made by on_head
-        self.host.exchange_ended(self)
+        self._paused = False
+        self.reader.feed_eof()
+        self._exchange.body_ended()
 
 
 def closed_error(method: str, how: str) -> ClientConnectionError:
@@ -432,19 +519,17 @@ def disconnected(
         stage = "body"
     received = expected = None
     if stage == "body":
-        reader = exchange.reader
-        received = reader.total_bytes if reader is not None else 0
+        body = exchange.body
+        received = body.reader.total_bytes if isinstance(body, ResponseBody) else 0
         head = exchange.head
         if head is not None and head.content_length is not None:
             expected = head.content_length
-            if exc is not None and exc.received is not None and exchange.decoder is not None:
+            if exc is not None and exc.received is not None and exchange.decode:
                 received = exc.received  # the reader counts decoded bytes
     error = ServerDisconnectedError(
         stage,
         received=received,
         expected=expected,
-        method=exchange.method,
-        url=exchange.url,
         host=host,
         port=port,
         is_stale_connection=exchange.stale and not exchange.received,
@@ -461,8 +546,8 @@ def payload_error(
     error = ClientPayloadError(
         f"invalid response body from {host_port(host, port)} for "
         f"{exchange.method} {strip_userinfo(exchange.url)}: {exc}",
-        method=exchange.method,
-        url=exchange.url,
+        host=host,
+        port=port,
     )
     error.__cause__ = exc
     return error

@@ -13,9 +13,11 @@ could proceed, and a newcomer that finds room can take it without overtaking any
 cancelled after it was served gives back what it was given, so counts always balance.
 
 The pool knows nothing of sockets: it calls ``close()`` on what it evicts, reads
-``is_closed``, and asks ``is_reusable`` of an idle connection before lending it. The
-connection keeps the pool's bookkeeping in a few slots of its own (``pool_key``,
-``idle_since``, ``pool_state``) so the hot path allocates nothing.
+``is_closed``, and asks ``is_reusable`` of an idle connection before lending it. Its
+bookkeeping of each connection (key, state, idle time) is a :class:`PoolEntry` that the
+connection makes once and hands over as ``pool_entry``: the pool's record, which only the
+pool writes, so the hot path allocates nothing and the connection has no slots of the
+pool's.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["ConnectionPool", "PoolStats", "PooledConnection"]
+__all__ = ["ConnectionPool", "PoolEntry", "PoolStats", "PooledConnection"]
 
-# Values of PooledConnection.pool_state.
+# Values of PoolEntry.state.
 NEW = 0  # not yet in the pool's books (still connecting): its slot is the connector's
 ACTIVE = 1  # lent out (in use by a request)
 IDLE = 2  # in an idle list, ready for reuse
@@ -37,12 +39,32 @@ GONE = 3  # closed; its slot was freed
 _NOTHING = object()  # a waiter that cannot be served yet
 
 
+class PoolEntry:
+    """The pool's record of one connection; only the pool writes it.
+
+    Args:
+        key: The connection's pool key.
+
+    Attributes:
+        key: The connection's pool key.
+        state: ``NEW``, ``ACTIVE``, ``IDLE`` or ``GONE``.
+        idle_since: The loop time the connection last became idle.
+    """
+
+    __slots__ = ("idle_since", "key", "state")
+
+    def __init__(self, key: Hashable) -> None:
+        self.key = key
+        self.state = NEW
+        self.idle_since = 0.0
+
+
 class PooledConnection(Protocol):
     """What the pool needs from a connection."""
 
-    pool_key: Hashable
-    pool_state: int
-    idle_since: float
+    @property
+    def pool_entry(self) -> PoolEntry:
+        """The pool's record of the connection, made with it."""
 
     @property
     def is_closed(self) -> bool:
@@ -225,9 +247,10 @@ class ConnectionPool(Generic[C]):
         now = self._loop.time() if (keepalive is not None and self._loop is not None) else 0.0
         while idle:
             conn = idle.pop()  # most recently used first: the likeliest to be alive
-            conn.pool_state = ACTIVE
+            entry = conn.pool_entry
+            entry.state = ACTIVE
             if not conn.is_reusable or (
-                keepalive is not None and now - conn.idle_since > keepalive
+                keepalive is not None and now - entry.idle_since > keepalive
             ):
                 self.discard(conn)
                 continue
@@ -261,9 +284,9 @@ class ConnectionPool(Generic[C]):
 
     def fill(self, conn: C) -> None:
         """Record that a connection was opened in a slot reserved for its ``pool_key``."""
-        key = conn.pool_key
-        self._decrement(self._connecting, key)
-        conn.pool_state = ACTIVE
+        entry = conn.pool_entry
+        self._decrement(self._connecting, entry.key)
+        entry.state = ACTIVE
 
     def unreserve(self, key: Hashable) -> None:
         """Free a slot reserved by :meth:`acquire` whose connection was never opened."""
@@ -278,12 +301,13 @@ class ConnectionPool(Generic[C]):
         otherwise the connection goes to the idle list and waiters are served in arrival
         order (an older waiter for another endpoint may have it closed to make room).
         """
-        if conn.pool_state != ACTIVE:
+        entry = conn.pool_entry
+        if entry.state != ACTIVE:
             return
         if self._closed or conn.is_closed or self._keepalive == 0:
             self.discard(conn)
             return
-        key = conn.pool_key
+        key = entry.key
         waiters = self._waiters
         while waiters and waiters[0].future.done():
             waiters.popleft()
@@ -294,32 +318,33 @@ class ConnectionPool(Generic[C]):
             # never by endpoint, so that a busy endpoint cannot starve a quiet one.
             waiters.popleft().future.set_result(conn)
             return
-        conn.pool_state = IDLE
+        entry.state = IDLE
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
-        conn.idle_since = loop.time()
+        entry.idle_since = loop.time()
         idle = self._idle.get(key)
         if idle is None:
             idle = self._idle[key] = deque()
         idle.append(conn)
         if self._cleanup is None and self._keepalive is not None:
-            self._cleanup = loop.call_at(conn.idle_since + self._keepalive, self._sweep)
+            self._cleanup = loop.call_at(entry.idle_since + self._keepalive, self._sweep)
         if self._waiters:
             self._wake()  # a waiter of another endpoint may evict it
 
     def discard(self, conn: C) -> None:
         """Close a connection (if it is not closed) and free its slot; idempotent."""
-        state = conn.pool_state
+        entry = conn.pool_entry
+        state = entry.state
         if state == GONE:
             return
-        conn.pool_state = GONE
+        entry.state = GONE
         if state == NEW:
             # Never filled a slot: whoever reserved it unreserves it.
             if not conn.is_closed:
                 conn.close()
             return
-        key = conn.pool_key
+        key = entry.key
         if state == IDLE:
             idle = self._idle.get(key)
             if idle is not None:
@@ -397,7 +422,9 @@ class ConnectionPool(Generic[C]):
                 other != key
                 and idle
                 and (not same_endpoint or self._endpoint(other) == endpoint)
-                and (oldest is None or idle[0].idle_since < oldest.idle_since)
+                and (
+                    oldest is None or idle[0].pool_entry.idle_since < oldest.pool_entry.idle_since
+                )
             ):
                 oldest = idle[0]
         if oldest is None:
@@ -415,10 +442,10 @@ class ConnectionPool(Generic[C]):
         now = loop.time()
         next_due: float | None = None
         for idle in list(self._idle.values()):
-            while idle and (idle[0].is_closed or now - idle[0].idle_since >= keepalive):
+            while idle and (idle[0].is_closed or now - idle[0].pool_entry.idle_since >= keepalive):
                 self.discard(idle[0])
             if idle:
-                due = idle[0].idle_since + keepalive
+                due = idle[0].pool_entry.idle_since + keepalive
                 next_due = due if next_due is None else min(next_due, due)
         if next_due is not None:
             self._cleanup = loop.call_at(next_due, self._sweep)

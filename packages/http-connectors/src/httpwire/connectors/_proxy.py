@@ -33,10 +33,10 @@ from yarl import URL
 
 from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, serialize_request_head
 
-from ._auth import BasicAuth
+from ._auth import BasicAuth, proxy_credentials
 from ._errors import ClientProxyError, ServerDisconnectedError
 from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
-from ._util import find_field, show_host
+from ._util import DEFAULT_LIMITS, find_field, show_host
 
 __all__ = [
     "ProxyConfig",
@@ -96,16 +96,7 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
             "or socks5h://host[:port] URL (https targets go through an http proxy with "
             "CONNECT)"
         )
-    if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
-        raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
-    from_url = BasicAuth.from_url(url)
-    if from_url is not None:
-        if proxy_auth is not None:
-            raise ValueError(
-                f"proxy credentials given twice: in the proxy URL {str(shown)[:200]!r} and in "
-                "proxy_auth; pass them one way only"
-            )
-        proxy_auth = from_url
+    proxy_auth = proxy_credentials(url, shown, proxy_auth)
     # The with_*() methods keep an IPv6 host's brackets, which URL.build(host=raw_host,
     # encoded=True) loses; the default port is left implicit, so that http://h and
     # http://h:80 are one pool key.
@@ -194,7 +185,7 @@ def connect_head(host: str, port: int, proxy: ProxyConfig) -> bytes:
 class TunnelProtocol(asyncio.Protocol):
     """Reads the proxy's answer to CONNECT; TLS to the target takes over after a 2xx."""
 
-    def __init__(self, max_head_size: int = 65536) -> None:
+    def __init__(self, max_head_size: int = DEFAULT_LIMITS.max_head_size) -> None:
         self._parser = ResponseParser(max_head_size=max_head_size)
         self._parser.expect_response("CONNECT")
         self.head: asyncio.Future[ResponseHead] = asyncio.get_running_loop().create_future()

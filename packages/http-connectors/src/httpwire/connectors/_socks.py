@@ -63,7 +63,7 @@ from typing import NamedTuple
 
 from yarl import URL
 
-from ._auth import BasicAuth
+from ._auth import BasicAuth, proxy_credentials
 from ._errors import (
     ClientConnectorError,
     ClientError,
@@ -208,16 +208,7 @@ def resolve_socks_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -
             f"SOCKS proxy URL {str(shown)[:200]!r} has a path, query or fragment; it takes "
             "only a host and a port"
         )
-    if proxy_auth is not None and not isinstance(proxy_auth, BasicAuth):
-        raise TypeError(f"proxy_auth must be a BasicAuth, got {type(proxy_auth).__name__}")
-    from_url = BasicAuth.from_url(url)
-    if from_url is not None:
-        if proxy_auth is not None:
-            raise ValueError(
-                f"proxy credentials given twice: in the proxy URL {str(shown)[:200]!r} and in "
-                "proxy_auth; pass them one way only"
-            )
-        proxy_auth = from_url
+    proxy_auth = proxy_credentials(url, shown, proxy_auth)
     _credentials(proxy_auth)
     # with_*() keeps an IPv6 host's brackets, which URL.build(encoded=True) would lose.
     bare = url.with_user(None).with_path("").with_port(url.port or DEFAULT_SOCKS_PORT)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import enum
 import ipaddress
 
+from ._util import host_port
+
 __all__ = [
     "REPLY_MEANINGS",
     "Socks5Handshake",
@@ -103,10 +105,6 @@ class SocksFailure(Exception):
 def _shown(data: bytes) -> str:
     """A bounded repr of bytes for a message."""
     return repr(data[:32]) + ("..." if len(data) > 32 else "")
-
-
-def _authority(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def encode_address(host: str, port: int) -> bytes:
@@ -215,7 +213,7 @@ class Socks5Handshake:
         password: bytes | None = None,
     ) -> None:
         self._request = bytes((_VERSION, _CONNECT, 0x00)) + encode_address(host, port)
-        self._target = _authority(host, port)
+        self._target = host_port(host, port)
         if (username is None) != (password is None):
             raise ValueError("SOCKS5 username and password go together: give both or neither")
         self._credentials: bytes | None = None

@@ -24,7 +24,6 @@ from typing import Unpack
 from yarl import URL
 
 from ._auth import BasicAuth
-from ._connection import Connection
 from ._connector import (
     _SECURE,
     BaseConnector,
@@ -40,6 +39,7 @@ from ._errors import (
     ConnectTimeoutError,
 )
 from ._happy_eyeballs import connect_happy_eyeballs
+from ._protocol import SocketProtocol
 from ._proxy import ProxyConfig, open_tunnel, resolve_proxy
 from ._resolver import AddrInfo, Resolver
 from ._socks import SOCKS_SCHEMES, SocksProxy, open_socks_tunnel
@@ -256,10 +256,10 @@ class TCPConnector(BaseConnector):
 
     async def _connect(
         self,
-        factory: Callable[[], Connection],
+        factory: Callable[[], SocketProtocol],
         key: ConnectionKey,
         sock_connect: float | None,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
+    ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         proxy = key.proxy
         if proxy is not None:
             if proxy.scheme in SOCKS_SCHEMES:
@@ -284,21 +284,16 @@ class TCPConnector(BaseConnector):
 
     async def _on_socket(
         self,
-        factory: Callable[[], Connection],
+        factory: Callable[[], SocketProtocol],
         sock: socket.socket,
         key: ConnectionKey,
         sock_connect: float | None,
         start: float,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
+    ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         """Make the connection on a socket connected to the target (directly or through a
         SOCKS tunnel): plain for http, TLS verified against the target for https."""
-        loop = asyncio.get_running_loop()
         if not key.is_ssl:
-            try:
-                return await loop.create_connection(factory, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
+            return await _plain(factory, sock)
         host, port = key.host, key.port
         tls = key.tls
         assert isinstance(tls, TLSConfig)
@@ -346,10 +341,10 @@ class TCPConnector(BaseConnector):
 
     async def _connect_via_proxy(
         self,
-        factory: Callable[[], Connection],
+        factory: Callable[[], SocketProtocol],
         key: ConnectionKey,
         sock_connect: float | None,
-    ) -> tuple[asyncio.BaseTransport, Connection]:
+    ) -> tuple[asyncio.BaseTransport, SocketProtocol]:
         """Connect to the proxy; for https, open a tunnel and start TLS to the target in it."""
         proxy = ProxyConfig(key.proxy, key.proxy_auth)  # type: ignore[arg-type]  # checked by the caller
         proxy_host, proxy_port = proxy.url.raw_host or "", proxy.url.port or 80
@@ -367,26 +362,33 @@ class TCPConnector(BaseConnector):
         except ClientConnectorError as exc:
             raise ClientProxyConnectionError(proxy_host, proxy_port, exc.os_error) from exc
         start = report_phase("connect", start)  # to the proxy
-        loop = asyncio.get_running_loop()
         if not key.is_ssl:
-            try:
-                return await loop.create_connection(factory, sock=sock)
-            except BaseException:
-                sock.close()
-                raise
+            return await _plain(factory, sock)
         host, port = key.host, key.port
         tls = key.tls
         assert isinstance(tls, TLSConfig)
         try:
             async with asyncio.timeout(sock_connect):
                 transport, _ = await open_tunnel(sock, proxy, host, port)
-                conn = factory()
-                await upgrade_tls(transport, conn, tls, host, port)
+                protocol = factory()
+                await upgrade_tls(transport, protocol, tls, host, port)
             report_phase("tls", start)  # the tunnel and the handshake through it
-            return transport, conn
+            return transport, protocol
         except ClientError:
             raise
         except (TimeoutError, OSError) as exc:
             if _is_deadline(exc):
                 raise ConnectTimeoutError(sock_connect, host=host, port=port) from exc
             raise ClientProxyConnectionError(proxy_host, proxy_port, exc) from exc
+
+
+async def _plain(
+    factory: Callable[[], SocketProtocol], sock: socket.socket
+) -> tuple[asyncio.BaseTransport, SocketProtocol]:
+    """A plain (http) connection on a connected socket; the socket is closed if it fails."""
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.create_connection(factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise

@@ -4,22 +4,53 @@ Strategy: the wording of errors is the package's interface as much as its classe
 pieces every message uses are written once here: a bounded ``repr`` (a message never grows
 with the input it quotes), how an endpoint is shown (IPv6 literals in brackets, a Unix socket
 by its path), a URL without its credentials, and the case-insensitive look-up of a field in
-the plain mappings callers may pass as headers.
+the plain mappings callers may pass as headers. The response parser's default limits are
+written once here too, as :data:`DEFAULT_LIMITS`, for every signature that offers them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-__all__ = ["REPR_LIMIT", "bounded_repr", "find_field", "host_port", "show_host", "strip_userinfo"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "REPR_LIMIT",
+    "ParserLimits",
+    "bounded_repr",
+    "find_field",
+    "host_port",
+    "show_host",
+    "strip_userinfo",
+]
 
 REPR_LIMIT = 64
 """The longest quotation of a value in a message, in characters."""
 
 _CI_TYPES = (CIMultiDict, CIMultiDictProxy)
+
+
+class ParserLimits(NamedTuple):
+    """The response parser's limits, as a connector hands them to its connections.
+
+    Attributes:
+        max_line_size: The longest status or header line accepted.
+        max_field_size: The longest header field accepted.
+        max_headers: The most header fields accepted in one head.
+        max_head_size: The largest head accepted, in bytes.
+    """
+
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 128
+    max_head_size: int = 65536
+
+
+DEFAULT_LIMITS = ParserLimits()
+"""The limits a connector uses unless told otherwise (the parser's own defaults)."""
 
 
 def bounded_repr(value: object, limit: int = REPR_LIMIT) -> str:
