@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from http.cookies import Morsel, SimpleCookie
 from time import monotonic
 from types import TracebackType
-from typing import Final, TypedDict, Unpack
+from typing import Final, NamedTuple, TypedDict, Unpack
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -102,6 +102,21 @@ class RequestOptions(TypedDict, total=False):
     on_upload_progress: ProgressCallback | None
     on_download_progress: ProgressCallback | None
     progress_interval: float
+    retry: RetryPolicy | None
+
+
+class _Plan(NamedTuple):
+    """What every hop of one request sent through the middlewares, tracing or retries
+    shares: built once, before the redirect loop, and passed down as one value."""
+
+    chain: tuple[Middleware, ...]
+    hooks: TraceHooks | None
+    observed: bool
+    limits: ClientTimeout
+    deadline: float | None
+    read_until_eof: bool
+    origin: URL
+    request_cookies: list[tuple[str, str]] | None
     retry: RetryPolicy | None
 
 
@@ -518,6 +533,19 @@ class ClientSession:
         else:
             deadline = asyncio.get_running_loop().time() + limits.total
         fast = deadline is None and limits.connect is None
+        plan = None
+        if not direct:
+            plan = _Plan(
+                chain,
+                hooks,
+                observed,
+                limits,
+                deadline,
+                read_until_eof,
+                origin,
+                request_cookies,
+                retry,
+            )
         redirects_left = self._max_redirects if max_redirects is None else max_redirects
         history: list[ClientResponse] | None = None
         jar = self._cookie_jar
@@ -545,34 +573,13 @@ class ClientSession:
                     proxy_url,
                     proxy_auth,
                 )
-                if not direct:
+                if plan is not None:
                     # Middlewares or tracing: what the chain returns (a middleware may have
                     # changed the method or URL: the redirect rules follow what was sent).
-                    if retry is None:
-                        response = await self._send_hop(
-                            outgoing,
-                            chain,
-                            hooks,
-                            observed,
-                            limits,
-                            deadline,
-                            read_until_eof,
-                            origin,
-                            request_cookies,
-                        )
+                    if plan.retry is None:
+                        response = await self._send_hop(plan, outgoing)
                     else:
-                        response = await self._retry_hop(
-                            retry,
-                            outgoing,
-                            chain,
-                            hooks,
-                            observed,
-                            limits,
-                            deadline,
-                            read_until_eof,
-                            origin,
-                            request_cookies,
-                        )
+                        response = await self._retry_hop(plan, plan.retry, outgoing)
                     raw = response._raw
                     method, url = response.method, response.url
                 elif fast:
@@ -659,35 +666,16 @@ class ClientSession:
         return response
 
     async def _retry_hop(
-        self,
-        policy: RetryPolicy,
-        outgoing: OutgoingRequest,
-        chain: tuple[Middleware, ...],
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        initial_url: URL,
-        request_cookies: list[tuple[str, str]] | None,
+        self, plan: _Plan, policy: RetryPolicy, outgoing: OutgoingRequest
     ) -> ClientResponse:
         """One hop under a retry policy: each attempt runs the whole chain (see
         :mod:`._middleware`), inside the ``total`` deadline."""
         last: ClientResponse | None = None
+        hooks = plan.hooks
 
         async def attempt(number: int) -> ClientResponse:
             nonlocal last
-            last = await self._send_hop(
-                outgoing,
-                chain,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            last = await self._send_hop(plan, outgoing)
             return last
 
         on_retry: Callable[[Attempt], Awaitable[None]] | None = None
@@ -712,56 +700,28 @@ class ClientSession:
             outgoing.method,
             attempt,
             body_reusable=is_reusable(outgoing.body),
-            deadline=deadline,
+            deadline=plan.deadline,
             on_retry=on_retry,
         )
         return response
 
-    async def _send_hop(
-        self,
-        outgoing: OutgoingRequest,
-        chain: tuple[Middleware, ...],
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        initial_url: URL,
-        request_cookies: list[tuple[str, str]] | None,
-    ) -> ClientResponse:
+    async def _send_hop(self, plan: _Plan, outgoing: OutgoingRequest) -> ClientResponse:
         """One hop with middlewares or tracing: the chain around :meth:`_exchange`."""
+        chain = plan.chain
         if not chain:
-            return await self._exchange(
-                outgoing,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            return await self._exchange(plan, outgoing)
 
         async def send_request(request: ClientRequest) -> ClientResponse:
             sent = outgoing._replace(
                 method=request.method, url=request.url, headers=request.headers, body=request.body
             )
-            return await self._exchange(
-                sent,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            return await self._exchange(plan, sent)
 
         headers = outgoing.headers
         if not isinstance(headers, CIMultiDictProxy):
             assert isinstance(headers, CIMultiDict)
             headers = CIMultiDictProxy(headers)
-        request = ClientRequest(outgoing.method, outgoing.url, headers, outgoing.body, initial_url)
+        request = ClientRequest(outgoing.method, outgoing.url, headers, outgoing.body, plan.origin)
         response = await compose(chain, send_request)(request)
         if not isinstance(response, ClientResponse):
             raise TypeError(
@@ -770,17 +730,7 @@ class ClientSession:
             )
         return response
 
-    async def _exchange(
-        self,
-        outgoing: OutgoingRequest,
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        origin: URL,
-        request_cookies: list[tuple[str, str]] | None,
-    ) -> ClientResponse:
+    async def _exchange(self, plan: _Plan, outgoing: OutgoingRequest) -> ClientResponse:
         """Send one request on the wire: its cookies, its timings and the hooks.
 
         Each request sent gets the jar's cookies for its URL, and each response's
@@ -788,15 +738,16 @@ class ClientSession:
         authentication round) carries what the server set on the first answer.
         """
         method, url = outgoing.method, outgoing.url
+        hooks, limits, request_cookies = plan.hooks, plan.limits, plan.request_cookies
         jar = self._cookie_jar
         if jar or request_cookies:
             headers = outgoing.headers
             assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
             outgoing = outgoing._replace(
-                headers=self._with_cookies(headers, url, origin, request_cookies)
+                headers=self._with_cookies(headers, url, plan.origin, request_cookies)
             )
         recorder = None
-        if observed:
+        if plan.observed:
             recorder = TimingsRecorder(monotonic())
             outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
         if hooks is not None:
@@ -804,7 +755,7 @@ class ClientSession:
             await emit(hooks, "request_start", method, url, recorder)
         try:
             raw = await send(
-                self._connector, outgoing, limits, deadline, recorder=recorder, hooks=hooks
+                self._connector, outgoing, limits, plan.deadline, recorder=recorder, hooks=hooks
             )
         except Exception as exc:
             if recorder is not None:
@@ -813,12 +764,12 @@ class ClientSession:
                 if LOGGER.isEnabledFor(logging.DEBUG):
                     log_request(method, url, recorder.snapshot(), error=exc)
             raise
-        if read_until_eof:
+        if plan.read_until_eof:
             headers = outgoing.headers
             assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
             response = ClientResponse(raw, method, url, headers)
         else:
-            response = self._response(raw, outgoing, read_until_eof)
+            response = self._response(raw, outgoing, False)
         set_cookies = raw.head.headers.getall("Set-Cookie", None)
         if set_cookies:
             jar.update_cookies_from_headers(set_cookies, url)
