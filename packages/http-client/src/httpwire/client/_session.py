@@ -31,6 +31,7 @@ import ssl as _ssl
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from functools import partial
 from http.cookies import Morsel, SimpleCookie
 from time import monotonic
 from types import TracebackType
@@ -74,6 +75,29 @@ SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
 (no verification, no pin), an ``SSLContext`` (its trust), or a fingerprint (a pin)."""
 
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
+_CONTINUE_TIMEOUT: Final = OutgoingRequest._field_defaults["expect_continue_timeout"]
+
+_new_request: Callable[[tuple[object, ...]], OutgoingRequest]
+if OutgoingRequest._fields == (
+    "method",
+    "url",
+    "headers",
+    "body",
+    "target",
+    "chunked",
+    "expect_continue",
+    "decode",
+    "sock_connect",
+    "sock_read",
+    "ssl",
+    "proxy",
+    "proxy_auth",
+    "expect_continue_timeout",
+    "trace",
+):
+    _new_request = partial(tuple.__new__, OutgoingRequest)  # the fields are checked above
+else:  # pragma: no cover  # a connection layer with other fields: its own constructor
+    _new_request = OutgoingRequest._make
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
@@ -111,7 +135,6 @@ class _Plan(NamedTuple):
 
     chain: tuple[Middleware, ...]
     hooks: TraceHooks | None
-    observed: bool
     limits: ClientTimeout
     deadline: float | None
     read_until_eof: bool
@@ -508,12 +531,17 @@ class ClientSession:
         if middlewares is not None:
             chain = chain + as_middlewares(middlewares)
         hooks = self._trace if trace is None else trace
-        observed = hooks is not None or LOGGER.isEnabledFor(logging.DEBUG)
         if retry is None:
             retry = self._retry
         elif not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        direct = retry is None and not chain and not observed
+        # The debug line is written by the exchange of the chain's path.
+        direct = (
+            retry is None
+            and not chain
+            and hooks is None
+            and not LOGGER.isEnabledFor(logging.DEBUG)
+        )
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         # The environment's proxies: chosen again for each hop (NO_PROXY is per host).
@@ -538,7 +566,6 @@ class ClientSession:
             plan = _Plan(
                 chain,
                 hooks,
-                observed,
                 limits,
                 deadline,
                 read_until_eof,
@@ -558,20 +585,27 @@ class ClientSession:
                     proxy_url = env_proxies.proxy_for(url)
                 if direct and (jar or request_cookies):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
-                outgoing = OutgoingRequest(
-                    method,
-                    url,
-                    hop_headers,
-                    body,
-                    None,
-                    chunked,
-                    expect100,
-                    decode,
-                    limits.sock_connect,
-                    limits.sock_read,
-                    ssl,
-                    proxy_url,
-                    proxy_auth,
+                # Built as the tuple it is (the NamedTuple's own __new__ costs a Python
+                # call per request); on the plain path it carries the hop's timings.
+                recorder = None if plan is not None else TimingsRecorder(monotonic())
+                outgoing = _new_request(
+                    (
+                        method,
+                        url,
+                        hop_headers,
+                        body,
+                        None,
+                        chunked,
+                        expect100,
+                        decode,
+                        limits.sock_connect,
+                        limits.sock_read,
+                        ssl,
+                        proxy_url,
+                        proxy_auth,
+                        _CONTINUE_TIMEOUT,
+                        recorder,
+                    )
                 )
                 if plan is not None:
                     # Middlewares or tracing: what the chain returns (a middleware may have
@@ -582,23 +616,32 @@ class ClientSession:
                         response = await self._retry_hop(plan, plan.retry, outgoing)
                     raw = response._raw
                     method, url = response.method, response.url
-                elif fast:
-                    # The common case, inline: no deadline to watch over the awaits.
-                    conn = await connector.acquire(outgoing)
-                    try:
-                        raw = await conn.send(outgoing)
-                    except ClientConnectionError as exc:
-                        if not may_retry(exc, outgoing):
-                            raise
-                        raw = await send(connector, outgoing, limits, None, retry=False)
                 else:
-                    raw = await send(connector, outgoing, limits, deadline)
-                if not direct:
-                    pass  # the response is the chain's
-                elif read_until_eof:
-                    response = ClientResponse(raw, outgoing.method, url, hop_headers)
-                else:
-                    response = self._response(raw, outgoing, read_until_eof)
+                    assert recorder is not None
+                    if fast:
+                        # The common case, inline: no deadline to watch over the awaits.
+                        conn = await connector.acquire(outgoing)
+                        recorder.acquired = monotonic()
+                        try:
+                            raw = await conn.send(outgoing)
+                        except ClientConnectionError as exc:
+                            if not may_retry(exc, outgoing):
+                                raise
+                            # The stale connection's facts are not this attempt's.
+                            recorder = TimingsRecorder(monotonic())
+                            outgoing = outgoing._replace(trace=recorder)
+                            raw = await send(
+                                connector, outgoing, limits, None, retry=False, recorder=recorder
+                            )
+                    else:
+                        raw = await send(connector, outgoing, limits, deadline, recorder=recorder)
+                    recorder.first_byte = monotonic()
+                    if read_until_eof:
+                        response = ClientResponse(
+                            raw, outgoing.method, url, hop_headers, None, recorder
+                        )
+                    else:
+                        response = self._response(raw, outgoing, read_until_eof, recorder)
                 if deadline is not None:
                     response._watch_deadline(deadline, total_error(outgoing, limits))
                 if direct:  # else each exchange of the chain stored its own
@@ -639,7 +682,6 @@ class ClientSession:
                     )
                 if hooks is not None:
                     timings = response._timings
-                    assert timings is not None  # hooks imply recording
                     await emit(hooks, "redirect", method, url, timings, response=response)
                 await drain(response, deadline, outgoing, limits)
                 if not hop.keep_body:
@@ -746,39 +788,30 @@ class ClientSession:
             outgoing = outgoing._replace(
                 headers=self._with_cookies(headers, url, plan.origin, request_cookies)
             )
-        recorder = None
-        if plan.observed:
-            recorder = TimingsRecorder(monotonic())
-            outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
+        recorder = TimingsRecorder(monotonic())
+        outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
         if hooks is not None:
-            assert recorder is not None
             await emit(hooks, "request_start", method, url, recorder)
         try:
             raw = await send(
                 self._connector, outgoing, limits, plan.deadline, recorder=recorder, hooks=hooks
             )
         except Exception as exc:
-            if recorder is not None:
-                if hooks is not None:
-                    await emit(hooks, "request_exception", method, url, recorder, error=exc)
-                if LOGGER.isEnabledFor(logging.DEBUG):
-                    log_request(method, url, recorder.snapshot(), error=exc)
+            if hooks is not None:
+                await emit(hooks, "request_exception", method, url, recorder, error=exc)
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                log_request(method, url, recorder.snapshot(), error=exc)
             raise
+        recorder.first_byte = monotonic()
         if plan.read_until_eof:
             headers = outgoing.headers
             assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
-            response = ClientResponse(raw, method, url, headers)
+            response = ClientResponse(raw, method, url, headers, None, recorder)
         else:
-            response = self._response(raw, outgoing, False)
+            response = self._response(raw, outgoing, False, recorder)
         set_cookies = raw.head.headers.getall("Set-Cookie", None)
         if set_cookies:
             jar.update_cookies_from_headers(set_cookies, url)
-        if recorder is None:
-            return response
-        recorder.first_byte = now = monotonic()
-        if raw.is_complete:
-            recorder.body_done = now
-        response._record_timings(recorder)
         if LOGGER.isEnabledFor(logging.DEBUG):
             log_request(method, url, recorder.snapshot(), status=response.status)
         if hooks is not None:
@@ -806,7 +839,11 @@ class ClientSession:
         DownloadProgress(response.content, total, callback, interval=interval).start()
 
     def _response(
-        self, raw: RawResponse, outgoing: OutgoingRequest, read_until_eof: bool
+        self,
+        raw: RawResponse,
+        outgoing: OutgoingRequest,
+        read_until_eof: bool,
+        timings: TimingsRecorder,
     ) -> ClientResponse:
         head = raw.head
         headers = outgoing.headers
@@ -822,8 +859,10 @@ class ClientSession:
             # A body without framing ends when the connection closes; the caller asked not
             # to wait for that: the body is empty and the connection cannot be reused.
             raw.close()
-            return ClientResponse(raw, outgoing.method, outgoing.url, headers, EmptyStreamReader())
-        return ClientResponse(raw, outgoing.method, outgoing.url, headers)
+            return ClientResponse(
+                raw, outgoing.method, outgoing.url, headers, EmptyStreamReader(), timings
+            )
+        return ClientResponse(raw, outgoing.method, outgoing.url, headers, None, timings)
 
     def _with_cookies(
         self,
