@@ -66,7 +66,7 @@ from ._retry import Attempt, RetryPolicy, run_with_retries
 from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
-from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
+from ._urls import METHODS, Params, StrOrURL, build_url, check_base_url, check_method
 
 __all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
 
@@ -450,7 +450,10 @@ class ClientSession:
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
-        method = check_method(method)
+        try:
+            method = METHODS[method]  # checked before: no call
+        except (KeyError, TypeError):
+            method = check_method(method)
         url = build_url(str_or_url, params, self._base_url)
         limits = self._timeout if timeout is None else as_timeout(timeout, self._timeout)
 
