@@ -246,7 +246,8 @@ async def test_body_done_waits_for_a_streamed_body_without_tracing(
     assert len(body) == 300_000
     assert during.first_byte is not None
     assert during.body_done is None or during.body_done >= during.first_byte
-    assert after.body_done is not None and after.body_done >= after.first_byte
+    assert after.body_done is not None and after.first_byte is not None
+    assert after.body_done >= after.first_byte
     assert after.total is not None and after.receiving is not None
 
 

@@ -388,41 +388,50 @@ class ClientSession:
                 policy, the last attempt's error, its ``attempts`` attribute holding every
                 :class:`Attempt`.
         """
-        return RequestContext(self._request(method, url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request(method, url, out, **kwargs), out)
 
     def get(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a GET request (see :meth:`request`)."""
-        return RequestContext(self._request("GET", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("GET", url, out, **kwargs), out)
 
     def head(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a HEAD request; redirects are not followed unless ``allow_redirects=True``."""
         kwargs.setdefault("allow_redirects", False)
-        return RequestContext(self._request("HEAD", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("HEAD", url, out, **kwargs), out)
 
     def options(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send an OPTIONS request (see :meth:`request`)."""
-        return RequestContext(self._request("OPTIONS", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("OPTIONS", url, out, **kwargs), out)
 
     def post(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a POST request (see :meth:`request`)."""
-        return RequestContext(self._request("POST", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("POST", url, out, **kwargs), out)
 
     def put(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a PUT request (see :meth:`request`)."""
-        return RequestContext(self._request("PUT", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("PUT", url, out, **kwargs), out)
 
     def patch(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a PATCH request (see :meth:`request`)."""
-        return RequestContext(self._request("PATCH", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("PATCH", url, out, **kwargs), out)
 
     def delete(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a DELETE request (see :meth:`request`)."""
-        return RequestContext(self._request("DELETE", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("DELETE", url, out, **kwargs), out)
 
     async def _request(
         self,
         method: str,
         str_or_url: StrOrURL,
+        out: list[ClientResponse] | None = None,
         *,
         params: Params | None = None,
         data: object = None,
@@ -708,6 +717,8 @@ class ClientSession:
             self._start_download_progress(response, on_download_progress, progress_interval)
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
+        if out is not None:
+            out.append(response)  # for the RequestContext's exit
         return response
 
     async def _retry_hop(
@@ -975,11 +986,16 @@ def request(
         A :class:`RequestContext`: a coroutine giving a :class:`ClientResponse`, and an async
         context manager releasing it.
     """
-    return RequestContext(_one_shot(method, url, connector, kwargs))
+    out: list[ClientResponse] = []
+    return RequestContext(_one_shot(method, url, connector, kwargs, out), out)
 
 
 async def _one_shot(
-    method: str, url: StrOrURL, connector: Connector | None, kwargs: RequestOptions
+    method: str,
+    url: StrOrURL,
+    connector: Connector | None,
+    kwargs: RequestOptions,
+    out: list[ClientResponse],
 ) -> ClientResponse:
     owned = connector is None
     session = ClientSession(
@@ -1000,4 +1016,5 @@ async def _one_shot(
         await session.close()
     else:
         response._attach_owner(session)
+    out.append(response)
     return response
