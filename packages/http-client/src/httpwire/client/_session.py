@@ -595,7 +595,8 @@ class ClientSession:
                 hop_headers = sent
                 if env_proxies is not None:
                     proxy_url = env_proxies.proxy_for(url)
-                if direct and (jar or request_cookies):
+                # The default jar's count says "empty" without a call (len() would purge).
+                if direct and (request_cookies or (jar._count if type(jar) is CookieJar else jar)):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
                 # Built as the tuple it is (the NamedTuple's own __new__ costs a Python
                 # call per request); on the plain path it carries the hop's timings.
