@@ -350,11 +350,14 @@ class ClientResponse:
                     content_type=self._raw.head.headers.get("Content-Type", ""),
                     expected=content_type,
                 )
-        if not body.strip():
+        if not body or body.isspace():  # as ``not body.strip()``, without the copy
             return None
         if encoding is None:
-            params = self._parsed_content_type()[1]
-            encoding = charset_for("application/json", params.get("charset"), body)
+            declared = self._parsed_content_type()[1].get("charset")
+            # RFC 8259 §8.1: UTF-8 unless the response declares another charset.
+            encoding = (
+                "utf-8" if declared is None else charset_for("application/json", declared, body)
+            )
         return loads(body.decode(encoding))
 
     # -- the connection --------------------------------------------------------------------
