@@ -7,6 +7,7 @@ import pytest
 from httpwire.client import __version__
 from httpwire.client._headers import (
     ACCEPT_ENCODING,
+    DEFAULT_HEADERS,
     check_headers,
     merge_headers,
     session_headers,
@@ -19,6 +20,18 @@ def test_defaults() -> None:
     assert headers["Accept"] == "*/*"
     assert headers["User-Agent"] == f"httpwire/{__version__}"
     assert headers["Accept-Encoding"] == ACCEPT_ENCODING
+
+
+def test_sessions_without_headers_share_one_read_only_mapping() -> None:
+    shared = session_headers(None, None)
+    assert session_headers({}, ()) is shared
+    assert list(shared.items()) == [(str(n), v) for n, v in DEFAULT_HEADERS]
+    with pytest.raises(TypeError):
+        shared["Accept"] = "text/html"  # type: ignore[index]  # a proxy cannot be written
+    # A session's own headers, or skipped defaults, get a mapping of their own.
+    assert session_headers({"X-A": "1"}, None) is not shared
+    assert session_headers(None, ["Accept"]) is not shared
+    assert shared["Accept"] == "*/*"
 
 
 def test_accept_encoding_lists_only_the_installed_decoders() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -311,3 +312,13 @@ async def test_saving_a_streamed_body(
     r.release()
     expected = await (await session.get(httpwire_server.url("/bytes/500000?seed=5"))).read()
     assert filename.read_bytes() == expected
+
+
+async def test_a_request_dropped_before_it_ran_is_freed_at_once(session: ClientSession) -> None:
+    """The pending request and its coroutine hold no reference cycle: dropping them frees
+    them without waiting for the cycle collector."""
+    pending = session.get("http://127.0.0.1:1/")
+    coroutine = weakref.ref(pending._coro)
+    pending.close()  # as asyncio does for a coroutine it never started
+    del pending
+    assert coroutine() is None

@@ -119,6 +119,29 @@ async def test_json_and_its_content_type_check(
     base = await raw_server(canned(b"", "Content-Type: application/json"))
     async with session.get(base) as r:
         assert await r.json() is None
+    base = await raw_server(canned(b" \r\n\t ", "Content-Type: application/json"))
+    async with session.get(base) as r:
+        assert await r.json() is None  # only whitespace: no document either
+
+
+async def test_json_charset_declared_or_utf8(
+    session: ClientSession, raw_server: StartServer
+) -> None:
+    """RFC 8259 §8.1: UTF-8 by default; a declared charset is honoured."""
+    text = '{"name": "caf\u00e9"}'
+    base = await raw_server(canned(text.encode("utf-8"), "Content-Type: application/json"))
+    async with session.get(base) as r:
+        assert await r.json() == {"name": "caf\u00e9"}
+    base = await raw_server(
+        canned(text.encode("latin-1"), "Content-Type: application/json; charset=ISO-8859-1")
+    )
+    async with session.get(base) as r:
+        assert await r.json() == {"name": "caf\u00e9"}
+    base = await raw_server(
+        canned(text.encode("utf-8"), "Content-Type: application/json; charset=no-such-codec")
+    )
+    async with session.get(base) as r:
+        assert await r.json() == {"name": "caf\u00e9"}  # an unknown charset: UTF-8
 
 
 async def test_reading_after_the_content_was_consumed_is_an_error(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import logging
 
 import pytest
@@ -15,6 +16,7 @@ from httpwire.client import (
     ClientRequest,
     ClientResponse,
     ClientSession,
+    ClientTimeout,
     DigestAuth,
     FormData,
     Handler,
@@ -194,11 +196,71 @@ async def test_request_exception_hook(connector: TCPConnector) -> None:
     assert isinstance(events[0].error, OSError)
 
 
-async def test_no_timings_unless_traced(
+async def test_every_response_carries_its_timings_without_tracing(
     httpwire_server: LocalServer, session: ClientSession
 ) -> None:
+    """No hooks, no debug logging: the phases, reuse and addresses are there all the same."""
     async with session.get(httpwire_server.url("/get")) as r:
-        assert r.timings is None
+        await r.read()
+        first = r.timings
+    async with session.get(httpwire_server.url("/get")) as r:
+        await r.read()
+        second = r.timings
+    server = (URL(httpwire_server.url("/")).host, URL(httpwire_server.url("/")).port)
+    for t in (first, second):
+        assert t.acquired is not None and t.request_sent is not None
+        assert t.first_byte is not None and t.body_done is not None
+        assert t.start <= t.acquired <= t.request_sent <= t.first_byte <= t.body_done
+        assert t.remote_address == server
+        assert isinstance(t.local_address, tuple) and t.local_address[0] == server[0]
+    # The first request opened the connection (its connect phase is measured), the second
+    # reused it: no connect, and the same local address.
+    assert first.is_reused is False and second.is_reused is True
+    assert first.connect is not None and first.connect >= 0
+    assert second.connect is None and second.dns is None and second.tls is None
+    assert second.local_address == first.local_address
+    assert second.start > first.start
+
+
+async def test_timings_of_each_redirect_hop_without_tracing(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    async with session.get(httpwire_server.url("/redirect/2")) as r:
+        await r.read()
+        hops = [h.timings for h in r.history] + [r.timings]
+    assert len(hops) == 3
+    for earlier, later in itertools.pairwise(hops):
+        assert earlier.first_byte is not None and later.first_byte is not None
+        assert earlier.first_byte <= later.start
+    assert all(t.body_done is not None for t in hops)
+    assert hops[0].is_reused is False and hops[2].is_reused is True
+
+
+async def test_body_done_waits_for_a_streamed_body_without_tracing(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    async with session.get(httpwire_server.url("/stream-bytes/300000?chunk_size=1024")) as r:
+        during = r.timings
+        body = await r.read()
+        after = r.timings
+    assert len(body) == 300_000
+    assert during.first_byte is not None
+    assert during.body_done is None or during.body_done >= during.first_byte
+    assert after.body_done is not None and after.first_byte is not None
+    assert after.body_done >= after.first_byte
+    assert after.total is not None and after.receiving is not None
+
+
+async def test_timings_with_a_total_timeout(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    """The deadline's path (``send`` under ``asyncio.timeout``) stamps the same phases."""
+    async with session.get(httpwire_server.url("/get"), timeout=ClientTimeout(total=30)) as r:
+        await r.read()
+        t = r.timings
+    assert t.acquired is not None and t.request_sent is not None and t.first_byte is not None
+    assert t.start <= t.acquired <= t.request_sent <= t.first_byte
+    assert t.is_reused is False
 
 
 async def test_empty_trace_hooks_turn_timings_on(

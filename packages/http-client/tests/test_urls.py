@@ -81,3 +81,30 @@ def test_urls_that_cannot_be_requested_raise_invalid_url(url: str, reason: str) 
 def test_a_base_url_must_be_absolute_http() -> None:
     with pytest.raises(InvalidURL, match="base_url"):
         check_base_url("/api/")
+
+
+def test_an_absolute_url_is_checked_once_and_then_served_from_the_cache() -> None:
+    first = build_url("http://cached.example/path?a=1")
+    assert build_url("http://cached.example/path?a=1") is first
+    # Parameters are still appended to the cached URL, and a relative URL still joins the
+    # base it is given (it is never served from the absolute URLs' cache).
+    assert str(build_url("http://cached.example/path?a=1", {"b": "2"})) == (
+        "http://cached.example/path?a=1&b=2"
+    )
+    assert str(build_url("path", None, URL("http://one.example/"))) == "http://one.example/path"
+    assert str(build_url("path", None, URL("http://two.example/"))) == "http://two.example/path"
+
+
+def test_a_url_that_failed_its_checks_fails_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(InvalidURL, match="not supported"):
+            build_url("ftp://cached.example/")
+
+
+async def test_a_method_that_is_not_str_is_a_type_error_through_the_session() -> None:
+    from httpwire.client import ClientSession
+
+    async with ClientSession() as session:
+        for method in (["GET"], 3):
+            with pytest.raises(TypeError, match="method must be str"):
+                await session.request(method, "http://127.0.0.1:1/")  # type: ignore[arg-type]  # the wrong type is the point

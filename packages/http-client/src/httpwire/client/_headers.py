@@ -1,12 +1,13 @@
 """Request headers: the defaults, the session's and the request's, merged case-insensitively.
 
 Strategy: the session merges the defaults (``Accept``, ``Accept-Encoding``, ``User-Agent``)
-with its own headers once, at creation, into a read-only ``CIMultiDictProxy``; a request
-without headers of its own sends that very object, so the common request builds no header
-mapping at all. A request's headers replace the session's of the same name (every value of
-it), case-insensitively; ``skip_auto_headers`` leaves defaults out. Every name and value the
-caller gives is checked for CR, LF and NUL before anything is sent (RFC 9110 §5.5): a header
-must never be able to inject another. ``Host`` is left to the connection, which adds it from
+with its own headers once, at creation, into a read-only ``CIMultiDictProxy`` (sessions with
+no headers of their own share one); a request without headers of its own sends that very
+object, so the common request builds no header mapping at all. A request's headers replace
+the session's of the same name (every value of it), case-insensitively;
+``skip_auto_headers`` leaves defaults out. Every name and value the caller gives is checked
+for CR, LF and NUL before anything is sent (RFC 9110 §5.5): a header must never be able to
+inject another. ``Host`` is left to the connection, which adds it from
 the URL when absent.
 """
 
@@ -42,6 +43,10 @@ DEFAULT_HEADERS: tuple[tuple[istr, str], ...] = (
 """What every request sends unless told otherwise (``Host`` is the connection's)."""
 
 _FORBIDDEN = ("\r", "\n", "\x00")
+
+_DEFAULTS_ONLY: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict(DEFAULT_HEADERS))
+"""The headers of a session given none and skipping none: one read-only mapping shared by
+every such session (each ``request()`` without a session makes one)."""
 
 
 def _check(name: object, value: object) -> None:
@@ -86,6 +91,8 @@ def session_headers(
     Raises:
         ValueError: A name or value holds CR, LF or NUL.
     """
+    if not headers and not skip_auto_headers:
+        return _DEFAULTS_ONLY
     skip = {name.lower() for name in skip_auto_headers or ()}
     merged: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in DEFAULT_HEADERS if name.lower() not in skip

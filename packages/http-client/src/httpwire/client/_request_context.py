@@ -5,8 +5,12 @@ it without adding a task, a future or a frame per request. As a
 ``collections.abc.Coroutine`` it forwards ``send``/``throw``/``close`` to the wrapped
 coroutine, so ``await``, ``asyncio.create_task()``, ``asyncio.wait_for()`` and
 ``asyncio.gather()`` take it as they take any coroutine. As an async context manager it
-awaits the coroutine on entry and releases the response on exit, so ``async with
-session.get(url) as r:`` never leaks a connection, whatever happens in the block.
+hands the coroutine itself to ``async with`` on entry (no coroutine of its own, so no extra
+frame to create or to pass each resumption through) and releases the response on exit, so
+``async with session.get(url) as r:`` never leaks a connection, whatever happens in the
+block. The request's coroutine puts its response in a one-item list the context shares with
+it (a list, not the context: the coroutine's frame must not reference the context that
+references the coroutine, or an unawaited request would linger until the cycle collector).
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ class RequestContext(Coroutine[Any, Any, ClientResponse]):
     Awaiting it twice, or entering it after awaiting it, is an error, as for any coroutine.
     """
 
-    __slots__ = ("_coro", "_response")
+    __slots__ = ("_coro", "_out")
 
-    def __init__(self, coro: Coroutine[Any, Any, ClientResponse]) -> None:
+    def __init__(
+        self, coro: Coroutine[Any, Any, ClientResponse], out: list[ClientResponse]
+    ) -> None:
         self._coro = coro
-        self._response: ClientResponse | None = None
+        self._out = out  # the coroutine appends its response here
 
     def send(self, value: Any) -> Any:
         """Advance the request (the coroutine protocol)."""
@@ -62,9 +68,8 @@ class RequestContext(Coroutine[Any, Any, ClientResponse]):
     def __await__(self) -> Generator[Any, None, ClientResponse]:
         return self._coro.__await__()
 
-    async def __aenter__(self) -> ClientResponse:
-        self._response = response = await self._coro
-        return response
+    def __aenter__(self) -> Coroutine[Any, Any, ClientResponse]:
+        return self._coro
 
     async def __aexit__(
         self,
@@ -72,9 +77,9 @@ class RequestContext(Coroutine[Any, Any, ClientResponse]):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        response = self._response
-        if response is not None:
-            self._response = None
+        out = self._out
+        if out:
+            response = out.pop()
             if not response._exit_now():
                 await response._exit(exc_type is None)
 

@@ -128,6 +128,7 @@ class ClientResponse:
         url: URL,
         request_headers: CIMultiDict[str] | CIMultiDictProxy[str],
         content: StreamReader | None = None,
+        timings: TimingsRecorder | None = None,
     ) -> None:
         head = raw.head
         self._raw = raw
@@ -139,7 +140,11 @@ class ClientResponse:
         self._request_headers = request_headers
         self._timer: asyncio.TimerHandle | None = None
         self._owner: ResponseOwner | None = None
-        self._timings: TimingsRecorder | None = None
+        if timings is None:
+            timings = TimingsRecorder(monotonic())
+        elif timings.body_done is None and raw.is_complete:
+            timings.body_done = timings.first_byte  # the body came with the head
+        self._timings = timings
         self.method = method
         self.url = url
         self.status = head.status
@@ -164,17 +169,17 @@ class ClientResponse:
         return tuple(self._raw.head.raw_headers)
 
     @property
-    def timings(self) -> Timings | None:
-        """When each phase of this request ended (pool wait, connect, first byte, body...).
+    def timings(self) -> Timings:
+        """When each phase of this request ended: pool wait, DNS, connect, TLS, request
+        sent, first byte, body done, and whether the connection was new or reused, with
+        its addresses.
 
-        Recorded when the session traces (``trace=TraceHooks(...)``, even with no hook set,
-        or the ``httpwire.client`` logger at DEBUG); ``None`` otherwise, so that untraced
-        requests pay nothing. ``body_done`` is set once the body was read to its end or
-        the response let go of a whole body. Each redirect hop has its own
-        (``r.history[i].timings``).
+        Every response has them (they cost a few stamps per request). ``body_done`` is
+        set once the whole body has arrived (with the head, for a small body) or the
+        response let go of a whole body; ``None`` while it is still arriving. Each redirect
+        hop has its own (``r.history[i].timings``).
         """
-        timings = self._timings
-        return None if timings is None else timings.snapshot()
+        return self._timings.snapshot()
 
     @property
     def ok(self) -> bool:
@@ -230,8 +235,8 @@ class ClientResponse:
     # -- the body ------------------------------------------------------------------------
 
     def _set_state(self, state: int) -> None:
-        """The one place the body state changes; also ends the total-timeout timer and,
-        when the request is traced, stamps the end of a body read whole."""
+        """The one place the body state changes; also ends the total-timeout timer and
+        stamps the end of a body read whole."""
         if self._state == OPEN:
             self._state = state
             timer = self._timer
@@ -239,7 +244,7 @@ class ClientResponse:
                 self._timer = None
                 timer.cancel()
             timings = self._timings
-            if timings is not None and timings.body_done is None and self._raw.is_complete:
+            if timings.body_done is None and self._raw.is_complete:
                 timings.body_done = monotonic()
 
     def _check_unconsumed(self, call: str) -> None:
@@ -345,11 +350,14 @@ class ClientResponse:
                     content_type=self._raw.head.headers.get("Content-Type", ""),
                     expected=content_type,
                 )
-        if not body.strip():
+        if not body or body.isspace():  # as ``not body.strip()``, without the copy
             return None
         if encoding is None:
-            params = self._parsed_content_type()[1]
-            encoding = charset_for("application/json", params.get("charset"), body)
+            declared = self._parsed_content_type()[1].get("charset")
+            # RFC 8259 §8.1: UTF-8 unless the response declares another charset.
+            encoding = (
+                "utf-8" if declared is None else charset_for("application/json", declared, body)
+            )
         return loads(body.decode(encoding))
 
     # -- the connection --------------------------------------------------------------------
@@ -390,11 +398,6 @@ class ClientResponse:
     def _attach_owner(self, owner: ResponseOwner) -> None:
         """Close *owner* once this response lets its connection go."""
         self._owner = owner
-
-    def _record_timings(self, recorder: TimingsRecorder) -> None:
-        """Keep the request's timings (a traced request); stamp ``body_done`` later, when
-        the body was read to its end or let go of whole."""
-        self._timings = recorder
 
     def _watch_deadline(self, deadline: float, error: ClientTimeoutError) -> None:
         """Fail the body with *error* if it has not arrived whole at loop time *deadline*."""

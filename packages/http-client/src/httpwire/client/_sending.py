@@ -127,7 +127,7 @@ async def send(
         limits: Its timeouts (``connect`` and ``total`` are enforced here).
         deadline: The loop time ``total`` ends at, or ``None``.
         retry: False when this is already the second attempt.
-        recorder: Where to stamp the end of the pool wait, when the request is traced.
+        recorder: Where to stamp the end of the pool wait.
         hooks: The trace hooks to tell about the connection once it is ready.
 
     Raises:

@@ -31,10 +31,11 @@ import ssl as _ssl
 import sys
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from functools import partial
 from http.cookies import Morsel, SimpleCookie
 from time import monotonic
 from types import TracebackType
-from typing import Final, TypedDict, Unpack
+from typing import Final, NamedTuple, TypedDict, Unpack
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -65,7 +66,7 @@ from ._retry import Attempt, RetryPolicy, run_with_retries
 from ._sending import drain, is_reusable, may_retry, send, total_error
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
-from ._urls import Params, StrOrURL, build_url, check_base_url, check_method
+from ._urls import METHODS, Params, StrOrURL, build_url, check_base_url, check_method
 
 __all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
 
@@ -74,6 +75,29 @@ SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
 (no verification, no pin), an ``SSLContext`` (its trust), or a fingerprint (a pin)."""
 
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
+_CONTINUE_TIMEOUT: Final = OutgoingRequest._field_defaults["expect_continue_timeout"]
+
+_new_request: Callable[[tuple[object, ...]], OutgoingRequest]
+if OutgoingRequest._fields == (
+    "method",
+    "url",
+    "headers",
+    "body",
+    "target",
+    "chunked",
+    "expect_continue",
+    "decode",
+    "sock_connect",
+    "sock_read",
+    "ssl",
+    "proxy",
+    "proxy_auth",
+    "expect_continue_timeout",
+    "trace",
+):
+    _new_request = partial(tuple.__new__, OutgoingRequest)  # the fields are checked above
+else:  # pragma: no cover  # a connection layer with other fields: its own constructor
+    _new_request = OutgoingRequest._make
 _BACKGROUND: set[asyncio.Task[None]] = set()
 
 
@@ -102,6 +126,20 @@ class RequestOptions(TypedDict, total=False):
     on_upload_progress: ProgressCallback | None
     on_download_progress: ProgressCallback | None
     progress_interval: float
+    retry: RetryPolicy | None
+
+
+class _Plan(NamedTuple):
+    """What every hop of one request sent through the middlewares, tracing or retries
+    shares: built once, before the redirect loop, and passed down as one value."""
+
+    chain: tuple[Middleware, ...]
+    hooks: TraceHooks | None
+    limits: ClientTimeout
+    deadline: float | None
+    read_until_eof: bool
+    origin: URL
+    request_cookies: list[tuple[str, str]] | None
     retry: RetryPolicy | None
 
 
@@ -350,41 +388,50 @@ class ClientSession:
                 policy, the last attempt's error, its ``attempts`` attribute holding every
                 :class:`Attempt`.
         """
-        return RequestContext(self._request(method, url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request(method, url, out, **kwargs), out)
 
     def get(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a GET request (see :meth:`request`)."""
-        return RequestContext(self._request("GET", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("GET", url, out, **kwargs), out)
 
     def head(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a HEAD request; redirects are not followed unless ``allow_redirects=True``."""
         kwargs.setdefault("allow_redirects", False)
-        return RequestContext(self._request("HEAD", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("HEAD", url, out, **kwargs), out)
 
     def options(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send an OPTIONS request (see :meth:`request`)."""
-        return RequestContext(self._request("OPTIONS", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("OPTIONS", url, out, **kwargs), out)
 
     def post(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a POST request (see :meth:`request`)."""
-        return RequestContext(self._request("POST", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("POST", url, out, **kwargs), out)
 
     def put(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a PUT request (see :meth:`request`)."""
-        return RequestContext(self._request("PUT", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("PUT", url, out, **kwargs), out)
 
     def patch(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a PATCH request (see :meth:`request`)."""
-        return RequestContext(self._request("PATCH", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("PATCH", url, out, **kwargs), out)
 
     def delete(self, url: StrOrURL, **kwargs: Unpack[RequestOptions]) -> RequestContext:
         """Send a DELETE request (see :meth:`request`)."""
-        return RequestContext(self._request("DELETE", url, **kwargs))
+        out: list[ClientResponse] = []
+        return RequestContext(self._request("DELETE", url, out, **kwargs), out)
 
     async def _request(
         self,
         method: str,
         str_or_url: StrOrURL,
+        out: list[ClientResponse] | None = None,
         *,
         params: Params | None = None,
         data: object = None,
@@ -412,7 +459,10 @@ class ClientSession:
     ) -> ClientResponse:
         if self._closed:
             raise RuntimeError(f"the session is closed: cannot send {method} {str_or_url}")
-        method = check_method(method)
+        try:
+            method = METHODS[method]  # checked before: no call
+        except (KeyError, TypeError):
+            method = check_method(method)
         url = build_url(str_or_url, params, self._base_url)
         limits = self._timeout if timeout is None else as_timeout(timeout, self._timeout)
 
@@ -493,12 +543,17 @@ class ClientSession:
         if middlewares is not None:
             chain = chain + as_middlewares(middlewares)
         hooks = self._trace if trace is None else trace
-        observed = hooks is not None or LOGGER.isEnabledFor(logging.DEBUG)
         if retry is None:
             retry = self._retry
         elif not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        direct = retry is None and not chain and not observed
+        # The debug line is written by the exchange of the chain's path.
+        direct = (
+            retry is None
+            and not chain
+            and hooks is None
+            and not LOGGER.isEnabledFor(logging.DEBUG)
+        )
 
         proxy_url = URL(proxy) if isinstance(proxy, str) else proxy
         # The environment's proxies: chosen again for each hop (NO_PROXY is per host).
@@ -518,6 +573,18 @@ class ClientSession:
         else:
             deadline = asyncio.get_running_loop().time() + limits.total
         fast = deadline is None and limits.connect is None
+        plan = None
+        if not direct:
+            plan = _Plan(
+                chain,
+                hooks,
+                limits,
+                deadline,
+                read_until_eof,
+                origin,
+                request_cookies,
+                retry,
+            )
         redirects_left = self._max_redirects if max_redirects is None else max_redirects
         history: list[ClientResponse] | None = None
         jar = self._cookie_jar
@@ -528,70 +595,66 @@ class ClientSession:
                 hop_headers = sent
                 if env_proxies is not None:
                     proxy_url = env_proxies.proxy_for(url)
-                if direct and (jar or request_cookies):
+                # The default jar's count says "empty" without a call (len() would purge).
+                if direct and (request_cookies or (jar._count if type(jar) is CookieJar else jar)):
                     hop_headers = self._with_cookies(sent, url, origin, request_cookies)
-                outgoing = OutgoingRequest(
-                    method,
-                    url,
-                    hop_headers,
-                    body,
-                    None,
-                    chunked,
-                    expect100,
-                    decode,
-                    limits.sock_connect,
-                    limits.sock_read,
-                    ssl,
-                    proxy_url,
-                    proxy_auth,
+                # Built as the tuple it is (the NamedTuple's own __new__ costs a Python
+                # call per request); on the plain path it carries the hop's timings.
+                recorder = None if plan is not None else TimingsRecorder(monotonic())
+                outgoing = _new_request(
+                    (
+                        method,
+                        url,
+                        hop_headers,
+                        body,
+                        None,
+                        chunked,
+                        expect100,
+                        decode,
+                        limits.sock_connect,
+                        limits.sock_read,
+                        ssl,
+                        proxy_url,
+                        proxy_auth,
+                        _CONTINUE_TIMEOUT,
+                        recorder,
+                    )
                 )
-                if not direct:
+                if plan is not None:
                     # Middlewares or tracing: what the chain returns (a middleware may have
                     # changed the method or URL: the redirect rules follow what was sent).
-                    if retry is None:
-                        response = await self._send_hop(
-                            outgoing,
-                            chain,
-                            hooks,
-                            observed,
-                            limits,
-                            deadline,
-                            read_until_eof,
-                            origin,
-                            request_cookies,
-                        )
+                    if plan.retry is None:
+                        response = await self._send_hop(plan, outgoing)
                     else:
-                        response = await self._retry_hop(
-                            retry,
-                            outgoing,
-                            chain,
-                            hooks,
-                            observed,
-                            limits,
-                            deadline,
-                            read_until_eof,
-                            origin,
-                            request_cookies,
-                        )
+                        response = await self._retry_hop(plan, plan.retry, outgoing)
                     raw = response._raw
                     method, url = response.method, response.url
-                elif fast:
-                    # The common case, inline: no deadline to watch over the awaits.
-                    conn = await connector.acquire(outgoing)
-                    try:
-                        raw = await conn.send(outgoing)
-                    except ClientConnectionError as exc:
-                        if not may_retry(exc, outgoing):
-                            raise
-                        raw = await send(connector, outgoing, limits, None, retry=False)
                 else:
-                    raw = await send(connector, outgoing, limits, deadline)
-                if not direct:
-                    pass  # the response is the chain's
-                elif read_until_eof:
-                    response = ClientResponse(raw, outgoing.method, url, hop_headers)
-                else:
-                    response = self._response(raw, outgoing, read_until_eof)
+                    assert recorder is not None
+                    if fast:
+                        # The common case, inline: no deadline to watch over the awaits.
+                        conn = await connector.acquire(outgoing)
+                        recorder.acquired = monotonic()
+                        try:
+                            raw = await conn.send(outgoing)
+                        except ClientConnectionError as exc:
+                            if not may_retry(exc, outgoing):
+                                raise
+                            # The stale connection's facts are not this attempt's.
+                            recorder = TimingsRecorder(monotonic())
+                            outgoing = outgoing._replace(trace=recorder)
+                            raw = await send(
+                                connector, outgoing, limits, None, retry=False, recorder=recorder
+                            )
+                    else:
+                        raw = await send(connector, outgoing, limits, deadline, recorder=recorder)
+                    recorder.first_byte = monotonic()
+                    if read_until_eof:
+                        response = ClientResponse(
+                            raw, outgoing.method, url, hop_headers, None, recorder
+                        )
+                    else:
+                        response = self._response(raw, outgoing, read_until_eof, recorder)
                 if deadline is not None:
                     response._watch_deadline(deadline, total_error(outgoing, limits))
                 if direct:  # else each exchange of the chain stored its own
@@ -632,7 +695,6 @@ class ClientSession:
                     )
                 if hooks is not None:
                     timings = response._timings
-                    assert timings is not None  # hooks imply recording
                     await emit(hooks, "redirect", method, url, timings, response=response)
                 await drain(response, deadline, outgoing, limits)
                 if not hop.keep_body:
@@ -656,38 +718,21 @@ class ClientSession:
             self._start_download_progress(response, on_download_progress, progress_interval)
         if raise_for_status if raise_for_status is not None else self._raise_for_status:
             response.raise_for_status()
+        if out is not None:
+            out.append(response)  # for the RequestContext's exit
         return response
 
     async def _retry_hop(
-        self,
-        policy: RetryPolicy,
-        outgoing: OutgoingRequest,
-        chain: tuple[Middleware, ...],
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        initial_url: URL,
-        request_cookies: list[tuple[str, str]] | None,
+        self, plan: _Plan, policy: RetryPolicy, outgoing: OutgoingRequest
     ) -> ClientResponse:
         """One hop under a retry policy: each attempt runs the whole chain (see
         :mod:`._middleware`), inside the ``total`` deadline."""
         last: ClientResponse | None = None
+        hooks = plan.hooks
 
         async def attempt(number: int) -> ClientResponse:
             nonlocal last
-            last = await self._send_hop(
-                outgoing,
-                chain,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            last = await self._send_hop(plan, outgoing)
             return last
 
         on_retry: Callable[[Attempt], Awaitable[None]] | None = None
@@ -712,56 +757,28 @@ class ClientSession:
             outgoing.method,
             attempt,
             body_reusable=is_reusable(outgoing.body),
-            deadline=deadline,
+            deadline=plan.deadline,
             on_retry=on_retry,
         )
         return response
 
-    async def _send_hop(
-        self,
-        outgoing: OutgoingRequest,
-        chain: tuple[Middleware, ...],
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        initial_url: URL,
-        request_cookies: list[tuple[str, str]] | None,
-    ) -> ClientResponse:
+    async def _send_hop(self, plan: _Plan, outgoing: OutgoingRequest) -> ClientResponse:
         """One hop with middlewares or tracing: the chain around :meth:`_exchange`."""
+        chain = plan.chain
         if not chain:
-            return await self._exchange(
-                outgoing,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            return await self._exchange(plan, outgoing)
 
         async def send_request(request: ClientRequest) -> ClientResponse:
             sent = outgoing._replace(
                 method=request.method, url=request.url, headers=request.headers, body=request.body
             )
-            return await self._exchange(
-                sent,
-                hooks,
-                observed,
-                limits,
-                deadline,
-                read_until_eof,
-                initial_url,
-                request_cookies,
-            )
+            return await self._exchange(plan, sent)
 
         headers = outgoing.headers
         if not isinstance(headers, CIMultiDictProxy):
             assert isinstance(headers, CIMultiDict)
             headers = CIMultiDictProxy(headers)
-        request = ClientRequest(outgoing.method, outgoing.url, headers, outgoing.body, initial_url)
+        request = ClientRequest(outgoing.method, outgoing.url, headers, outgoing.body, plan.origin)
         response = await compose(chain, send_request)(request)
         if not isinstance(response, ClientResponse):
             raise TypeError(
@@ -770,17 +787,7 @@ class ClientSession:
             )
         return response
 
-    async def _exchange(
-        self,
-        outgoing: OutgoingRequest,
-        hooks: TraceHooks | None,
-        observed: bool,
-        limits: ClientTimeout,
-        deadline: float | None,
-        read_until_eof: bool,
-        origin: URL,
-        request_cookies: list[tuple[str, str]] | None,
-    ) -> ClientResponse:
+    async def _exchange(self, plan: _Plan, outgoing: OutgoingRequest) -> ClientResponse:
         """Send one request on the wire: its cookies, its timings and the hooks.
 
         Each request sent gets the jar's cookies for its URL, and each response's
@@ -788,46 +795,38 @@ class ClientSession:
         authentication round) carries what the server set on the first answer.
         """
         method, url = outgoing.method, outgoing.url
+        hooks, limits, request_cookies = plan.hooks, plan.limits, plan.request_cookies
         jar = self._cookie_jar
         if jar or request_cookies:
             headers = outgoing.headers
             assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
             outgoing = outgoing._replace(
-                headers=self._with_cookies(headers, url, origin, request_cookies)
+                headers=self._with_cookies(headers, url, plan.origin, request_cookies)
             )
-        recorder = None
-        if observed:
-            recorder = TimingsRecorder(monotonic())
-            outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
+        recorder = TimingsRecorder(monotonic())
+        outgoing = outgoing._replace(trace=recorder)  # the connection layer reports too
         if hooks is not None:
-            assert recorder is not None
             await emit(hooks, "request_start", method, url, recorder)
         try:
             raw = await send(
-                self._connector, outgoing, limits, deadline, recorder=recorder, hooks=hooks
+                self._connector, outgoing, limits, plan.deadline, recorder=recorder, hooks=hooks
             )
         except Exception as exc:
-            if recorder is not None:
-                if hooks is not None:
-                    await emit(hooks, "request_exception", method, url, recorder, error=exc)
-                if LOGGER.isEnabledFor(logging.DEBUG):
-                    log_request(method, url, recorder.snapshot(), error=exc)
+            if hooks is not None:
+                await emit(hooks, "request_exception", method, url, recorder, error=exc)
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                log_request(method, url, recorder.snapshot(), error=exc)
             raise
-        if read_until_eof:
+        recorder.first_byte = monotonic()
+        if plan.read_until_eof:
             headers = outgoing.headers
             assert isinstance(headers, (CIMultiDict, CIMultiDictProxy))
-            response = ClientResponse(raw, method, url, headers)
+            response = ClientResponse(raw, method, url, headers, None, recorder)
         else:
-            response = self._response(raw, outgoing, read_until_eof)
+            response = self._response(raw, outgoing, False, recorder)
         set_cookies = raw.head.headers.getall("Set-Cookie", None)
         if set_cookies:
             jar.update_cookies_from_headers(set_cookies, url)
-        if recorder is None:
-            return response
-        recorder.first_byte = now = monotonic()
-        if raw.is_complete:
-            recorder.body_done = now
-        response._record_timings(recorder)
         if LOGGER.isEnabledFor(logging.DEBUG):
             log_request(method, url, recorder.snapshot(), status=response.status)
         if hooks is not None:
@@ -855,7 +854,11 @@ class ClientSession:
         DownloadProgress(response.content, total, callback, interval=interval).start()
 
     def _response(
-        self, raw: RawResponse, outgoing: OutgoingRequest, read_until_eof: bool
+        self,
+        raw: RawResponse,
+        outgoing: OutgoingRequest,
+        read_until_eof: bool,
+        timings: TimingsRecorder,
     ) -> ClientResponse:
         head = raw.head
         headers = outgoing.headers
@@ -871,8 +874,10 @@ class ClientSession:
             # A body without framing ends when the connection closes; the caller asked not
             # to wait for that: the body is empty and the connection cannot be reused.
             raw.close()
-            return ClientResponse(raw, outgoing.method, outgoing.url, headers, EmptyStreamReader())
-        return ClientResponse(raw, outgoing.method, outgoing.url, headers)
+            return ClientResponse(
+                raw, outgoing.method, outgoing.url, headers, EmptyStreamReader(), timings
+            )
+        return ClientResponse(raw, outgoing.method, outgoing.url, headers, None, timings)
 
     def _with_cookies(
         self,
@@ -982,11 +987,16 @@ def request(
         A :class:`RequestContext`: a coroutine giving a :class:`ClientResponse`, and an async
         context manager releasing it.
     """
-    return RequestContext(_one_shot(method, url, connector, kwargs))
+    out: list[ClientResponse] = []
+    return RequestContext(_one_shot(method, url, connector, kwargs, out), out)
 
 
 async def _one_shot(
-    method: str, url: StrOrURL, connector: Connector | None, kwargs: RequestOptions
+    method: str,
+    url: StrOrURL,
+    connector: Connector | None,
+    kwargs: RequestOptions,
+    out: list[ClientResponse],
 ) -> ClientResponse:
     owned = connector is None
     session = ClientSession(
@@ -1007,4 +1017,5 @@ async def _one_shot(
         await session.close()
     else:
         response._attach_owner(session)
+    out.append(response)
     return response

@@ -1,12 +1,15 @@
 """Per-phase timings of each response, observability hooks, and the debug log line.
 
-Strategy: nothing here runs unless asked for. A session without hooks and with the
-``httpwire.client`` logger above DEBUG creates no :class:`TimingsRecorder`: the request
-path checks one ``is None`` and goes on. When tracing is on, a recorder (``__slots__``,
-plain floats) is filled as the request goes: the client stamps the pool wait, the request
-sent, the first byte and the end of the body; the connection layer, when it reports them,
-the DNS, connect and TLS phases and the addresses. :class:`Timings` is the frozen
-snapshot users get (``response.timings``, and with every hook event).
+Strategy: timings are always on, and cost a few attribute stores. Each request the
+session sends gets a :class:`TimingsRecorder` (one object whose only instance attribute at
+first is ``start``; every other field reads as its class default until stamped): the client
+stamps the pool wait, the first byte and the end of the body with ``time.monotonic()``;
+the connection layer, through the request's ``trace`` (the ``ConnectionTrace`` seam),
+reports whether the connection was new or reused, its addresses, the end of sending and,
+for a new connection, the DNS, connect and TLS phases. :class:`Timings` is the frozen
+snapshot users get (``response.timings``, and with every hook event), built only when asked
+for. Hooks and the debug line are what costs, and run only when set: a session without
+hooks, with the ``httpwire.client`` logger above DEBUG, emits nothing.
 
 All stamps are ``time.monotonic()`` seconds (the default event loop's clock; uvloop's
 ``loop.time()`` is coarser, so the loop's clock is not used); durations are differences of
@@ -181,37 +184,52 @@ def _address(address: Address | None) -> str | None:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-_FIELDS: Final = tuple(f.name for f in fields(Timings))
-
-
 class TimingsRecorder:
     """The timings of one request while it runs: mutable stamps, snapshotted on demand.
 
-    The client and the connection layer set attributes on it (each a ``time.monotonic()``
-    stamp); :meth:`snapshot` gives the frozen :class:`Timings`.
+    Every request the session sends has one. The client and the connection layer set
+    attributes on it (each a ``time.monotonic()`` stamp); :meth:`snapshot` gives the frozen
+    :class:`Timings`. Built once per request, so it is kept cheap: only ``start`` is set
+    on creation, every other field reads as its class default (``None``) until stamped,
+    and the socket addresses are normalized only when a snapshot is taken.
     """
 
-    __slots__ = _FIELDS
+    start: float
+    dns_start: float | None = None
+    dns_end: float | None = None
+    connect_start: float | None = None
+    connect_end: float | None = None
+    tls_start: float | None = None
+    tls_end: float | None = None
+    acquired: float | None = None
+    request_sent: float | None = None
+    first_byte: float | None = None
+    body_done: float | None = None
+    is_reused: bool | None = None
+    local_address: object = None
+    remote_address: object = None
 
     def __init__(self, start: float) -> None:
         self.start = start
-        self.dns_start: float | None = None
-        self.dns_end: float | None = None
-        self.connect_start: float | None = None
-        self.connect_end: float | None = None
-        self.tls_start: float | None = None
-        self.tls_end: float | None = None
-        self.acquired: float | None = None
-        self.request_sent: float | None = None
-        self.first_byte: float | None = None
-        self.body_done: float | None = None
-        self.is_reused: bool | None = None
-        self.local_address: Address | None = None
-        self.remote_address: Address | None = None
 
     def snapshot(self) -> Timings:
         """The timings so far, frozen."""
-        return Timings(*(getattr(self, name) for name in _FIELDS))
+        return Timings(
+            self.start,
+            self.dns_start,
+            self.dns_end,
+            self.connect_start,
+            self.connect_end,
+            self.tls_start,
+            self.tls_end,
+            self.acquired,
+            self.request_sent,
+            self.first_byte,
+            self.body_done,
+            self.is_reused,
+            _as_address(self.local_address),
+            _as_address(self.remote_address),
+        )
 
     # What the connection layer reports (its ``ConnectionTrace`` protocol).
 
@@ -225,10 +243,11 @@ class TimingsRecorder:
             self.tls_start, self.tls_end = start, end
 
     def on_connection(self, reused: bool, local: object, remote: object) -> None:
-        """Record whether the connection was reused, and its socket's addresses."""
+        """Record whether the connection was reused, and its socket's addresses (kept as
+        given; :meth:`snapshot` normalizes them)."""
         self.is_reused = reused
-        self.local_address = _as_address(local)
-        self.remote_address = _as_address(remote)
+        self.local_address = local
+        self.remote_address = remote
 
     def on_request_sent(self, at: float) -> None:
         """Record when the request's last byte was handed to the transport."""

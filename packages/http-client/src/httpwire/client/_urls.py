@@ -5,7 +5,9 @@ Strategy: a method is a token (RFC 9110 §9.1), compared case-insensitively by t
 goes through yarl (IDNA hosts, percent-encoding of what must be encoded); ``params`` are
 appended to the query already in it, in the order given; a relative URL is joined to the
 session's ``base_url``. A URL given as text is parsed once and cached (a bounded cache),
-since the same few URLs are requested again and again and parsing is the costly part.
+since the same few URLs are requested again and again and parsing is the costly part; an
+absolute one that passed the checks is cached as checked too, so requesting it again without
+``params`` is one dictionary lookup.
 Credentials in the URL become the request's Basic auth and are removed from the URL sent.
 """
 
@@ -20,7 +22,7 @@ from yarl import URL
 
 from ._errors import InvalidURL
 
-__all__ = ["Params", "StrOrURL", "build_url", "check_base_url", "check_method"]
+__all__ = ["METHODS", "Params", "StrOrURL", "build_url", "check_base_url", "check_method"]
 
 StrOrURL: TypeAlias = str | URL
 """A URL as text or as a ``yarl.URL``."""
@@ -31,8 +33,12 @@ Params: TypeAlias = Mapping[str, _Value] | Iterable[tuple[str, _Value]] | MultiD
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _METHODS: dict[str, str] = {}
+METHODS = _METHODS
+"""The methods already checked, as given -> as sent (read it before calling
+:func:`check_method`: a hit costs no call)."""
 _SCHEMES = frozenset({"http", "https"})
 _URLS: dict[str, URL] = {}
+_CHECKED: dict[str, URL] = {}  # absolute URLs given as text that passed build_url's checks
 _URL_CACHE_SIZE = 512
 
 
@@ -87,12 +93,17 @@ def build_url(url: StrOrURL, params: Params | None = None, base_url: URL | None 
             unsupported type.
     """
     if isinstance(url, str):
+        if not params:
+            checked = _CHECKED.get(url)
+            if checked is not None:
+                return checked
         parsed = _parse(url)
     elif isinstance(url, URL):
         parsed = url
     else:
         raise TypeError(f"url must be str or yarl.URL, not {type(url).__name__}")
-    if not parsed.scheme:
+    joined = not parsed.scheme
+    if joined:
         if base_url is None:
             raise InvalidURL(url, "a relative URL needs the session's base_url")
         parsed = base_url.join(parsed)
@@ -101,6 +112,10 @@ def build_url(url: StrOrURL, params: Params | None = None, base_url: URL | None 
         raise InvalidURL(url, f"scheme {scheme!r} is not supported (use http or https)")
     if not parsed.raw_host:
         raise InvalidURL(url, "it has no host")
+    if isinstance(url, str) and not joined:  # what a base joins depends on the base
+        if len(_CHECKED) >= _URL_CACHE_SIZE:
+            _CHECKED.clear()
+        _CHECKED[url] = parsed
     if params:
         if isinstance(params, str):
             # An already encoded query ("a=1&b=x%20y"): decoded here, so it is not encoded
