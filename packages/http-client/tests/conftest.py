@@ -8,7 +8,7 @@ checked after the test: no connection in use, nobody waiting, and no task left b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import settings
@@ -33,7 +33,7 @@ async def assert_no_leaks(connector: TCPConnector) -> None:
         for t in asyncio.all_tasks()
         if t is not current
         and not t.done()
-        and "raw_server" not in getattr(t.get_coro(), "__qualname__", "")
+        and "scripted_servers" not in getattr(t.get_coro(), "__qualname__", "")
     ]
     assert not pending, pending
 
@@ -54,42 +54,6 @@ async def session(connector: TCPConnector) -> AsyncIterator[ClientSession]:
     """A session on the checked connector (which the fixture closes)."""
     async with ClientSession(connector=connector, connector_owner=False) as s:
         yield s
-
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-StartServer = Callable[[Handler], Awaitable[str]]
-
-
-@pytest.fixture
-async def raw_server() -> AsyncIterator[StartServer]:
-    """Start scripted loopback servers, for answers no general server gives.
-
-    ``await start(handler)`` returns the base URL (``http://127.0.0.1:PORT``); the handler
-    gets each connection's streams. Everything is closed when the test ends.
-    """
-    servers: list[asyncio.Server] = []
-    writers: list[asyncio.StreamWriter] = []
-
-    async def start(handler: Handler) -> str:
-        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writers.append(writer)
-            try:
-                await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(run, "127.0.0.1", 0)
-        servers.append(server)
-        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-
-    yield start
-    for writer in writers:
-        writer.close()
-    for server in servers:
-        server.close()
-        await server.wait_closed()
 
 
 async def read_head(reader: asyncio.StreamReader) -> bytes:

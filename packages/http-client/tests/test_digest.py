@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
-from tests.conftest import StartServer, read_head
+from tests.conftest import read_head
 from yarl import URL
 
 from httpwire.client import ClientResponse, RequestInfo, TCPConnector
@@ -23,6 +23,7 @@ from httpwire.client._digest import DigestAuth, DigestBodyError, DigestChallenge
 from httpwire.client._middleware import ClientRequest, Handler, compose
 from httpwire.connectors import OutgoingRequest
 from httpwire.streams import StreamReader
+from httpwire_testserver import StartServer
 
 
 def make_request(

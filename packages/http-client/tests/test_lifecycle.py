@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import StartServer, read_head
+from tests.conftest import read_head
 from yarl import URL
 
 from httpwire.client import (
@@ -20,7 +20,7 @@ from httpwire.client import (
     TCPConnector,
     request,
 )
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 
 
 def client_sockets(port: int) -> int:

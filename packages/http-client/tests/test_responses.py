@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 from multidict import CIMultiDictProxy
-from tests.conftest import StartServer, read_head
+from tests.conftest import read_head
 
 from httpwire.client import (
     ClientConnectionError,
@@ -22,7 +22,7 @@ from httpwire.client import (
     TCPConnector,
 )
 from httpwire.parser import HttpVersion
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 
 
 def canned(body: bytes, *fields: str, status: str = "200 OK"):  # type: ignore[no-untyped-def]  # a small handler factory

@@ -12,7 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.conftest import StartServer, read_head
+from tests.conftest import read_head
 
 from httpwire.client import (
     Attempt,
@@ -25,6 +25,7 @@ from httpwire.client import (
     TraceHooks,
 )
 from httpwire.client import _session as session_module
+from httpwire_testserver import StartServer
 
 NO_WAIT = RetryPolicy(attempts=3, backoff_base=0.0, backoff_max=0.0)
 

@@ -8,7 +8,6 @@ import itertools
 import logging
 
 import pytest
-from tests.conftest import StartServer
 from tests.test_digest import DigestServer
 from yarl import URL
 
@@ -28,7 +27,7 @@ from httpwire.client import (
     TraceHooks,
     request,
 )
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 
 
 def recording(name: str, log: list[str]) -> Middleware:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.conftest import StartServer
 
 from httpwire.client import (
     ClientSession,
@@ -17,7 +16,7 @@ from httpwire.client import (
     TotalTimeoutError,
     request,
 )
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 
 
 async def test_sock_read(session: ClientSession, httpwire_server: LocalServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import settings
@@ -39,10 +39,6 @@ def pytest_asyncio_loop_factories(
     """Every async test runs on each supported loop: the default one and uvloop."""
     chosen: list[str] | None = config.getoption("--loop")
     return {name: LOOPS[name] for name in chosen} if chosen else dict(LOOPS)
-
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-StartServer = Callable[[Handler], Awaitable[str]]
 
 
 def client_sockets(port: int) -> int:
@@ -93,39 +89,6 @@ def open_fds() -> int:
         return len(os.listdir("/proc/self/fd"))
     except OSError:
         return -1
-
-
-@pytest.fixture
-async def raw_server() -> AsyncIterator[StartServer]:
-    """Start scripted loopback servers for cases a general server cannot script.
-
-    The handler gets each connection's streams; ``await start(handler)`` returns the
-    base URL. Servers and their connections are closed when the test ends.
-    """
-    servers: list[asyncio.Server] = []
-    writers: list[asyncio.StreamWriter] = []
-
-    async def start(handler: Handler) -> str:
-        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            writers.append(writer)
-            try:
-                await handler(reader, writer)
-            except (ConnectionError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                writer.close()
-
-        server = await asyncio.start_server(run, "127.0.0.1", 0)
-        servers.append(server)
-        port = server.sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for writer in writers:
-        writer.close()
-    for server in servers:
-        server.close()
-        await server.wait_closed()
 
 
 @pytest.fixture

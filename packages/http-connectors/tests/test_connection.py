@@ -33,8 +33,9 @@ from httpwire.connectors import (
 from httpwire.connectors._protocol import FIRST_READ, READ_SIZE
 from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
+from httpwire_testserver import StartServer
 
-from .conftest import StartServer, client_sockets
+from .conftest import client_sockets
 
 NO_HEADERS: CIMultiDict[str] = CIMultiDict()
 EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)

@@ -30,8 +30,9 @@ from httpwire.connectors import (
     TCPConnector,
     UnixConnector,
 )
+from httpwire_testserver import StartServer
 
-from .conftest import StartServer, client_sockets
+from .conftest import client_sockets
 
 NO_HEADERS: CIMultiDict[str] = CIMultiDict()
 IDLE_ONLY = PoolStats(connecting=0, in_use=0, idle=1, waiting=0)

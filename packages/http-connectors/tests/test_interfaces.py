@@ -27,8 +27,7 @@ from httpwire.connectors import (
     TCPConnector,
     UnixConnector,
 )
-
-from .conftest import StartServer
+from httpwire_testserver import StartServer
 
 IDLE_ONLY = PoolStats(connecting=0, in_use=0, idle=1, waiting=0)
 EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)

@@ -40,11 +40,11 @@ from httpwire.connectors._proxy import (
     resolve_proxy,
 )
 from httpwire.connectors._tls import TLSConfig, default_ssl_context, upgrade_tls
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 from httpwire_testserver.plugin import Proxies
 
 from ._fetch import fetch, fetch_json
-from .conftest import StartServer, client_sockets
+from .conftest import client_sockets
 
 PASSWORD = "p@ss:w/rd %#?&"
 

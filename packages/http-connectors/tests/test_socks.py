@@ -56,11 +56,11 @@ from httpwire.connectors._socks_codec import (
     encode_address,
     reply_meaning,
 )
-from httpwire_testserver import LocalServer
+from httpwire_testserver import LocalServer, StartServer
 
 from ._fetch import fetch, fetch_json
 from ._socks_server import SUCCESS_V4, PproxyPeer, Script, ScriptedSocks
-from .conftest import StartServer, client_sockets_after_closing
+from .conftest import client_sockets_after_closing
 
 USER = "tester"
 PASSWORD = "p@ss:w/rd %#?&"

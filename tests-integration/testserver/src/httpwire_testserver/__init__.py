@@ -17,19 +17,23 @@ if TYPE_CHECKING:
     from ._peers import HttpbinPeer, ProxyPeer
     from ._process import PeerProcess, PeerUnavailableError, stop_all_peers
     from ._routes import make_app
+    from ._scripted import Handler, StartServer, scripted_servers
     from ._tls import TlsFiles, client_context, make_certificates
 
 __all__ = [
     "App",
+    "Handler",
     "HttpbinPeer",
     "LocalServer",
     "PeerProcess",
     "PeerUnavailableError",
     "ProxyPeer",
+    "StartServer",
     "TlsFiles",
     "client_context",
     "make_app",
     "make_certificates",
+    "scripted_servers",
     "stop_all_peers",
 ]
 
@@ -42,6 +46,9 @@ _WHERE = {
     "ProxyPeer": "._peers",
     "stop_all_peers": "._process",
     "make_app": "._routes",
+    "Handler": "._scripted",
+    "StartServer": "._scripted",
+    "scripted_servers": "._scripted",
     "TlsFiles": "._tls",
     "client_context": "._tls",
     "make_certificates": "._tls",

@@ -16,6 +16,9 @@ Fixtures:
 - ``server``: parametrized over ``httpwire_server`` and ``httpbin_server``
   (a :class:`Peer`), for tests of endpoints both offer.
 - ``https_server``: the same over TLS (a :class:`TlsPeer`).
+- ``raw_server``: scripted loopback servers on the test's loop, for faults no real peer
+  produces (:func:`~httpwire_testserver.scripted_servers`); ``await raw_server(handler)``
+  gives a base URL. Needs pytest-asyncio.
 
 A peer whose packages are missing skips the tests that need it, unless
 ``--httpwire-require-peers`` is given (the integration session gives it), in
@@ -25,7 +28,7 @@ which case those tests fail.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
     from ._local import LocalServer
     from ._peers import HttpbinPeer, ProxyPeer
+    from ._scripted import StartServer
     from ._tls import TlsFiles
 
 __all__ = [
@@ -51,6 +55,7 @@ __all__ = [
     "httpwire_server",
     "proxy",
     "pytest_addoption",
+    "raw_server",
     "server",
     "tls_certificates",
 ]
@@ -261,3 +266,22 @@ def https_server(request: pytest.FixtureRequest, tls_certificates: TlsFiles) -> 
         return TlsPeer("httpwire", local.https_url, tls_certificates.ca_pem)
     peer: HttpbinPeer = request.getfixturevalue("httpbin_tls_server")
     return TlsPeer("httpbin", peer.https_url, tls_certificates.ca_pem)
+
+
+try:
+    from pytest_asyncio import fixture as _async_fixture
+except ImportError:  # pragma: no cover - a test venv without pytest-asyncio
+    pass
+else:
+
+    @_async_fixture
+    async def raw_server() -> AsyncIterator[StartServer]:
+        """Scripted loopback servers for the test: ``await raw_server(handler)`` → base URL.
+
+        The handler gets each connection's streams; every server and connection is closed
+        when the test ends.
+        """
+        from ._scripted import scripted_servers
+
+        async with scripted_servers() as start:
+            yield start
