@@ -446,7 +446,7 @@ def test_sizes_for_people(size: int, shown: str) -> None:
 # -- timings ------------------------------------------------------------------------------
 
 
-def _hop(status: int, timings: Timings | None, history: tuple[object, ...] = ()) -> ClientResponse:
+def _hop(status: int, timings: Timings, history: tuple[object, ...] = ()) -> ClientResponse:
     """Stands in for a response: the formatting reads only these attributes."""
     return cast(
         ClientResponse,
@@ -515,10 +515,3 @@ def test_timings_of_each_hop_and_no_password_in_their_urls() -> None:
     assert [r["status"] for r in records] == [302, 200]
     assert records[1]["total"] == pytest.approx(0.2)
     assert records[1]["remote_address"] == "127.0.0.1:8080" and records[0]["is_reused"] is True
-
-
-def test_timings_say_when_a_response_carries_none() -> None:
-    assert timing_lines(_hop(200, None), 1.0) == ["timings:", "  (not recorded)"]
-    assert timings_record(_hop(200, None), 1.0) == [
-        {"method": "GET", "url": "http://example.org/200", "status": 200}
-    ]

@@ -10,6 +10,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from httpwire.client import ClientResponse, ClientSession, RequestContext, StreamReader
+from httpwire.connectors import PoolStats
 from httpwire_testserver import LocalServer
 
 
@@ -34,3 +35,6 @@ async def test_the_types_users_see(session: ClientSession, httpwire_server: Loca
     response = await asyncio.wait_for(session.get(url), 10)
     assert_type(response, ClientResponse)
     response.release()
+    stats = session.connector.stats()
+    assert_type(stats, PoolStats)
+    assert (stats.in_use, stats.waiting) == (0, 0)

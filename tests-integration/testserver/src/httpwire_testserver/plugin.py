@@ -18,7 +18,7 @@ Fixtures:
 - ``https_server``: the same over TLS (a :class:`TlsPeer`).
 - ``raw_server``: scripted loopback servers on the test's loop, for faults no real peer
   produces (:func:`~httpwire_testserver.scripted_servers`); ``await raw_server(handler)``
-  gives a base URL. Needs pytest-asyncio.
+  gives a base URL. Needs pytest-asyncio in ``auto`` mode.
 
 A peer whose packages are missing skips the tests that need it, unless
 ``--httpwire-require-peers`` is given (the integration session gives it), in
@@ -268,20 +268,15 @@ def https_server(request: pytest.FixtureRequest, tls_certificates: TlsFiles) -> 
     return TlsPeer("httpbin", peer.https_url, tls_certificates.ca_pem)
 
 
-try:
-    from pytest_asyncio import fixture as _async_fixture
-except ImportError:  # pragma: no cover - a test venv without pytest-asyncio
-    pass
-else:
+@pytest.fixture
+async def raw_server() -> AsyncIterator[StartServer]:
+    """Scripted loopback servers for the test: ``await raw_server(handler)`` → base URL.
 
-    @_async_fixture
-    async def raw_server() -> AsyncIterator[StartServer]:
-        """Scripted loopback servers for the test: ``await raw_server(handler)`` → base URL.
+    The handler gets each connection's streams; every server and connection is closed
+    when the test ends. An async fixture: pytest-asyncio runs it in ``auto`` mode (which
+    every httpwire package uses); the plugin imports no asyncio until a test asks for it.
+    """
+    from ._scripted import scripted_servers
 
-        The handler gets each connection's streams; every server and connection is closed
-        when the test ends.
-        """
-        from ._scripted import scripted_servers
-
-        async with scripted_servers() as start:
-            yield start
+    async with scripted_servers() as start:
+        yield start

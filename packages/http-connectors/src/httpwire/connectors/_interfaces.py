@@ -24,6 +24,7 @@ from httpwire.streams import Body
 
 from ._auth import BasicAuth
 from ._exchange import RawResponse
+from ._pool import PoolStats
 from ._request import Headers
 from ._tls import SSLSetting
 
@@ -147,4 +148,9 @@ class Connector(Protocol):
     @property
     def closed(self) -> bool:
         """True once :meth:`close` was called."""
+        ...
+
+    def stats(self, url: URL | str | None = None) -> PoolStats:
+        """Counts of the pool (or of one endpoint's part of it): connecting, in use, idle,
+        waiting; for dashboards and tests."""
         ...

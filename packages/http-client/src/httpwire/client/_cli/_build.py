@@ -37,7 +37,6 @@ from httpwire.client import (
     Payload,
     StringPayload,
     TCPConnector,
-    TraceHooks,
     UnixConnector,
     payload_from,
 )
@@ -101,21 +100,18 @@ class RequestPlan:
     upload: Payload | None = None
     upload_name: str = "body"
 
-    def session(self, *, auto_decompress: bool = True, traced: bool = False) -> ClientSession:
+    def session(self, *, auto_decompress: bool = True) -> ClientSession:
         """A session with this plan's connector, auth and timeout.
 
         Args:
             auto_decompress: Decode content codings (off for downloads, which save the
                 representation as sent, so that a resumed range fits what is on disk).
-            traced: Record each response's per-phase timings (``response.timings``), for
-                ``--timings`` and ``--json-output``.
         """
         return ClientSession(
             connector=self.connector,
             auth=self.auth,
             timeout=DEFAULT_TIMEOUT if self.timeout is None else self.timeout,
             auto_decompress=auto_decompress,
-            trace=TraceHooks() if traced else None,
         )
 
 

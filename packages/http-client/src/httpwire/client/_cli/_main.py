@@ -153,8 +153,7 @@ class _Run:
                 self.download = Transfer(make_display(sys.stderr, enabled=progress_on))
             screen, formatted = self.screen(stack)
             # Tracing on for the timings: every response then carries its phases.
-            traced = options.timings or options.json_output
-            async with plan.session(auto_decompress=download is None, traced=traced) as session:
+            async with plan.session(auto_decompress=download is None) as session:
                 return await self._exchange(session, plan, screen, formatted, download)
 
     async def _exchange(

@@ -1,12 +1,11 @@
 """``--timings``: the per-phase timings the library measured, for each hop of the request.
 
-Strategy: the command turns tracing on for its own session (``trace=TraceHooks()``, no
-hook set) whenever timings are shown (``--timings``, ``--json-output``), so every response
-carries its :class:`~httpwire.client.Timings`: pool wait, DNS, connect, TLS, sending,
-waiting for the first byte, receiving, and the connection's reuse and addresses, one set
-per redirect hop. Nothing is measured here but one instant: when the command itself saw
-the end of the body it streamed, used for the last hop's ``receiving`` and ``total`` when
-the library has not stamped ``body_done`` (a body read piece by piece and left unreleased).
+Strategy: every response carries its :class:`~httpwire.client.Timings` (pool wait, DNS,
+connect, TLS, sending, waiting for the first byte, receiving, and the connection's reuse
+and addresses, one set per redirect hop); this module only lays them out. Nothing is
+measured here but one instant: when the command itself saw the end of the body it
+streamed, used for the last hop's ``receiving`` and ``total`` when the library has not
+stamped ``body_done`` (a body read piece by piece and left unreleased).
 Both clocks are ``time.monotonic()``, so the differences are meaningful.
 """
 
@@ -54,8 +53,7 @@ def hop_record(hop: ClientResponse, body_at: float | None = None) -> dict[str, o
 
     Returns:
         ``method``, ``url``, ``status``, each phase of :data:`PHASES`, ``is_reused``,
-        ``local_address`` and ``remote_address``; only the first three when the response
-        carries no timings.
+        ``local_address`` and ``remote_address``.
     """
     record: dict[str, object] = {
         "method": hop.method,
@@ -63,8 +61,6 @@ def hop_record(hop: ClientResponse, body_at: float | None = None) -> dict[str, o
         "status": hop.status,
     }
     timings = hop.timings
-    if timings is None:
-        return record
     record.update(_durations(timings, body_at))
     facts = timings.as_dict()
     for name in ("is_reused", "local_address", "remote_address"):
@@ -106,9 +102,6 @@ def timing_lines(response: ClientResponse, body_at: float | None) -> list[str]:
         if len(hops) > 1:
             lines.append(f"  hop {number}: {record['method']} {record['url']} {record['status']}")
             indent = "    "
-        if hop.timings is None:
-            lines.append(f"{indent}(not recorded)")
-            continue
         for name, label in PHASES:
             value = record[name]
             assert value is None or isinstance(value, float)
