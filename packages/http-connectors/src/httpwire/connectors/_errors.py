@@ -201,7 +201,7 @@ class _RequestContext:
         return self
 
     def _for(self) -> str:
-        """`` for METHOD URL``, or nothing while the request is not known."""
+        """The suffix " for METHOD URL", or nothing while the request is not known."""
         return _request(self.method, self.url)
 
     def _text_for(self, text: str) -> str:
@@ -217,7 +217,7 @@ class ClientConnectionError(ClientError, _RequestContext):
 
     Args:
         message: What failed. Once the request is known (given here or attached with
-            :meth:`with_request`), `` for METHOD URL`` is appended, unless the message
+            :meth:`with_request`), " for METHOD URL" is appended, unless the message
             already shows the URL.
         method: The request method, when the failure belongs to a request.
         url: The request URL, when the failure belongs to a request.
@@ -542,7 +542,7 @@ class ClientPayloadError(ClientError, _RequestContext):
     """A body was malformed: bad chunked framing, undecodable content coding, or cut short.
 
     Args:
-        message: What was wrong and where. Once the request is known, `` for METHOD URL``
+        message: What was wrong and where. Once the request is known, " for METHOD URL"
             is appended, unless the message already shows the URL.
         method: The request method.
         url: The request URL.
