@@ -67,14 +67,17 @@ class Progress(NamedTuple):
     @property
     def fraction(self) -> float | None:
         """``done / total`` between 0 and 1, or ``None`` without a total (1.0 for empty)."""
-        total = self.total
-        if total is None:
-            return None
-        return 1.0 if total == 0 else min(1.0, self.done / total)
+        return _fraction(self.done, self.total)
 
 
 ProgressCallback: TypeAlias = "Callable[[Progress], object]"
 """``def on_progress(p: Progress) -> None``."""
+
+
+def _fraction(done: int, total: int | None) -> float | None:
+    if total is None:
+        return None
+    return 1.0 if total == 0 else min(1.0, done / total)
 
 
 def _check(callback: object, interval: float) -> None:
@@ -274,10 +277,7 @@ class ProgressEvent:
     @property
     def fraction(self) -> float | None:
         """``done / total`` between 0 and 1, or ``None`` without a total (1.0 for empty)."""
-        total = self.total
-        if total is None:
-            return None
-        return 1.0 if total == 0 else min(1.0, self.done / total)
+        return _fraction(self.done, self.total)
 
     @property
     def remaining(self) -> float | None:

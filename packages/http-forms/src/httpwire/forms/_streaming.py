@@ -62,17 +62,22 @@ class AsyncIterablePayload(Payload):
         index = 0
         async for piece in self._iterable:
             if type(piece) is not bytes:
-                if not isinstance(piece, (bytes, bytearray, memoryview)):
-                    raise PayloadError(
-                        f"item {index} of {self._iterable!r} is {type(piece).__name__}, not bytes"
-                    )
-                piece = bytes(piece)
+                piece = _as_bytes(piece, f"item {index} of {self._iterable!r} is")
             index += 1
             if piece:
                 yield piece
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._iterate()
+
+
+def _as_bytes(item: object, where: str) -> bytes:
+    """A piece that is not ``bytes`` as ``bytes``; anything not bytes-like is a PayloadError
+    whose message starts with ``where`` (callers check ``type(piece) is bytes`` first, so
+    the message is built only for the rare other piece)."""
+    if not isinstance(item, (bytes, bytearray, memoryview)):
+        raise PayloadError(f"{where} {type(item).__name__}, not bytes")
+    return bytes(item)
 
 
 @runtime_checkable
@@ -140,11 +145,7 @@ class BodyPayload(Payload):
         sent = 0
         async for piece in self._body:
             if type(piece) is not bytes:
-                if not isinstance(piece, (bytes, bytearray, memoryview)):
-                    raise PayloadError(
-                        f"{type(self._body).__name__} yielded {type(piece).__name__}, not bytes"
-                    )
-                piece = bytes(piece)
+                piece = _as_bytes(piece, f"{type(self._body).__name__} yielded")
             sent += len(piece)
             if self.size is not None and sent > self.size:
                 raise PayloadError(
