@@ -1,17 +1,17 @@
-"""Instructions per request of httpwire's connection level, counted rather than timed.
+"""Instructions per request of httpwire's connection level and client, counted, not timed.
 
 On a shared machine requests per second and even CPU seconds per request swing with the
 load of other processes; the number of instructions the client executes per request does
 not. This runs a fixed number of GETs (sequential, or over 100 connections) through the
-connection level under ``valgrind --tool=callgrind``, twice with different counts, and
-reports the difference divided by the difference in requests, which cancels the start-up,
-imports and connection set-up. Each ``--checkout`` is measured the same way, so a change is
+connection level or ``ClientSession`` under ``valgrind --tool=callgrind``, twice with
+different counts, and reports the difference divided by the difference in requests, which
+cancels the start-up, imports and connection set-up. Each ``--checkout`` is measured the same way, so a change is
 compared before and after in one run. The server (nginx, or the canned server) runs
 outside valgrind, in its own process.
 
 Usage:
   python bench/bench_instructions.py --checkout before=../base --checkout after=.
-      [--workloads sequential,concurrent] [--requests 2000]
+      [--levels connection,client] [--workloads sequential,concurrent] [--requests 2000]
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from _http_server import BODY, start_server
 
 BENCH = Path(__file__).resolve().parent
 CONCURRENCY = {"sequential": 1, "concurrent": 100}
+LEVELS = ("connection", "client")
 
 
 def _sources(checkout: str) -> list[str]:
@@ -65,7 +66,26 @@ async def _requests(url: str, concurrency: int, count: int) -> None:
     await connector.close()
 
 
-def _count(path: list[str], url: str, concurrency: int, count: int) -> int:
+async def _client_requests(url: str, concurrency: int, count: int) -> None:
+    from httpwire.client import ClientSession, TCPConnector
+
+    connector = TCPConnector(limit=concurrency, total_limit=concurrency)
+
+    async def one() -> None:
+        async with session.get(url) as response:
+            body = await response.read()
+        assert body == BODY
+
+    async def worker(share: int) -> None:
+        for _ in range(share):
+            await one()
+
+    async with ClientSession(connector=connector) as session:
+        await asyncio.gather(*(one() for _ in range(concurrency)))  # every connection opened
+        await asyncio.gather(*(worker(count // concurrency) for _ in range(concurrency)))
+
+
+def _count(path: list[str], url: str, level: str, concurrency: int, count: int) -> int:
     """Instructions of one worker process running ``count`` requests."""
     env = {
         **os.environ,
@@ -81,6 +101,7 @@ def _count(path: list[str], url: str, concurrency: int, count: int) -> int:
             sys.executable,
             __file__,
             "--worker",
+            level,
             url,
             str(concurrency),
             str(count),
@@ -98,25 +119,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkout", action="append", default=[], metavar="NAME=PATH")
     parser.add_argument("--workloads", default="sequential,concurrent")
+    parser.add_argument("--levels", default="connection,client")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        url, concurrency, count = args.worker
-        asyncio.run(_requests(url, int(concurrency), int(count)))
+        level, url, concurrency, count = args.worker
+        run = _client_requests if level == "client" else _requests
+        asyncio.run(run(url, int(concurrency), int(count)))
         return
     checkouts = {n: _sources(p) for n, _, p in (c.partition("=") for c in args.checkout)}
     server = start_server()
     try:
         print(f"server: {server.name}; python {sys.version.split()[0]}; instructions per")
         print("request = (count(2N) - count(N)) / N, N = " + str(args.requests))
-        for workload in args.workloads.split(","):
-            concurrency = CONCURRENCY[workload]
-            for name, path in checkouts.items():
-                small = _count(path, server.url, concurrency, args.requests)
-                large = _count(path, server.url, concurrency, 2 * args.requests)
-                per = (large - small) / args.requests
-                print(f"| {workload} | {name} | {per:,.0f} instructions/request |", flush=True)
+        for level in args.levels.split(","):
+            for workload in args.workloads.split(","):
+                concurrency = CONCURRENCY[workload]
+                for name, path in checkouts.items():
+                    small = _count(path, server.url, level, concurrency, args.requests)
+                    large = _count(path, server.url, level, concurrency, 2 * args.requests)
+                    per = (large - small) / args.requests
+                    print(
+                        f"| {level} | {workload} | {name} | {per:,.0f} instructions/request |",
+                        flush=True,
+                    )
     finally:
         server.stop()
 

@@ -176,6 +176,42 @@ async def test_host_header_comes_from_the_url_unless_given(httpwire_server: Any)
         assert got["headers"]["X-Order"] == "kept"
 
 
+async def test_host_is_sent_as_the_first_field_rfc9110_7_2(raw_server: StartServer) -> None:
+    # RFC 9110 §7.2: a user agent that sends Host SHOULD send it as the first field line;
+    # framing fields the connection adds come after the caller's.
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            heads.append(head)
+            length = next(
+                (
+                    int(line[15:])
+                    for line in head.split(b"\r\n")
+                    if line.startswith(b"Content-Length:")
+                ),
+                0,
+            )
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    base = await raw_server(handler)
+    headers = CIMultiDict({"Accept": "*/*", "X-Order": "kept"})
+    async with TCPConnector() as connector:
+        for method, body in (("GET", None), ("POST", b"xy")):
+            response = await send(connector, base, method, headers=headers, body=body)
+            assert await response.content.read() == b""
+            response.release()
+    host = URL(base).raw_authority.encode()
+    assert heads[0].split(b"\r\n")[1:4] == [b"Host: " + host, b"Accept: */*", b"X-Order: kept"]
+    assert heads[1].split(b"\r\n")[1:5] == [
+        b"Host: " + host,
+        b"Accept: */*",
+        b"X-Order: kept",
+        b"Content-Length: 2",
+    ]
+
+
 async def test_head_request_has_no_body(httpwire_server: Any) -> None:
     async with TCPConnector() as connector:
         response = await send(connector, httpwire_server.url("/bytes/100"), "HEAD")

@@ -19,6 +19,7 @@ from httpwire.parser import (
     HTTP11,
     BadStartLineError,
     EndOfMessage,
+    HttpParserError,
     HttpVersion,
     IncompleteMessageError,
     InformationalResponse,
@@ -751,3 +752,55 @@ def test_values_and_reasons_beyond_latin1_take_the_careful_path() -> None:
     )
     assert body == b"ok"
     assert isinstance(end, EndOfMessage)
+
+
+# --- field lines remembered across responses -------------------------------------------------
+
+
+def test_a_remembered_field_line_never_lets_a_bad_line_through_rfc9112_2_2() -> None:
+    # The same valid line, then one differing only by a bare CR or a CTL: the first is
+    # remembered, the others must still be refused (or unfolded) by the careful path.
+    good = b"HTTP/1.1 200 OK\r\nX-Same: value\r\nContent-Length: 0\r\n\r\n"
+    for _ in range(2):
+        p = ResponseParser()
+        p.expect_response("GET")
+        (head, _end) = p.feed(good)
+        assert head.headers["X-Same"] == "value"
+    for bad in (b"X-Same: val\rue", b"X-Same: val\x00ue", b"X-Same : value"):
+        p = ResponseParser()
+        p.expect_response("GET")
+        with pytest.raises(HttpParserError):
+            p.feed(b"HTTP/1.1 200 OK\r\n" + bad + b"\r\nContent-Length: 0\r\n\r\n")
+
+
+def test_set_cookie_lines_are_not_remembered() -> None:
+    from httpwire.parser import _headers
+
+    secret = "Set-Cookie: session=do-not-keep-me"
+    p = ResponseParser()
+    p.expect_response("GET")
+    head, _end = p.feed(f"HTTP/1.1 200 OK\r\n{secret}\r\nContent-Length: 0\r\n\r\n".encode())
+    assert head.headers["Set-Cookie"] == "session=do-not-keep-me"
+    assert secret not in _headers._KNOWN_LINES
+    assert "Content-Length: 0" in _headers._KNOWN_LINES
+
+
+def test_a_server_sending_new_lines_every_time_keeps_the_memory_bounded() -> None:
+    from httpwire.parser import _headers
+
+    p = ResponseParser()
+    for index in range(3 * _headers._KNOWN_MAX):
+        p.expect_response("GET")
+        head, _end = p.feed(
+            f"HTTP/1.1 200 OK\r\nX-N: {index}\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        assert head.headers["X-N"] == str(index)
+    assert len(_headers._KNOWN_LINES) <= _headers._KNOWN_MAX
+
+
+def test_a_head_ending_in_a_bare_lf_after_crlf_lines_takes_the_careful_path_rfc9112_2_2() -> None:
+    p = ResponseParser()
+    p.expect_response("GET")
+    head, body, _end = p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\n\nhi")
+    assert head.headers["Content-Length"] == "2"
+    assert body == b"hi"

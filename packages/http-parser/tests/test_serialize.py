@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from httpwire.parser import (
     END_OF_CHUNK,
@@ -70,6 +70,51 @@ def test_mapping_and_multidict_keep_every_value_in_order() -> None:
     assert serialize_request_head("GET", "/", {"Host": "h", "Accept": "*/*"}) == (
         b"GET / HTTP/1.1\r\nHost: h\r\nAccept: */*\r\n\r\n"
     )
+
+
+def test_host_goes_first_and_extra_fields_last_rfc9110_7_2() -> None:
+    # RFC 9110 §7.2: a user agent that sends Host SHOULD send it as the first field.
+    head = serialize_request_head(
+        "POST", "/", {"Accept": "*/*"}, host="h:8080", extra=[("Content-Length", "2")]
+    )
+    assert head == b"POST / HTTP/1.1\r\nHost: h:8080\r\nAccept: */*\r\nContent-Length: 2\r\n\r\n"
+    assert serialize_request_head("GET", "/", [], host="h") == b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+
+
+@pytest.mark.parametrize("bad", ["h\r\nX-Injected: 1", "h\x00", "h\n"])
+def test_host_and_extra_values_are_checked_like_the_others_rfc9110_5_5(bad: str) -> None:
+    with pytest.raises(ValueError, match=r"'Host' value .* contains"):
+        serialize_request_head("GET", "/", [], host=bad)
+    with pytest.raises(ValueError, match=r"'X-Extra' value .* contains"):
+        serialize_request_head("GET", "/", [], extra=[("X-Extra", bad)])
+
+
+def test_a_read_only_mapping_is_checked_again_after_its_dict_changes() -> None:
+    # A read-only view's checked section is reused only while its content is unchanged.
+    base = CIMultiDict([("Accept", "*/*")])
+    view = CIMultiDictProxy(base)
+    assert serialize_request_head("GET", "/", view) == b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n"
+    base["X-New"] = "1"
+    assert serialize_request_head("GET", "/", view) == (
+        b"GET / HTTP/1.1\r\nAccept: */*\r\nX-New: 1\r\n\r\n"
+    )
+    base["X-New"] = "bad\r\nX-Injected: 1"
+    with pytest.raises(ValueError, match=r"'X-New' value .* contains CR"):
+        serialize_request_head("GET", "/", view)
+    # Another view with the same content at any address is its own object: checked itself.
+    other = CIMultiDictProxy(CIMultiDict([("Accept", "text/html")]))
+    assert serialize_request_head("GET", "/", other) == (
+        b"GET / HTTP/1.1\r\nAccept: text/html\r\n\r\n"
+    )
+
+
+def test_many_read_only_mappings_keep_the_remembered_sections_bounded() -> None:
+    from httpwire.parser import _serialize
+
+    for index in range(3 * _serialize._SECTIONS_MAX):
+        view = CIMultiDictProxy(CIMultiDict([("X-N", str(index))]))
+        assert serialize_request_head("GET", "/", view).endswith(f"X-N: {index}\r\n\r\n".encode())
+    assert len(_serialize._SECTIONS) <= _serialize._SECTIONS_MAX
 
 
 def test_pairs_may_come_from_a_generator_or_as_lists() -> None:

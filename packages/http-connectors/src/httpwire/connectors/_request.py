@@ -58,10 +58,16 @@ def _check_no_body(headers: Headers) -> None:
         )
 
 
-def _serialize(method: str, target: str, fields: Headers | list[tuple[str, str]]) -> bytes:
+def _serialize(
+    method: str,
+    target: str,
+    fields: Headers,
+    host: str | None,
+    extra: list[tuple[str, str]] | None = None,
+) -> bytes:
     """The parser's serializer, with the values of secret fields kept out of its errors."""
     try:
-        return serialize_request_head(method, target, fields)
+        return serialize_request_head(method, target, fields, host=host, extra=extra or ())
     except ValueError:
         message = _secret_field_error(fields)
         if message is None:
@@ -128,12 +134,10 @@ def build_request_head(
                     _check_no_body(headers)
                 elif lowered == "host":
                     has_host = True
-        if not has_host:
-            headers = [*headers.items(), ("Host", _host_header(url))]  # type: ignore[assignment]  # pairs serialize like a mapping
-        return _serialize(method, target, headers), None, None, None
+        host = None if has_host else _host_header(url)
+        return _serialize(method, target, headers, host), None, None, None
     extra: list[tuple[str, str]] = []
-    if find_field(headers, "Host") is None:
-        extra.append(("Host", _host_header(url)))
+    host = _host_header(url) if find_field(headers, "Host") is None else None
     encoder: ChunkedEncoder | None = None
     length: int | None = None
     given_length = find_field(headers, "Content-Length")
@@ -179,11 +183,7 @@ def build_request_head(
         length = size
     if expect_continue and find_field(headers, "Expect") is None:
         extra.append(("Expect", "100-continue"))
-    if extra:
-        fields: Headers | list[tuple[str, str]] = [*headers.items(), *extra]
-    else:
-        fields = headers
-    head = _serialize(method, target, fields)
+    head = _serialize(method, target, headers, host, extra)
     if encoder is not None and isinstance(body, bytes):
         body = (encoder.encode(body) if body else b"") + encoder.finish()
         encoder = None

@@ -37,6 +37,7 @@ __all__ = [
     "comma_tokens",
     "content_codings",
     "decode",
+    "field_pairs",
     "parse_content_length",
     "parse_fields_slow",
     "parse_transfer_encoding",
@@ -82,6 +83,53 @@ FIELD_RE = re.compile(_FIELD, re.MULTILINE)
 _BFIELD_RE = re.compile(
     b"^(" + TOKEN.encode() + rb"):[ \t]*([\t \x21-\x7e\x80-\xff]*)\r\n", re.MULTILINE
 )
+# One field line without its CRLF, by the same rules as FIELD_RE (see there).
+_LINE_RE = re.compile("(" + TOKEN + "+):[ \t]*+([\t " + _VALUE_CHARS + "]*+)(?<![ \t])")
+# Field lines already proven valid, with their pairs. A server repeats most of its field
+# lines from response to response (Server, Content-Type, Connection...): a dict lookup
+# each replaces a regex match each. Only short lines enter, never a Set-Cookie (a secret
+# kept in memory no longer than its response), and the dict is emptied when full, so a
+# server sending new lines every time costs a bounded amount of memory.
+_KNOWN_LINES: dict[str, tuple[str, str]] = {}
+_KNOWN_MAX = 512
+_KNOWN_LINE_SIZE = 128
+
+
+def field_pairs(lines: list[str]) -> list[tuple[str, str]] | None:
+    """The ``(name, value)`` pairs of field lines split on CRLF, or None if one is invalid.
+
+    Each line is one whole field line (no CR or LF left in it proves there was no bare
+    one): a token, a colon, optional whitespace, then a value of VCHAR, obs-text, SP and
+    HTAB, with no whitespace at its end. None sends the caller to the careful path,
+    which names the offence or accepts what responses may carry (obs-fold, trailing
+    whitespace, code points above U+00FF).
+
+    Args:
+        lines: The field lines, without their CRLFs.
+
+    Returns:
+        The pairs in order, or None.
+    """
+    known: list[tuple[str, str] | None] = list(map(_KNOWN_LINES.get, lines))
+    if None not in known:
+        return known  # type: ignore[return-value]  # no None in it
+    pairs: list[tuple[str, str]] = []
+    for line, pair in zip(lines, known, strict=True):
+        if pair is not None:
+            pairs.append(pair)
+            continue
+        match = _LINE_RE.fullmatch(line)
+        if match is None:
+            return None
+        name, value = match.group(1, 2)
+        pairs.append((name, value))
+        if len(line) <= _KNOWN_LINE_SIZE and name.lower() != "set-cookie":
+            if len(_KNOWN_LINES) >= _KNOWN_MAX:
+                _KNOWN_LINES.clear()
+            _KNOWN_LINES[line] = (name, value)
+    return pairs
+
+
 # Bytes not allowed in a field value: CTLs other than HTAB, and DEL (RFC 9110 §5.5).
 _BAD_VALUE_RE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 _WS = b" \t"

@@ -41,10 +41,10 @@ from ._head import (
     version_of,
 )
 from ._headers import (
-    FIELD_RE,
     MAX_DIGITS,
     comma_tokens,
     content_codings,
+    field_pairs,
     parse_content_length,
     parse_transfer_encoding,
 )
@@ -116,19 +116,24 @@ class ResponseParser(BaseParser):
 
     def _head(self, buf: bytes, pos: int, block_end: int, after: int, append: Append) -> int:
         block = buf[pos:block_end]
-        text = block.decode("utf-8", "surrogateescape")
-        fields_at = text.find("\r\n") + 2
-        line = text[:fields_at]
-        start_line = _STATUS_LINES.get(line)
-        if start_line is None:
-            start_line = _status_line(line)
-        # A head longer than the shortest line limit may hold a line over it: careful path.
-        if start_line is not None and len(block) <= self._small_head:
-            pairs = FIELD_RE.findall(text, fields_at)
-            # One pair per LF proves the whole block valid: see the proof beside FIELD_RE.
-            fast = len(pairs) == text.count("\n") - 1 and len(pairs) <= self._max_headers
-        else:
-            fast = False
+        # A head no longer than the shortest line limit holds no line over it; a longer
+        # one takes the careful path, which checks each line's size.
+        pairs: list[tuple[str, str]] | None = None
+        start_line: tuple[HttpVersion, int, str] | None = None
+        if len(block) <= self._small_head:
+            # Split on CRLF: the last item is the empty rest after the final CRLF (not
+            # empty when the head ended with a bare LF). With every line valid (no CR or
+            # LF left inside), every CR and LF was part of a CRLF line end.
+            lines = block.decode("utf-8", "surrogateescape").split("\r\n")
+            if not lines.pop() and lines and len(lines) <= self._max_headers + 1:
+                line = lines[0]
+                start_line = _STATUS_LINES.get(line)
+                if start_line is None:
+                    start_line = _status_line(line)
+                if start_line is not None:
+                    del lines[0]
+                    pairs = field_pairs(lines)
+        fast = pairs is not None
         raw: RawHeaders | bytes
         if fast:
             assert start_line is not None
@@ -247,8 +252,9 @@ class ResponseParser(BaseParser):
 
 
 def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
-    """The parsed status line (with its CRLF), remembered when short; None when not plain."""
-    match = STATUS_RE.fullmatch(line)
+    """The parsed status line (without its CRLF), remembered when short; None when not
+    plain."""
+    match = STATUS_RE.fullmatch(line + "\r\n")
     if match is None:
         return None
     minor, code, reason = match.groups()

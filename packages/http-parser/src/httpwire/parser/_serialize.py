@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final, NoReturn
 
+from multidict import CIMultiDictProxy, getversion
+
 from ._events import HTTP11, HttpVersion
 
 __all__ = [
@@ -62,6 +64,16 @@ _FORBIDDEN_TRAILERS: Final = frozenset({"content-length", "transfer-encoding", "
 _VERSIONS: dict[tuple[int, int], str] = {(1, 1): "HTTP/1.1", (1, 0): "HTTP/1.0"}
 
 _REPR_LIMIT: Final = 64
+
+# Checked header sections of read-only mappings. A session sends the same
+# ``CIMultiDictProxy`` of default headers with every request: its section is checked and
+# joined once, then reused while the mapping is unchanged. A multidict's version is taken
+# from one counter shared by every multidict at creation and at each change, so
+# ``(id, version)`` names one content exactly: an object made later at the same address
+# has a newer version. Only read-only views enter (per-request copies never repeat), and
+# at most ``_SECTIONS_MAX`` of them.
+_SECTIONS: dict[tuple[int, int], tuple[list[tuple[str, str]], str]] = {}
+_SECTIONS_MAX: Final = 32
 
 
 def _bounded(value: str) -> str:
@@ -106,10 +118,23 @@ def _token_message(what: str, value: str) -> str:
 
 def _fields(headers: Headers, what: str) -> tuple[list[tuple[str, str]], str]:
     """Check every name and value at once; return the pairs and their lines joined by CRLF."""
+    if type(headers) is CIMultiDictProxy:
+        key = (id(headers), getversion(headers))
+        known = _SECTIONS.get(key)
+        if known is None:
+            known = _check_fields(list(headers.items()), what)
+            if len(_SECTIONS) >= _SECTIONS_MAX:
+                _SECTIONS.clear()
+            _SECTIONS[key] = known
+        return known
     if type(headers) is list:
         pairs = headers
     else:
         pairs = list(headers.items() if isinstance(headers, Mapping) else headers)
+    return _check_fields(pairs, what)
+
+
+def _check_fields(pairs: list[Any], what: str) -> tuple[list[tuple[str, str]], str]:
     if not pairs:
         return pairs, ""
     try:
@@ -119,7 +144,7 @@ def _fields(headers: Headers, what: str) -> tuple[list[tuple[str, str]], str]:
         joined = ":".join(names)
         values = "".join([value for _, value in pairs])
     except (TypeError, ValueError):
-        return _fields(_normalize(pairs, what), what)
+        return _check_fields(_normalize(pairs, what), what)
     if not (
         joined.isascii()
         and len(joined.encode("ascii").translate(None, _TCHAR_BYTES)) == len(names) - 1
@@ -186,6 +211,9 @@ def serialize_request_head(
     target: str,
     headers: Headers,
     version: HttpVersion = HTTP11,
+    *,
+    host: str | None = None,
+    extra: Headers = (),
 ) -> bytes:
     """Serialize a request line and its header section, ending with the empty line.
 
@@ -199,6 +227,10 @@ def serialize_request_head(
             Values decoded by the parser (UTF-8 with ``surrogateescape``) are
             encoded back to their exact wire bytes.
         version: The HTTP version of the request line.
+        host: The value of a ``Host`` field to send first, as RFC 9110 §7.2 asks of a user
+            agent, when *headers* do not carry it; checked like any value.
+        extra: More fields, sent after *headers* (e.g. the framing fields a caller adds to
+            the headers it was given, without copying them), checked the same way.
 
     Returns:
         The head's bytes: request line, field lines, and the final CRLF.
@@ -221,6 +253,15 @@ def serialize_request_head(
     ):
         _check_target(target)
     pairs, lines = _fields(headers, "header")
+    if extra:
+        more, more_lines = _fields(extra, "header")
+        pairs = [*pairs, *more]
+        lines = f"{lines}\r\n{more_lines}" if lines else more_lines
+    if host is not None:
+        if type(host) is not str or not (host.isascii() and host.isprintable()):
+            _fields([("Host", host)], "header")  # raises, naming the value
+        pairs = [("Host", host), *pairs]
+        lines = f"Host: {host}\r\n{lines}" if lines else f"Host: {host}"
     text = "HTTP/1.1" if version is HTTP11 else _version(version)
     if lines:
         head = f"{method} {target} {text}\r\n{lines}\r\n\r\n"
