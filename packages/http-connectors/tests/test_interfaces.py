@@ -176,6 +176,7 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
             "pool_key",
             "pool_entry",
             "transport",
+            "addresses",
             "protocol",
             "wait_closed",
         }
@@ -186,5 +187,10 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
         with pytest.raises(AttributeError):
             conn.pool_key = "elsewhere"  # type: ignore[misc]  # read-only, as tested
         assert conn.transport is not None and not conn.transport.is_closing()
+        assert conn.addresses == (
+            conn.transport.get_extra_info("sockname"),
+            conn.transport.get_extra_info("peername"),
+        )
+        assert conn.addresses[1][:2] == (url.raw_host, url.port)
         conn.release()
         assert connector.stats() == IDLE_ONLY

@@ -143,6 +143,12 @@ class Connection:
         return self._wire.transport
 
     @property
+    def addresses(self) -> tuple[Any, Any]:
+        """The socket's local and remote addresses (``sockname``, ``peername``); ``(None,
+        None)`` before it is connected."""
+        return self._wire.addresses
+
+    @property
     def protocol(self) -> SocketProtocol:
         """The asyncio protocol to open the transport with (for connectors)."""
         return self._wire.protocol

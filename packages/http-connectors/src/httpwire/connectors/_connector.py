@@ -242,7 +242,7 @@ class BaseConnector(ABC):
         conn = pool.take_idle(key)
         if conn is not None:
             if request[14] is not None:  # request.trace, by index: the pooled path
-                report_connection(request[14], True, conn.transport)
+                report_connection(request[14], True, conn)
             return conn
         try:
             conn = await pool.acquire(key)
@@ -256,7 +256,7 @@ class BaseConnector(ABC):
         trace = request.trace
         if conn is not None:
             if trace is not None:
-                report_connection(trace, True, conn.transport)
+                report_connection(trace, True, conn)
             return conn
         token = None if trace is None else CURRENT.set(trace)
         try:
@@ -273,7 +273,7 @@ class BaseConnector(ABC):
                 CURRENT.reset(token)
         pool.fill(conn)
         if trace is not None:
-            report_connection(trace, False, conn.transport)
+            report_connection(trace, False, conn)
         return conn
 
     async def _open(self, key: ConnectionKey, sock_connect: float | None) -> Connection:

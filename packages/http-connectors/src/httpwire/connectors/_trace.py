@@ -10,10 +10,9 @@ connection is opened, never on the pooled path.
 
 from __future__ import annotations
 
-import asyncio
 from contextvars import ContextVar
 from time import monotonic
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from ._interfaces import ConnectionTrace
 
@@ -36,12 +35,12 @@ def report_phase(phase: Literal["dns", "connect", "tls"], start: float) -> float
     return end
 
 
-def report_connection(
-    trace: ConnectionTrace, reused: bool, transport: asyncio.BaseTransport | None
-) -> None:
+class _Addressed(Protocol):
+    @property
+    def addresses(self) -> tuple[Any, Any]: ...
+
+
+def report_connection(trace: ConnectionTrace, reused: bool, conn: _Addressed) -> None:
     """Report the connection a request got, with its socket's addresses when known."""
-    local = remote = None
-    if transport is not None:
-        local = transport.get_extra_info("sockname")
-        remote = transport.get_extra_info("peername")
+    local, remote = conn.addresses
     trace.on_connection(reused, local, remote)

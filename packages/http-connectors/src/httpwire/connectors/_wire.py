@@ -149,6 +149,7 @@ class Wire:
     """
 
     __slots__ = (
+        "_addresses",
         "_closed",
         "_closed_waiter",
         "_exchange",
@@ -222,6 +223,7 @@ class Wire:
         self._last_data = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._poller: _Poller | None = None  # asks the socket for unread bytes, when idle
+        self._addresses: tuple[Any, Any] | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("busy" if self._exchange else "ready")
@@ -243,6 +245,23 @@ class Wire:
     def is_closed(self) -> bool:
         """True once the connection was closed, by us or by the peer."""
         return self._closed
+
+    @property
+    def addresses(self) -> tuple[Any, Any]:
+        """The socket's local and remote addresses; ``(None, None)`` before it is connected.
+
+        Asked of the transport once, then kept: every traced request reports them.
+        """
+        addresses = self._addresses
+        if addresses is None:
+            transport = self._transport
+            if transport is None:
+                return None, None
+            addresses = self._addresses = (
+                transport.get_extra_info("sockname"),
+                transport.get_extra_info("peername"),
+            )
+        return addresses
 
     @property
     def is_reusable(self) -> bool:
