@@ -2,16 +2,17 @@
 
 On a shared machine requests per second and even CPU seconds per request swing with the
 load of other processes; the number of instructions the client executes per request does
-not. This runs a fixed number of GETs (sequential, or over 100 connections) through the
-connection level or ``ClientSession`` under ``valgrind --tool=callgrind``, twice with
-different counts, and reports the difference divided by the difference in requests, which
-cancels the start-up, imports and connection set-up. Each ``--checkout`` is measured the same way, so a change is
+not. This runs a fixed number of GETs (sequential, or over 100 connections, or one-shot
+``request()`` calls with a connection each) through the connection level or
+``ClientSession`` under ``valgrind --tool=callgrind``, twice with different counts, and
+reports the difference divided by the difference in requests, which cancels the start-up,
+imports and connection set-up. Each ``--checkout`` is measured the same way, so a change is
 compared before and after in one run. The server (nginx, or the canned server) runs
 outside valgrind, in its own process.
 
 Usage:
   python bench/bench_instructions.py --checkout before=../base --checkout after=.
-      [--levels connection,client] [--workloads sequential,concurrent] [--requests 2000]
+      [--levels connection,client] [--workloads sequential,concurrent,oneshot] [--requests 2000]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _http_server import BODY, start_server
 
 BENCH = Path(__file__).resolve().parent
-CONCURRENCY = {"sequential": 1, "concurrent": 100}
+CONCURRENCY = {"sequential": 1, "concurrent": 100, "oneshot": 0}
 LEVELS = ("connection", "client")
 
 
@@ -42,6 +43,9 @@ def _sources(checkout: str) -> list[str]:
 
 async def _requests(url: str, concurrency: int, count: int) -> None:
     from yarl import URL
+
+    if not concurrency:
+        raise SystemExit("the oneshot workload runs at the client level only")
 
     from httpwire.connectors import OutgoingRequest, TCPConnector
 
@@ -67,7 +71,13 @@ async def _requests(url: str, concurrency: int, count: int) -> None:
 
 
 async def _client_requests(url: str, concurrency: int, count: int) -> None:
-    from httpwire.client import ClientSession, TCPConnector
+    from httpwire.client import ClientSession, TCPConnector, request
+
+    if not concurrency:  # one-shot: the module-level request(), a connection per call
+        for _ in range(count):
+            async with request("GET", url) as response:
+                assert await response.read() == BODY
+        return
 
     connector = TCPConnector(limit=concurrency, total_limit=concurrency)
 

@@ -194,3 +194,21 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
         assert conn.addresses[1][:2] == (url.raw_host, url.port)
         conn.release()
         assert connector.stats() == IDLE_ONLY
+
+
+async def test_a_cancelled_wait_closed_cancels_no_other_wait(raw_server: StartServer) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
+        first = asyncio.ensure_future(conn.wait_closed())
+        second = asyncio.ensure_future(conn.wait_closed())
+        await asyncio.sleep(0)
+        first.cancel()
+        conn.close()
+        await asyncio.wait_for(second, 5)
+        assert first.cancelled() and second.done() and second.exception() is None
+        assert conn.transport is not None and conn.transport.is_closing()
+        await conn.wait_closed()  # once lost, at once

@@ -13,6 +13,7 @@ shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
@@ -341,9 +342,13 @@ class BaseConnector(ABC):
             conns = list(self._conns)
             for conn in conns:
                 conn.close("the connector was closed")
-            waits = [conn.wait_closed() for conn in conns]
-            if waits:
-                await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=_CLOSE_WAIT)
+            if conns:
+                # One deadline for them all, awaited in turn (each close already started):
+                # no task per connection.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_CLOSE_WAIT):
+                        for conn in conns:
+                            await conn.wait_closed()
             for conn in conns:
                 transport = conn.transport
                 if transport is not None and conn in self._conns:

@@ -151,7 +151,7 @@ class Wire:
     __slots__ = (
         "_addresses",
         "_closed",
-        "_closed_waiter",
+        "_closed_waiters",
         "_exchange",
         "_host",
         "_large_reads",
@@ -214,7 +214,7 @@ class Wire:
         self._transport: asyncio.Transport | None = None
         self._exchange: Exchange | None = None
         self._closed = False
-        self._closed_waiter: asyncio.Future[None] | None = None
+        self._closed_waiters: list[asyncio.Future[None]] = []
         self._lost = False
         self._served = 0
         self._used = False  # a request was (at least partly) written on it
@@ -323,9 +323,17 @@ class Wire:
         """Wait until the transport is gone (the loop reported the connection lost)."""
         if self._transport is None or self._lost:
             return
-        if self._closed_waiter is None:
-            self._closed_waiter = self._loop.create_future()
-        await asyncio.shield(self._closed_waiter)
+        # A future of its own for each waiter: cancelling one wait cancels no other, with no
+        # shield (whose extra callback costs a turn of the loop).
+        waiter = self._loop.create_future()
+        waiters = self._closed_waiters
+        waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in waiters:  # cancelled before the connection was lost
+                waiters.remove(waiter)
+            raise
 
     # -- sending -------------------------------------------------------------------------
 
@@ -489,9 +497,10 @@ class Wire:
             self._fail(exchange, error)
         self._sender.wake()
         self._pool.discard(self._owner)
-        waiter = self._closed_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        for waiter in self._closed_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._closed_waiters.clear()
         self._lost = True
 
     def _tls_truncated(self) -> bool:
