@@ -322,3 +322,36 @@ async def test_a_request_dropped_before_it_ran_is_freed_at_once(session: ClientS
     pending.close()  # as asyncio does for a coroutine it never started
     del pending
     assert coroutine() is None
+
+
+@pytest.mark.parametrize("path", ["/bytes/13", "/gzip", "/stream/3"])
+async def test_a_read_response_is_freed_without_the_cycle_collector(
+    httpwire_server: LocalServer, path: str
+) -> None:
+    # Once a response is read and dropped, reference counting frees all of it: no request
+    # leaves a reference cycle behind (which would hold its objects until a collection).
+    # The test server runs in this process: only the client's own objects are counted.
+    async with ClientSession() as session:
+        async with session.get(httpwire_server.url(path)) as response:  # code paths warmed
+            await response.read()
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(20):
+                async with session.get(httpwire_server.url(path)) as response:
+                    await response.read()
+                del response
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            ours = sorted(
+                {
+                    type(o).__qualname__
+                    for o in gc.garbage
+                    if type(o).__module__.startswith("httpwire.")
+                }
+            )
+            assert ours == []
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()

@@ -53,6 +53,12 @@ def _exchange(host: _Host, decode: bool = False) -> Exchange:
     return Exchange(host, "GET", URL("http://h/"), waiter, decode, False, ("h", 80))
 
 
+async def _response(exchange: Exchange) -> RawResponse:
+    """The response the exchange handed out (its waiter is let go once the exchange ends)."""
+    assert exchange.waiter is not None
+    return await exchange.waiter
+
+
 async def test_a_request_goes_through_every_phase_in_order() -> None:
     host = _Host()
     exchange = _exchange(host)
@@ -61,12 +67,15 @@ async def test_a_request_goes_through_every_phase_in_order() -> None:
     assert _phase(exchange) is Phase.AWAITING_HEAD
     body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"))
     assert _phase(exchange) is Phase.RECEIVING and exchange.body is body
-    response = await exchange.waiter
+    response = await _response(exchange)
     assert repr(response) == "<RawResponse GET 200 'OK' receiving>"
     assert response.content is body.reader
     body.on_data(b"ok")
     body.on_end(EndOfMessage())
     assert _phase(exchange) is Phase.DONE and response.is_complete
+    # The ended exchange let go of what pointed back at it: no reference cycle is left.
+    assert exchange.waiter is None and exchange.body is not body
+    assert not hasattr(body, "reader")
     response.release()  # after the end: the connection is already pooled
     assert host.calls == ["ended"]
     assert await response.content.read() == b"ok"
@@ -94,7 +103,7 @@ async def test_releasing_before_the_end_drops_the_connection_once() -> None:
     exchange = _exchange(host)
     exchange.sent_all()
     exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n"))
-    response = await exchange.waiter
+    response = await _response(exchange)
     response.release()
     response.release()
     assert _phase(exchange) is Phase.FAILED
@@ -107,10 +116,11 @@ async def test_a_failure_after_the_end_changes_nothing() -> None:
     exchange = _exchange(_Host())
     exchange.sent_all()
     body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    reader = body.reader
     body.on_end(EndOfMessage())
     exchange.fail(ClientConnectionError("late"))
     assert _phase(exchange) is Phase.DONE
-    assert body.reader.exception() is None
+    assert reader.exception() is None
 
 
 async def test_compressed_input_waits_in_the_body_while_the_reader_is_full() -> None:
@@ -119,14 +129,15 @@ async def test_compressed_input_waits_in_the_body_while_the_reader_is_full() -> 
     exchange = _exchange(host, decode=True)
     exchange.sent_all()
     body = exchange.on_head(_head(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"))
+    reader = body.reader
     body.pause_reading()
     packed = gzip.compress(b"x" * 1000)
     body.on_data(packed)
-    assert body.reader.total_bytes == 0
+    assert reader.total_bytes == 0
     assert body.held_bytes == len(packed)
     body.on_end(EndOfMessage())
     assert _phase(exchange) is Phase.RECEIVING  # the end waits for decoding
     body.resume_reading()
     assert _phase(exchange) is Phase.DONE
     assert host.calls == ["pause", "resume", "ended"]
-    assert await body.reader.read() == b"x" * 1000
+    assert await reader.read() == b"x" * 1000
