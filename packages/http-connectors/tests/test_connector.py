@@ -69,6 +69,22 @@ async def test_connection_is_reused(httpwire_server: Any) -> None:
         assert connector.stats("http://other.invalid/") == EMPTY
 
 
+async def test_many_urls_share_one_connection_and_hosts_stay_exact(httpwire_server: Any) -> None:
+    # The pool key and the Host of recently used URLs are remembered (a bounded number):
+    # more URLs than that still share the endpoint's connection and each gets its own Host.
+    base = URL(httpwire_server.url("/headers"))
+    async with TCPConnector() as connector:
+        for index in range(300):
+            url = base.with_query(n=str(index))
+            got = await fetch_json(connector, url)
+            assert got["headers"]["Host"] == base.raw_authority
+        # Another name of the same server: a key and a Host of its own.
+        local = base.with_host("localhost")
+        got = await fetch_json(connector, local)
+        assert got["headers"]["Host"] == local.raw_authority
+        assert connector.stats(base) == IDLE_ONLY and connector.stats(local) == IDLE_ONLY
+
+
 async def test_unix_connector_reuses_its_connection(httpwire_server: Any) -> None:
     async with UnixConnector(httpwire_server.unix_path) as connector:
         first = await fetch_json(connector, "http://localhost/connection-id")

@@ -91,11 +91,22 @@ def _secret_field_error(fields: Headers | list[tuple[str, str]]) -> str | None:
     return None
 
 
+# The Host of each URL recently sent to: the same URLs come again and again. Bounded;
+# emptied when full.
+_HOSTS: dict[URL, str] = {}
+_HOSTS_MAX = 256
+
+
 def _host_header(url: URL) -> str:
-    host = show_host(url.raw_host or "")
-    if url.is_default_port():
-        return host
-    return f"{host}:{url.port}"
+    host = _HOSTS.get(url)
+    if host is None:
+        host = show_host(url.raw_host or "")
+        if not url.is_default_port():
+            host = f"{host}:{url.port}"
+        if len(_HOSTS) >= _HOSTS_MAX:
+            _HOSTS.clear()
+        _HOSTS[url] = host
+    return host
 
 
 def build_request_head(

@@ -57,6 +57,8 @@ from ._trace import report_phase
 
 __all__ = ["TCPConnector", "TCPOptions"]
 
+_KEYS_MAX = 256  # pool keys remembered per connector, by URL
+
 
 class TCPOptions(PoolOptions, total=False):
     """:class:`TCPConnector`'s own settings with the pool's, as :class:`ProxyConnector`
@@ -137,6 +139,9 @@ class TCPConnector(BaseConnector):
         self._happy_eyeballs_delay = happy_eyeballs_delay
         self._tls: TLSConfig | None = None
         self._proxy: ProxyConfig | None = None
+        # The pool key of each URL recently asked for with the connector's own settings:
+        # the same URLs come again and again. Bounded; emptied when full.
+        self._keys: dict[URL, ConnectionKey] = {}
 
     @property
     def family(self) -> int:
@@ -185,6 +190,15 @@ class TCPConnector(BaseConnector):
         return tls
 
     def _key(self, url: URL) -> ConnectionKey:
+        key = self._keys.get(url)
+        if key is None:
+            keys = self._keys
+            if len(keys) >= _KEYS_MAX:
+                keys.clear()
+            key = keys[url] = self._new_key(url)
+        return key
+
+    def _new_key(self, url: URL) -> ConnectionKey:
         proxy = self._proxy
         if url.scheme in _SECURE:
             tls: TLSConfig | None = self._default_tls()
