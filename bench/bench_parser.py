@@ -7,7 +7,10 @@ Three buffers, each holding many pipelined responses:
 - ``chunked``: a chunked response of 10 chunks of 100 bytes.
 
 Every contender gets the same buffer, cut in 64 KiB pieces (so messages straddle
-pieces), and does what a client does with it:
+pieces). Each buffer repeats one response, so httpwire's parser finds every field line
+but ``Set-Cookie`` among the lines it already proved valid after the first message; a
+real server repeats most of its lines too, but its ``Date`` changes every second (one more
+regex match per response). Each contender does what a client does with the buffer:
 
 - ``httpwire``: ``ResponseParser.feed()`` per piece, draining the event list (full
   heads with their ``CIMultiDict``, body pieces, ends of message);
