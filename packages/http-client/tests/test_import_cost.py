@@ -2,7 +2,9 @@
 
 Each module listed here is imported by the function that needs it (saving cookies, reading
 a netrc file, an HTTP-date ``Retry-After``, a digest nonce, a multipart boundary, guessing a
-file's type, guessing a charset) or only by the command line. (brotli and zstandard are
+file's type, guessing a charset, checking a certificate pin), on first use of a public name
+that only some applications use (``DigestAuth``, ``RateLimiter``, ``MultipartReader``), or
+only by the command line. (brotli and zstandard are
 probed at import: ``Accept-Encoding`` lists a coding only when its library can decode it.)
 The check runs in a fresh interpreter, since this test process has imported most of them.
 """
@@ -12,13 +14,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import typing
 from pathlib import Path
+
+import pytest
 
 LAZY = (
     "chardet",
     "email.utils",
+    "hashlib",
+    "httpwire.client._digest",
+    "httpwire.client._ratelimit",
+    "httpwire.forms._parser",
+    "httpwire.forms._reader",
     "mimetypes",
     "netrc",
+    "quopri",
     "rich",
     "secrets",
     "tempfile",
@@ -50,3 +61,52 @@ def test_lazy_modules_still_load_on_use(tmp_path: Path) -> None:
     )
     assert target.exists()
     assert {"tempfile", "secrets"} <= loaded
+
+
+@pytest.mark.parametrize("package", ["httpwire.client", "httpwire.forms"])
+def test_every_public_name_resolves_in_a_fresh_interpreter(package: str) -> None:
+    # Names imported on first access still come from the package, are listed by dir(),
+    # and "import *" binds every name of __all__.
+    code = (
+        "import json, sys\n"
+        f"import {package} as package\n"
+        "missing = [n for n in package.__all__ if n not in dir(package)]\n"
+        f"namespace = {{}}\nexec('from {package} import *', namespace)\n"
+        "unbound = [n for n in package.__all__ if n not in namespace]\n"
+        "print(json.dumps([missing, unbound, sorted(sys.modules)]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    missing, unbound, loaded = json.loads(result.stdout)
+    assert missing == []
+    assert unbound == []
+    assert "httpwire.forms._reader" in loaded  # the star import loaded the lazy names
+
+
+def test_lazy_names_are_the_defining_modules_objects() -> None:
+    import httpwire.client as client
+    import httpwire.forms as forms
+    from httpwire.client._digest import DigestAuth, DigestBodyError
+    from httpwire.client._ratelimit import RateLimiter
+    from httpwire.forms._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
+    from httpwire.forms._reader import BodyPartReader, ByteSource, MultipartReader
+
+    assert client.DigestAuth is DigestAuth
+    assert client.DigestBodyError is DigestBodyError
+    assert client.RateLimiter is RateLimiter
+    assert client.MultipartReader is forms.MultipartReader is MultipartReader
+    assert (forms.BodyPartReader, forms.ByteSource) == (BodyPartReader, ByteSource)
+    assert (forms.MultipartParser, forms.PartHead) == (MultipartParser, PartHead)
+    assert (forms.END_OF_PART, forms.END_OF_MULTIPART) == (END_OF_PART, END_OF_MULTIPART)
+    with pytest.raises(AttributeError, match="has no attribute 'NotAName'"):
+        typing.cast(typing.Any, client).NotAName  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'NotAName'"):
+        typing.cast(typing.Any, forms).NotAName  # noqa: B018
+
+
+def test_digest_auth_loads_its_module_on_use() -> None:
+    loaded = _modules_after(
+        "from httpwire.client import DigestAuth\nDigestAuth('user', 'secret')\n"
+    )
+    assert {"httpwire.client._digest", "hashlib"} <= loaded
