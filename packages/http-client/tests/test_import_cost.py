@@ -1,11 +1,12 @@
 """``import httpwire.client`` leaves out what only some requests need.
 
 Each module listed here is imported by the function that needs it (saving cookies, reading
-a netrc file, an HTTP-date ``Retry-After``, a digest nonce, a multipart boundary, guessing a
-file's type, guessing a charset, checking a certificate pin), on first use of a public name
-that only some applications use (``DigestAuth``, ``RateLimiter``, ``MultipartReader``), or
-only by the command line. (brotli and zstandard are
-probed at import: ``Accept-Encoding`` lists a coding only when its library can decode it.)
+a netrc file, a cookie's ``Expires`` date, an HTTP-date ``Retry-After``, a digest nonce, a
+multipart boundary, guessing a file's type, guessing a charset, checking a certificate pin),
+on first use of a public name that only some applications use (``DigestAuth``,
+``RateLimiter``, ``MultipartReader``), or only by the command line. (brotli and zstandard
+are probed at import: ``Accept-Encoding`` lists a coding only when its library can decode
+it.)
 The check runs in a fresh interpreter, since this test process has imported most of them.
 """
 
@@ -20,7 +21,9 @@ from pathlib import Path
 import pytest
 
 LAZY = (
+    "calendar",
     "chardet",
+    "datetime",
     "email.utils",
     "hashlib",
     "httpwire.client._digest",
@@ -61,6 +64,14 @@ def test_lazy_modules_still_load_on_use(tmp_path: Path) -> None:
     )
     assert target.exists()
     assert {"tempfile", "secrets"} <= loaded
+
+
+def test_dates_load_their_modules_on_use() -> None:
+    loaded = _modules_after(
+        "from httpwire.client._cookies import parse_cookie_date\n"
+        "assert parse_cookie_date('Wed, 21 Oct 2015 07:28:00 GMT') == 1445412480.0\n"
+    )
+    assert "calendar" in loaded
 
 
 @pytest.mark.parametrize("package", ["httpwire.client", "httpwire.forms"])
