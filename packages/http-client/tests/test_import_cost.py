@@ -4,14 +4,15 @@ Each module listed here is imported by the function that needs it (saving cookie
 a netrc file, a cookie's ``Expires`` date, an HTTP-date ``Retry-After``, a digest nonce, a
 multipart boundary, guessing a file's type, guessing a charset, checking a certificate pin),
 on first use of a public name that only some applications use (``DigestAuth``,
-``RateLimiter``, ``MultipartReader``), or only by the command line. (brotli and zstandard
-are probed at import: ``Accept-Encoding`` lists a coding only when its library can decode
-it.)
+``RateLimiter``, ``MultipartReader``), by the first session (brotli and zstandard, probed
+for ``Accept-Encoding``, which lists a coding only when its library can decode it), or only
+by the command line.
 The check runs in a fresh interpreter, since this test process has imported most of them.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 LAZY = (
+    "brotli",
     "calendar",
     "chardet",
     "datetime",
@@ -36,6 +38,7 @@ LAZY = (
     "rich",
     "secrets",
     "tempfile",
+    "zstandard",
 )
 
 
@@ -121,3 +124,12 @@ def test_digest_auth_loads_its_module_on_use() -> None:
         "from httpwire.client import DigestAuth\nDigestAuth('user', 'secret')\n"
     )
     assert {"httpwire.client._digest", "hashlib"} <= loaded
+
+
+def test_the_first_session_headers_probe_the_optional_decoders() -> None:
+    loaded = _modules_after(
+        "from httpwire.client._headers import session_headers\n"
+        "assert 'gzip' in session_headers(None, None)['Accept-Encoding']\n"
+    )
+    for name in ("brotli", "zstandard"):
+        assert (name in loaded) == (importlib.util.find_spec(name) is not None)
