@@ -4,9 +4,10 @@ Each module listed here is imported by the function that needs it (saving cookie
 a netrc file, a cookie's ``Expires`` date, an HTTP-date ``Retry-After``, a digest nonce, a
 multipart boundary, guessing a file's type, guessing a charset, checking a certificate pin),
 on first use of a public name that only some applications use (``DigestAuth``,
-``RateLimiter``, ``MultipartReader``), by the first session (brotli and zstandard, probed
-for ``Accept-Encoding``, which lists a coding only when its library can decode it), or only
-by the command line.
+``RateLimiter``, the payloads, ``FormData``, ``MultipartWriter``, ``MultipartReader``), by
+the first body that is neither ``bytes`` nor ``json=`` (the payloads), by the first session
+(brotli and zstandard, probed for ``Accept-Encoding``, which lists a coding only when its
+library can decode it), or only by the command line.
 The check runs in a fresh interpreter, since this test process has imported most of them.
 """
 
@@ -30,8 +31,14 @@ LAZY = (
     "hashlib",
     "httpwire.client._digest",
     "httpwire.client._ratelimit",
+    "httpwire.forms._factory",
+    "httpwire.forms._files",
+    "httpwire.forms._formdata",
     "httpwire.forms._parser",
+    "httpwire.forms._payloads",
     "httpwire.forms._reader",
+    "httpwire.forms._streaming",
+    "httpwire.forms._writer",
     "mimetypes",
     "netrc",
     "quopri",
@@ -133,3 +140,17 @@ def test_the_first_session_headers_probe_the_optional_decoders() -> None:
     )
     for name in ("brotli", "zstandard"):
         assert (name in loaded) == (importlib.util.find_spec(name) is not None)
+
+
+def test_only_a_form_or_stream_body_loads_the_payloads() -> None:
+    # bytes and json= bodies are sent without the payloads; a form (or str) body loads them.
+    code = (
+        "import json\nfrom httpwire.client._bodies import make_body\n"
+        "assert make_body(b'x', None, json.dumps, None)[1] == 'application/octet-stream'\n"
+        "assert make_body(None, {'a': 1}, json.dumps, None)[0] == b'{\"a\": 1}'\n"
+    )
+    assert sorted(_modules_after(code).intersection(LAZY)) == []
+    loaded = _modules_after(
+        code + "assert make_body({'a': '1'}, None, json.dumps, None)[0].size == 3\n"
+    )
+    assert {"httpwire.forms._factory", "httpwire.forms._formdata"} <= loaded

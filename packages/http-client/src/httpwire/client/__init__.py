@@ -10,9 +10,11 @@ streams included::
         async with session.get("http://127.0.0.1:8080/get", params={"q": "1"}) as r:
             print(r.status, await r.json())
 
-What only some applications use (:class:`DigestAuth`, :class:`RateLimiter`,
-:class:`MultipartReader`) is imported on first use of its name, so ``import httpwire.client``
-does not pay for it; every name listed in ``__all__`` stays importable from here.
+What only some applications use (the request bodies of ``httpwire.forms``:
+:class:`FormData`, the payloads, :class:`MultipartWriter` and :class:`MultipartReader`;
+:class:`DigestAuth`, :class:`RateLimiter`) is imported on first use of its name, so
+``import httpwire.client`` does not pay for it; every name listed in ``__all__`` stays
+importable from here.
 """
 
 from __future__ import annotations
@@ -47,20 +49,6 @@ from httpwire.connectors import (
     TotalTimeoutError,
     UnixConnector,
 )
-from httpwire.forms import (
-    AsyncIterablePayload,
-    BodyPayload,
-    BytesPayload,
-    FilePayload,
-    FormData,
-    JsonPayload,
-    MultipartWriter,
-    Payload,
-    StreamReaderPayload,
-    StringPayload,
-    TextFilePayload,
-    payload_from,
-)
 from httpwire.streams import EmptyStreamReader, StreamReader
 
 from ._cookiejar import AbstractCookieJar, CookieJar, DummyCookieJar, LooseCookies
@@ -84,7 +72,21 @@ from ._tracing import Timings, TraceEvent, TraceHook, TraceHooks
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from httpwire.forms import MultipartReader
+    from httpwire.forms import (
+        AsyncIterablePayload,
+        BodyPayload,
+        BytesPayload,
+        FilePayload,
+        FormData,
+        JsonPayload,
+        MultipartReader,
+        MultipartWriter,
+        Payload,
+        StreamReaderPayload,
+        StringPayload,
+        TextFilePayload,
+        payload_from,
+    )
 
     from ._digest import DigestAuth, DigestBodyError
     from ._ratelimit import RateLimiter
@@ -93,8 +95,25 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "DigestAuth": "httpwire.client._digest",
     "DigestBodyError": "httpwire.client._digest",
-    "MultipartReader": "httpwire.forms",
     "RateLimiter": "httpwire.client._ratelimit",
+    **dict.fromkeys(
+        (
+            "AsyncIterablePayload",
+            "BodyPayload",
+            "BytesPayload",
+            "FilePayload",
+            "FormData",
+            "JsonPayload",
+            "MultipartReader",
+            "MultipartWriter",
+            "Payload",
+            "StreamReaderPayload",
+            "StringPayload",
+            "TextFilePayload",
+            "payload_from",
+        ),
+        "httpwire.forms",
+    ),
 }
 
 __all__ = [

@@ -6,8 +6,10 @@ turns any value a request's ``data=`` accepts into one. :class:`FormData` builds
 urlencoded or ``multipart/form-data`` forms; :class:`MultipartWriter` writes any
 multipart body and :class:`MultipartReader` reads one part by part from a stream.
 
-The reading side (:class:`MultipartReader`, :class:`BodyPartReader`, :class:`MultipartParser`
-and their names) is imported on first use: a client that only sends bodies never loads it.
+Only the errors and the header helpers are imported with the package; every other public
+name is imported from its module on first use (PEP 562), so a client that sends no form,
+file or stream body never loads the payloads, and one that sends no multipart body never
+loads the writer or the reader. Every name of ``__all__`` stays importable from here.
 """
 
 from __future__ import annotations
@@ -25,28 +27,43 @@ from ._errors import (
     MultipartLimitError,
     PayloadError,
 )
-from ._factory import payload_from
-from ._files import FilePayload, TextFilePayload
-from ._formdata import FormData, FormFields
 from ._headers import content_disposition, parse_header_params, validate_boundary
-from ._payloads import DEFAULT_CHUNK_SIZE, BytesPayload, JsonPayload, Payload, StringPayload
-from ._streaming import AsyncIterablePayload, BodyPayload, StreamReaderPayload
 from ._version import __version__
-from ._writer import MultipartWriter, Part
 
 if TYPE_CHECKING:
+    from ._factory import payload_from
+    from ._files import FilePayload, TextFilePayload
+    from ._formdata import FormData, FormFields
     from ._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
+    from ._payloads import DEFAULT_CHUNK_SIZE, BytesPayload, JsonPayload, Payload, StringPayload
     from ._reader import BodyPartReader, ByteSource, MultipartReader
+    from ._streaming import AsyncIterablePayload, BodyPayload, StreamReaderPayload
+    from ._writer import MultipartWriter, Part
 
 # Public names imported on first access (PEP 562), by the module that defines them.
 _LAZY: dict[str, str] = {
+    "payload_from": "._factory",
+    "FilePayload": "._files",
+    "TextFilePayload": "._files",
+    "FormData": "._formdata",
+    "FormFields": "._formdata",
     "END_OF_MULTIPART": "._parser",
     "END_OF_PART": "._parser",
     "MultipartParser": "._parser",
     "PartHead": "._parser",
+    "DEFAULT_CHUNK_SIZE": "._payloads",
+    "BytesPayload": "._payloads",
+    "JsonPayload": "._payloads",
+    "Payload": "._payloads",
+    "StringPayload": "._payloads",
     "BodyPartReader": "._reader",
     "ByteSource": "._reader",
     "MultipartReader": "._reader",
+    "AsyncIterablePayload": "._streaming",
+    "BodyPayload": "._streaming",
+    "StreamReaderPayload": "._streaming",
+    "MultipartWriter": "._writer",
+    "Part": "._writer",
 }
 
 __all__ = [
@@ -88,7 +105,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Import a public name of the reading side on first access.
+    """Import a public name on first access, from the module that defines it.
 
     Args:
         name: The attribute asked for.
