@@ -4,7 +4,8 @@ Each module listed here is imported by the function that needs it (saving cookie
 a netrc file, a cookie's ``Expires`` date, an HTTP-date ``Retry-After``, a digest nonce, a
 multipart boundary, guessing a file's type, guessing a charset, checking a certificate pin),
 on first use of a public name that only some applications use (``DigestAuth``,
-``RateLimiter``, the payloads, ``FormData``, ``MultipartWriter``, ``MultipartReader``), by
+``RateLimiter``, the payloads, ``FormData``, ``MultipartWriter``, ``MultipartReader``,
+``Timings``, ``TraceEvent``, which the first snapshot of a request's timings imports), by
 the first body that is neither ``bytes`` nor ``json=`` (the payloads), by the first session
 (brotli and zstandard, probed for ``Accept-Encoding``, which lists a coding only when its
 library can decode it), or only by the command line.
@@ -31,6 +32,7 @@ LAZY = (
     "hashlib",
     "httpwire.client._digest",
     "httpwire.client._ratelimit",
+    "httpwire.client._snapshots",
     "httpwire.forms._factory",
     "httpwire.forms._files",
     "httpwire.forms._formdata",
@@ -110,12 +112,14 @@ def test_lazy_names_are_the_defining_modules_objects() -> None:
     import httpwire.forms as forms
     from httpwire.client._digest import DigestAuth, DigestBodyError
     from httpwire.client._ratelimit import RateLimiter
+    from httpwire.client._snapshots import Timings, TraceEvent
     from httpwire.forms._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
     from httpwire.forms._reader import BodyPartReader, ByteSource, MultipartReader
 
     assert client.DigestAuth is DigestAuth
     assert client.DigestBodyError is DigestBodyError
     assert client.RateLimiter is RateLimiter
+    assert (client.Timings, client.TraceEvent) == (Timings, TraceEvent)
     assert client.MultipartReader is forms.MultipartReader is MultipartReader
     assert (forms.BodyPartReader, forms.ByteSource) == (BodyPartReader, ByteSource)
     assert (forms.MultipartParser, forms.PartHead) == (MultipartParser, PartHead)
@@ -154,3 +158,11 @@ def test_only_a_form_or_stream_body_loads_the_payloads() -> None:
         code + "assert make_body({'a': '1'}, None, json.dumps, None)[0].size == 3\n"
     )
     assert {"httpwire.forms._factory", "httpwire.forms._formdata"} <= loaded
+
+
+def test_a_timings_snapshot_loads_the_snapshot_types() -> None:
+    loaded = _modules_after(
+        "from httpwire.client._tracing import TimingsRecorder\n"
+        "assert TimingsRecorder(1.0).snapshot().start == 1.0\n"
+    )
+    assert "httpwire.client._snapshots" in loaded

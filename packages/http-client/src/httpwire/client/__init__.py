@@ -12,7 +12,8 @@ streams included::
 
 What only some applications use (the request bodies of ``httpwire.forms``:
 :class:`FormData`, the payloads, :class:`MultipartWriter` and :class:`MultipartReader`;
-:class:`DigestAuth`, :class:`RateLimiter`) is imported on first use of its name, so
+:class:`DigestAuth`, :class:`RateLimiter`; the tracing snapshots :class:`Timings` and
+:class:`TraceEvent`) is imported on first use of its name, so
 ``import httpwire.client`` does not pay for it; every name listed in ``__all__`` stays
 importable from here.
 """
@@ -68,7 +69,7 @@ from ._response import ClientResponse
 from ._retry import Attempt, RetryPolicy
 from ._session import ClientSession, RequestOptions, SSLSetting, request
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
-from ._tracing import Timings, TraceEvent, TraceHook, TraceHooks
+from ._tracing import TraceHook, TraceHooks
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -90,12 +91,15 @@ if TYPE_CHECKING:
 
     from ._digest import DigestAuth, DigestBodyError
     from ._ratelimit import RateLimiter
+    from ._snapshots import Timings, TraceEvent
 
 # Public names imported on first access (PEP 562), by the module that defines them.
 _LAZY: dict[str, str] = {
     "DigestAuth": "httpwire.client._digest",
     "DigestBodyError": "httpwire.client._digest",
     "RateLimiter": "httpwire.client._ratelimit",
+    "Timings": "httpwire.client._snapshots",
+    "TraceEvent": "httpwire.client._snapshots",
     **dict.fromkeys(
         (
             "AsyncIterablePayload",
