@@ -5,7 +5,8 @@ a netrc file, a cookie's ``Expires`` date, an HTTP-date ``Retry-After``, a diges
 multipart boundary, guessing a file's type, guessing a charset, checking a certificate pin),
 on first use of a public name that only some applications use (``DigestAuth``,
 ``RateLimiter``, the payloads, ``FormData``, ``MultipartWriter``, ``MultipartReader``,
-``Timings``, ``TraceEvent``, which the first snapshot of a request's timings imports), by
+``Timings``, ``TraceEvent``, which the first snapshot of a request's timings imports,
+``ProgressEvents``), by
 the first body that is neither ``bytes`` nor ``json=`` (the payloads), by the first session
 (brotli and zstandard, probed for ``Accept-Encoding``, which lists a coding only when its
 library can decode it), or only by the command line.
@@ -31,6 +32,7 @@ LAZY = (
     "email.utils",
     "hashlib",
     "httpwire.client._digest",
+    "httpwire.client._progress_events",
     "httpwire.client._ratelimit",
     "httpwire.client._snapshots",
     "httpwire.forms._factory",
@@ -111,6 +113,7 @@ def test_lazy_names_are_the_defining_modules_objects() -> None:
     import httpwire.client as client
     import httpwire.forms as forms
     from httpwire.client._digest import DigestAuth, DigestBodyError
+    from httpwire.client._progress_events import ProgressEvent, ProgressEvents
     from httpwire.client._ratelimit import RateLimiter
     from httpwire.client._snapshots import Timings, TraceEvent
     from httpwire.forms._parser import END_OF_MULTIPART, END_OF_PART, MultipartParser, PartHead
@@ -120,6 +123,7 @@ def test_lazy_names_are_the_defining_modules_objects() -> None:
     assert client.DigestBodyError is DigestBodyError
     assert client.RateLimiter is RateLimiter
     assert (client.Timings, client.TraceEvent) == (Timings, TraceEvent)
+    assert (client.ProgressEvent, client.ProgressEvents) == (ProgressEvent, ProgressEvents)
     assert client.MultipartReader is forms.MultipartReader is MultipartReader
     assert (forms.BodyPartReader, forms.ByteSource) == (BodyPartReader, ByteSource)
     assert (forms.MultipartParser, forms.PartHead) == (MultipartParser, PartHead)

@@ -13,7 +13,7 @@ streams included::
 What only some applications use (the request bodies of ``httpwire.forms``:
 :class:`FormData`, the payloads, :class:`MultipartWriter` and :class:`MultipartReader`;
 :class:`DigestAuth`, :class:`RateLimiter`; the tracing snapshots :class:`Timings` and
-:class:`TraceEvent`) is imported on first use of its name, so
+:class:`TraceEvent`; :class:`ProgressEvents`) is imported on first use of its name, so
 ``import httpwire.client`` does not pay for it; every name listed in ``__all__`` stays
 importable from here.
 """
@@ -63,7 +63,7 @@ from ._errors import (
     TooManyRedirects,
 )
 from ._middleware import ClientRequest, Handler, Middleware
-from ._progress import Progress, ProgressCallback, ProgressEvent, ProgressEvents
+from ._progress import Progress, ProgressCallback
 from ._request_context import RequestContext
 from ._response import ClientResponse
 from ._retry import Attempt, RetryPolicy
@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     )
 
     from ._digest import DigestAuth, DigestBodyError
+    from ._progress_events import ProgressEvent, ProgressEvents
     from ._ratelimit import RateLimiter
     from ._snapshots import Timings, TraceEvent
 
@@ -97,6 +98,8 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "DigestAuth": "httpwire.client._digest",
     "DigestBodyError": "httpwire.client._digest",
+    "ProgressEvent": "httpwire.client._progress_events",
+    "ProgressEvents": "httpwire.client._progress_events",
     "RateLimiter": "httpwire.client._ratelimit",
     "Timings": "httpwire.client._snapshots",
     "TraceEvent": "httpwire.client._snapshots",
