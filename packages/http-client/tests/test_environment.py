@@ -560,3 +560,29 @@ def test_empty_environment_settings() -> None:
     assert not settings.proxies
     assert not settings.netrc
     assert settings.ssl_context is None
+
+
+def test_settings_are_values_compared_hashed_and_shown_by_their_fields() -> None:
+    a = NoProxy.parse("example.com, 10.0.0.0/8, [::1]:8080")
+    b = NoProxy.parse("10.0.0.0/8,example.com,[::1]:8080")
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != NoProxy.parse("example.org")
+    assert NoProxy() == NoProxy()
+    assert a.__eq__("example.com") is NotImplemented
+    assert repr(NoProxy(everything=True)) == (
+        "NoProxy(everything=True, domains=frozenset(), domain_ports=frozenset(), "
+        "networks=(), address_ports=frozenset())"
+    )
+    proxies = ProxySettings(fallback=URL("http://proxy:3128"))
+    assert proxies == ProxySettings(by_scheme={}, fallback=URL("http://proxy:3128"))
+    assert repr(NetrcCredentials()) == "NetrcCredentials(machines={}, default=None)"
+    assert EnvironmentSettings() == EnvironmentSettings(ProxySettings(), NetrcCredentials())
+
+
+def test_settings_are_immutable() -> None:
+    settings = EnvironmentSettings()
+    with pytest.raises(AttributeError, match="cannot assign to field 'netrc'"):
+        settings.netrc = NetrcCredentials()
+    with pytest.raises(AttributeError, match="cannot delete field 'everything'"):
+        del NoProxy().everything

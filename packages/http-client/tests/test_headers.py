@@ -6,9 +6,9 @@ import pytest
 
 from httpwire.client import __version__
 from httpwire.client._headers import (
-    ACCEPT_ENCODING,
-    DEFAULT_HEADERS,
+    accept_encoding,
     check_headers,
+    default_headers,
     merge_headers,
     session_headers,
 )
@@ -19,13 +19,13 @@ def test_defaults() -> None:
     headers = session_headers(None, None)
     assert headers["Accept"] == "*/*"
     assert headers["User-Agent"] == f"httpwire/{__version__}"
-    assert headers["Accept-Encoding"] == ACCEPT_ENCODING
+    assert headers["Accept-Encoding"] == accept_encoding()
 
 
 def test_sessions_without_headers_share_one_read_only_mapping() -> None:
     shared = session_headers(None, None)
     assert session_headers({}, ()) is shared
-    assert list(shared.items()) == [(str(n), v) for n, v in DEFAULT_HEADERS]
+    assert list(shared.items()) == [(str(n), v) for n, v in default_headers()]
     with pytest.raises(TypeError):
         shared["Accept"] = "text/html"  # type: ignore[index]  # a proxy cannot be written
     # A session's own headers, or skipped defaults, get a mapping of their own.
@@ -35,7 +35,7 @@ def test_sessions_without_headers_share_one_read_only_mapping() -> None:
 
 
 def test_accept_encoding_lists_only_the_installed_decoders() -> None:
-    listed = ACCEPT_ENCODING.split(", ")
+    listed = accept_encoding().split(", ")
     assert listed[:2] == ["gzip", "deflate"]
     assert set(listed) <= set(supported_codings())
     assert ("br" in listed) == ("br" in supported_codings())

@@ -8,10 +8,9 @@ import logging
 import pytest
 from yarl import URL
 
+from httpwire.client._snapshots import Timings, TraceEvent
 from httpwire.client._tracing import (
-    Timings,
     TimingsRecorder,
-    TraceEvent,
     TraceHooks,
     emit,
     emit_connection,

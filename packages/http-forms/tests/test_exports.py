@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 
@@ -68,3 +69,30 @@ def test_no_sibling_but_streams_is_imported() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
+
+
+def test_import_loads_only_the_errors_and_the_header_helpers() -> None:
+    # Every other public name comes from its module on first use (PEP 562): a client that
+    # sends no form, file or stream body never loads the payloads, writer or reader.
+    code = (
+        "import json, sys\n"
+        "import httpwire.forms as forms\n"
+        "before = sorted(m for m in sys.modules if m.startswith('httpwire.forms'))\n"
+        "missing = [n for n in forms.__all__ if n not in dir(forms)]\n"
+        "namespace = {}\n"
+        "exec('from httpwire.forms import *', namespace)\n"
+        "unbound = [n for n in forms.__all__ if n not in namespace]\n"
+        "from httpwire.forms._formdata import FormData\n"
+        "print(json.dumps([before, missing, unbound, forms.FormData is FormData]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    before, missing, unbound, same = json.loads(result.stdout)
+    assert before == [
+        "httpwire.forms",
+        "httpwire.forms._errors",
+        "httpwire.forms._headers",
+        "httpwire.forms._version",
+    ]
+    assert (missing, unbound, same) == ([], [], True)

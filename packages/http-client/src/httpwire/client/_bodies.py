@@ -4,15 +4,20 @@ Strategy: the choice of body is ``httpwire.forms``' (``payload_from``: forms, mu
 files, streams, async iterables); this module only adds the two fast paths a client needs
 (``bytes`` and ``json=`` become plain ``bytes``, which the connection writes with the head in
 one call) and the Content-Type a body implies, which a Content-Type the caller set always
-overrides. A ``str`` is encoded with the charset its Content-Type names, else UTF-8.
+overrides. A ``str`` is encoded with the charset its Content-Type names, else UTF-8. The
+payloads are imported by the first body that is neither ``bytes`` nor ``json=``: a client
+sending only those never loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from httpwire.forms import Payload, StringPayload, payload_from
 from httpwire.streams import Body
+
+if TYPE_CHECKING:
+    from httpwire.forms import Payload
 
 __all__ = ["JSON_TYPE", "RequestBody", "make_body"]
 
@@ -55,6 +60,8 @@ def make_body(
         return None, None
     if isinstance(data, bytes):
         return data, _OCTET_STREAM
+    from httpwire.forms import StringPayload, payload_from  # the first such body imports them
+
     if isinstance(data, str):
         encoded = StringPayload(data, content_type=content_type)
         return encoded.value, encoded.content_type

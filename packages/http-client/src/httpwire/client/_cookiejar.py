@@ -55,7 +55,6 @@ import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from http.cookies import BaseCookie, Morsel, SimpleCookie
 from typing import TypeAlias
 
@@ -161,23 +160,61 @@ class AbstractCookieJar(ABC):
         """Count the cookies stored (expired ones excluded)."""
 
 
-@dataclass(slots=True, eq=False)
 class _Cookie:
-    """One stored cookie, as RFC 6265 §5.3 describes its fields."""
+    """One stored cookie, as RFC 6265 §5.3 describes its fields (compared by identity)."""
 
-    name: str
-    value: str  # for Morsel.value
-    coded_value: str  # as sent
-    domain: str  # "" for the user's cookies sent to every host
-    path: str
-    host_only: bool
-    secure: bool
-    http_only: bool
-    same_site: str
-    expires: float | None  # None: a session cookie (no persistent-flag)
-    created: float
-    order: int  # creation order, ties of `created` broken by it
-    last_access: int
+    __slots__ = (
+        "coded_value",
+        "created",
+        "domain",
+        "expires",
+        "host_only",
+        "http_only",
+        "last_access",
+        "name",
+        "order",
+        "path",
+        "same_site",
+        "secure",
+        "value",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        value: str,  # for Morsel.value
+        coded_value: str,  # as sent
+        domain: str,  # "" for the user's cookies sent to every host
+        path: str,
+        host_only: bool,
+        secure: bool,
+        http_only: bool,
+        same_site: str,
+        expires: float | None,  # None: a session cookie (no persistent-flag)
+        created: float,
+        order: int,  # creation order, ties of `created` broken by it
+        last_access: int,
+    ) -> None:
+        self.name = name
+        self.value = value
+        self.coded_value = coded_value
+        self.domain = domain
+        self.path = path
+        self.host_only = host_only
+        self.secure = secure
+        self.http_only = http_only
+        self.same_site = same_site
+        self.expires = expires
+        self.created = created
+        self.order = order
+        self.last_access = last_access
+
+    def __repr__(self) -> str:
+        # The value is a secret: shown by its length only.
+        return (
+            f"_Cookie(name={self.name!r}, domain={self.domain!r}, path={self.path!r}, "
+            f"value=<{len(self.value)} chars>, expires={self.expires!r})"
+        )
 
     def morsel(self) -> Morsel[str]:
         morsel = new_morsel(self.name, self.value, self.coded_value)

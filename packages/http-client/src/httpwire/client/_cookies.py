@@ -23,7 +23,6 @@ names such as ``a[0]`` and the names :class:`http.cookies.Morsel` reserves for a
 
 from __future__ import annotations
 
-import calendar
 import ipaddress
 import re
 from http.cookies import Morsel
@@ -168,6 +167,8 @@ def parse_cookie_date(text: str) -> float | None:
     hour, minute, second = time
     if not 1 <= day <= 31 or year < 1601 or hour > 23 or minute > 59 or second > 59:
         return None
+    import calendar  # only for a cookie that expires: kept off the import path
+
     if day > calendar.monthrange(year, month)[1]:  # "a date that does not exist"
         return None
     return float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))

@@ -78,8 +78,8 @@ import os
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from yarl import URL
 
@@ -109,6 +109,39 @@ _SCHEME_VARIABLE = {
 }
 
 _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _Frozen:
+    """Immutable value objects compared, hashed and shown by the fields in ``_FIELDS``.
+
+    What ``@dataclass(frozen=True, slots=True)`` gave these private classes, written out:
+    generating the methods cost more at import than the rest of the module.
+    """
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, _Frozen)
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"{self.__class__.__qualname__}({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of {self.__class__.__name__}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of {self.__class__.__name__}")
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -196,8 +229,7 @@ def _as_network(entry: str) -> _IPNetwork | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class NoProxy:
+class NoProxy(_Frozen):
     """The parsed ``NO_PROXY`` list: which URLs go direct.
 
     Attributes:
@@ -209,32 +241,58 @@ class NoProxy:
         address_ports: ``(address, port)`` pairs for ``address:port`` entries.
     """
 
-    everything: bool = False
-    domains: frozenset[str] = frozenset()
-    domain_ports: frozenset[tuple[str, int]] = frozenset()
-    networks: tuple[_IPNetwork, ...] = ()
-    address_ports: frozenset[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]] = (
-        frozenset()
+    __slots__ = (
+        "_active",
+        "_address_ports",
+        "_blocks",
+        "_suffix_ports",
+        "_suffixes",
+        "address_ports",
+        "domain_ports",
+        "domains",
+        "everything",
+        "networks",
     )
+    _FIELDS = ("everything", "domains", "domain_ports", "networks", "address_ports")
+
+    everything: bool
+    domains: frozenset[str]
+    domain_ports: frozenset[tuple[str, int]]
+    networks: tuple[_IPNetwork, ...]
+    address_ports: frozenset[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]]
     # Forms for matching, computed once: (version, network, mask) and (version, address,
     # port) as ints (ipaddress parses a literal in microseconds, socket.inet_pton in a
     # fraction), and ".name" suffixes for one str.endswith over all names.
-    _blocks: tuple[tuple[int, int, int], ...] = field(init=False, repr=False, compare=False)
-    _address_ports: frozenset[tuple[int, int, int]] = field(init=False, repr=False, compare=False)
-    _suffixes: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    _suffix_ports: tuple[tuple[str, str, int], ...] = field(init=False, repr=False, compare=False)
-    _active: bool = field(init=False, repr=False, compare=False)
+    _blocks: tuple[tuple[int, int, int], ...]
+    _address_ports: frozenset[tuple[int, int, int]]
+    _suffixes: tuple[str, ...]
+    _suffix_ports: tuple[tuple[str, str, int], ...]
+    _active: bool
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        everything: bool = False,
+        domains: frozenset[str] = frozenset(),
+        domain_ports: frozenset[tuple[str, int]] = frozenset(),
+        networks: tuple[_IPNetwork, ...] = (),
+        address_ports: frozenset[
+            tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]
+        ] = frozenset(),
+    ) -> None:
+        object.__setattr__(self, "everything", everything)
+        object.__setattr__(self, "domains", domains)
+        object.__setattr__(self, "domain_ports", domain_ports)
+        object.__setattr__(self, "networks", networks)
+        object.__setattr__(self, "address_ports", address_ports)
         blocks = tuple((n.version, int(n.network_address), int(n.netmask)) for n in self.networks)
-        address_ports = frozenset((a.version, int(a), port) for a, port in self.address_ports)
+        as_ints = frozenset((a.version, int(a), port) for a, port in self.address_ports)
         object.__setattr__(self, "_blocks", blocks)
-        object.__setattr__(self, "_address_ports", address_ports)
+        object.__setattr__(self, "_address_ports", as_ints)
         object.__setattr__(self, "_suffixes", tuple(f".{name}" for name in sorted(self.domains)))
         suffix_ports = tuple((n, f".{n}", port) for n, port in sorted(self.domain_ports))
         object.__setattr__(self, "_suffix_ports", suffix_ports)
         active = self.everything or bool(self.domains or self.domain_ports or blocks)
-        object.__setattr__(self, "_active", active or bool(address_ports))
+        object.__setattr__(self, "_active", active or bool(as_ints))
 
     @classmethod
     def parse(cls, value: str) -> NoProxy:
@@ -332,6 +390,9 @@ class NoProxy:
         return False
 
 
+_NO_PROXY = NoProxy()
+
+
 def _address(host: str) -> tuple[int, int] | None:
     """``(4 or 6, the address as an int)`` for an address literal; ``None`` for a name.
 
@@ -348,8 +409,7 @@ def _address(host: str) -> tuple[int, int] | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ProxySettings:
+class ProxySettings(_Frozen):
     """The proxies the environment configures, parsed once per session.
 
     Attributes:
@@ -358,12 +418,23 @@ class ProxySettings:
         no_proxy: The hosts that go direct.
     """
 
-    by_scheme: Mapping[str, URL] = field(default_factory=dict)
-    fallback: URL | None = None
-    no_proxy: NoProxy = NoProxy()
-    _bypass: NoProxy | None = field(init=False, repr=False, compare=False)
+    __slots__ = ("_bypass", "by_scheme", "fallback", "no_proxy")
+    _FIELDS = ("by_scheme", "fallback", "no_proxy")
 
-    def __post_init__(self) -> None:
+    by_scheme: Mapping[str, URL]
+    fallback: URL | None
+    no_proxy: NoProxy
+    _bypass: NoProxy | None
+
+    def __init__(
+        self,
+        by_scheme: Mapping[str, URL] | None = None,
+        fallback: URL | None = None,
+        no_proxy: NoProxy = _NO_PROXY,
+    ) -> None:
+        object.__setattr__(self, "by_scheme", {} if by_scheme is None else by_scheme)
+        object.__setattr__(self, "fallback", fallback)
+        object.__setattr__(self, "no_proxy", no_proxy)
         object.__setattr__(self, "_bypass", self.no_proxy if self.no_proxy else None)
 
     @classmethod
@@ -412,6 +483,9 @@ class ProxySettings:
         if proxy is None or (self._bypass is not None and self._bypass.matches(url)):
             return None
         return proxy
+
+
+_NO_PROXIES = ProxySettings()
 
 
 def proxy_for(url: URL, env: Mapping[str, str] | None = None) -> URL | None:
@@ -483,8 +557,7 @@ def _entry_auth(
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class NetrcCredentials:
+class NetrcCredentials(_Frozen):
     """The credentials of a ``.netrc`` file, read once.
 
     Attributes:
@@ -492,8 +565,17 @@ class NetrcCredentials:
         default: The ``default`` entry's credentials, for any other host.
     """
 
-    machines: Mapping[str, BasicAuth] = field(default_factory=dict)
-    default: BasicAuth | None = None
+    __slots__ = ("default", "machines")
+    _FIELDS = ("machines", "default")
+
+    machines: Mapping[str, BasicAuth]
+    default: BasicAuth | None
+
+    def __init__(
+        self, machines: Mapping[str, BasicAuth] | None = None, default: BasicAuth | None = None
+    ) -> None:
+        object.__setattr__(self, "machines", {} if machines is None else machines)
+        object.__setattr__(self, "default", default)
 
     @classmethod
     def load(
@@ -556,6 +638,9 @@ class NetrcCredentials:
         return self.machines.get(host.rstrip(".").lower(), self.default)
 
 
+_NO_NETRC = NetrcCredentials()
+
+
 def netrc_auth(
     host: str, env: Mapping[str, str] | None = None, home: str | Path | None = None
 ) -> BasicAuth | None:
@@ -609,8 +694,7 @@ def ssl_context_from_env(env: Mapping[str, str] | None = None) -> ssl.SSLContext
         ) from exc
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentSettings:
+class EnvironmentSettings(_Frozen):
     """Everything ``trust_env=True`` takes from the environment, read once per session.
 
     Attributes:
@@ -619,9 +703,22 @@ class EnvironmentSettings:
         ssl_context: The context for ``SSL_CERT_FILE``/``SSL_CERT_DIR``, or ``None``.
     """
 
-    proxies: ProxySettings = ProxySettings()
-    netrc: NetrcCredentials = NetrcCredentials()
-    ssl_context: ssl.SSLContext | None = None
+    __slots__ = ("netrc", "proxies", "ssl_context")
+    _FIELDS = ("proxies", "netrc", "ssl_context")
+
+    proxies: ProxySettings
+    netrc: NetrcCredentials
+    ssl_context: ssl.SSLContext | None
+
+    def __init__(
+        self,
+        proxies: ProxySettings | None = None,
+        netrc: NetrcCredentials | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        object.__setattr__(self, "proxies", _NO_PROXIES if proxies is None else proxies)
+        object.__setattr__(self, "netrc", _NO_NETRC if netrc is None else netrc)
+        object.__setattr__(self, "ssl_context", ssl_context)
 
     @classmethod
     def read(

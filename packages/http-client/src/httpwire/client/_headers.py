@@ -9,10 +9,15 @@ the session's of the same name (every value of it), case-insensitively;
 for CR, LF and NUL before anything is sent (RFC 9110 §5.5): a header must never be able to
 inject another. ``Host`` is left to the connection, which adds it from
 the URL when absent.
+
+The defaults are built by the first session, not at import: listing the codings of
+``Accept-Encoding`` imports brotli and zstandard when they are installed (together a few
+milliseconds), which a program that never opens a session should not pay for.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 
@@ -23,9 +28,10 @@ from httpwire.parser import supported_codings
 from ._version import __version__
 
 __all__ = [
-    "DEFAULT_HEADERS",
     "LooseHeaders",
+    "accept_encoding",
     "check_headers",
+    "default_headers",
     "merge_headers",
     "session_headers",
 ]
@@ -33,20 +39,30 @@ __all__ = [
 LooseHeaders: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
 """Headers as a mapping (a dict, a ``CIMultiDict``) or as pairs."""
 
-ACCEPT_ENCODING = ", ".join(c for c in supported_codings() if not c.startswith("x-"))
-
-DEFAULT_HEADERS: tuple[tuple[istr, str], ...] = (
-    (istr("Accept"), "*/*"),
-    (istr("Accept-Encoding"), ACCEPT_ENCODING),
-    (istr("User-Agent"), f"httpwire/{__version__}"),
-)
-"""What every request sends unless told otherwise (``Host`` is the connection's)."""
-
 _FORBIDDEN = ("\r", "\n", "\x00")
 
-_DEFAULTS_ONLY: CIMultiDictProxy[str] = CIMultiDictProxy(CIMultiDict(DEFAULT_HEADERS))
-"""The headers of a session given none and skipping none: one read-only mapping shared by
-every such session (each ``request()`` without a session makes one)."""
+
+@functools.cache
+def accept_encoding() -> str:
+    """The default ``Accept-Encoding``: the codings this installation decodes."""
+    return ", ".join(c for c in supported_codings() if not c.startswith("x-"))
+
+
+@functools.cache
+def default_headers() -> tuple[tuple[istr, str], ...]:
+    """What every request sends unless told otherwise (``Host`` is the connection's)."""
+    return (
+        (istr("Accept"), "*/*"),
+        (istr("Accept-Encoding"), accept_encoding()),
+        (istr("User-Agent"), f"httpwire/{__version__}"),
+    )
+
+
+@functools.cache
+def _defaults_only() -> CIMultiDictProxy[str]:
+    """The headers of a session given none and skipping none: one read-only mapping shared
+    by every such session (each ``request()`` without a session makes one)."""
+    return CIMultiDictProxy(CIMultiDict(default_headers()))
 
 
 def _check(name: object, value: object) -> None:
@@ -92,10 +108,10 @@ def session_headers(
         ValueError: A name or value holds CR, LF or NUL.
     """
     if not headers and not skip_auto_headers:
-        return _DEFAULTS_ONLY
+        return _defaults_only()
     skip = {name.lower() for name in skip_auto_headers or ()}
     merged: CIMultiDict[str] = CIMultiDict(
-        (name, value) for name, value in DEFAULT_HEADERS if name.lower() not in skip
+        (name, value) for name, value in default_headers() if name.lower() not in skip
     )
     if headers:
         own = check_headers(headers)

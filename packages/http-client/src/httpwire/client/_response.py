@@ -32,7 +32,7 @@ from collections.abc import Callable
 from http.cookies import SimpleCookie
 from time import monotonic
 from types import TracebackType
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -45,7 +45,10 @@ from httpwire.streams import StreamReader
 from ._charset import charset_for, is_json_type
 from ._cookies import parse_set_cookie
 from ._errors import ClientResponseError, ContentConsumedError, ContentTypeError, RequestInfo
-from ._tracing import Timings, TimingsRecorder
+from ._tracing import TimingsRecorder
+
+if TYPE_CHECKING:
+    from ._snapshots import Timings
 
 __all__ = ["ClientResponse", "ResponseOwner"]
 

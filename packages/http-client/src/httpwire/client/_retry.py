@@ -74,7 +74,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import NamedTuple, Protocol, TypeVar
 
 from httpwire.connectors import (
@@ -183,14 +182,15 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         return float(value)
     if len(value) > 64:
         return None
-    import email.utils  # only for an HTTP-date Retry-After: kept off the import path
+    import datetime  # only for an HTTP-date Retry-After: kept off the import path
+    import email.utils
 
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (ValueError, TypeError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - now)
 
 

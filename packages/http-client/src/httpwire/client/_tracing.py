@@ -8,8 +8,9 @@ the connection layer, through the request's ``trace`` (the ``ConnectionTrace`` s
 reports whether the connection was new or reused, its addresses, the end of sending and,
 for a new connection, the DNS, connect and TLS phases. :class:`Timings` is the frozen
 snapshot users get (``response.timings``, and with every hook event), built only when asked
-for. Hooks and the debug line are what costs, and run only when set: a session without
-hooks, with the ``httpwire.client`` logger above DEBUG, emits nothing.
+for; it and :class:`TraceEvent` live in :mod:`._snapshots`, imported then. Hooks and the
+debug line are what costs, and run only when set: a session without hooks, with the
+``httpwire.client`` logger above DEBUG, emits nothing.
 
 All stamps are ``time.monotonic()`` seconds (the default event loop's clock; uvloop's
 ``loop.time()`` is coarser, so the loop's clock is not used); durations are differences of
@@ -33,18 +34,18 @@ from yarl import URL
 
 if TYPE_CHECKING:
     from ._response import ClientResponse
+    from ._snapshots import Timings, TraceEvent
 
 __all__ = [
     "LOGGER",
     "Address",
-    "Timings",
     "TimingsRecorder",
-    "TraceEvent",
     "TraceEventName",
     "TraceHook",
     "TraceHooks",
     "emit",
     "emit_connection",
+    "format_address",
     "log_request",
 ]
 
@@ -67,117 +68,8 @@ TraceEventName = Literal[
 ]
 
 
-def _span(start: float | None, end: float | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return end - start
-
-
-@dataclass(frozen=True, slots=True)
-class Timings:
-    """When each phase of one request ended: monotonic stamps in seconds, and durations.
-
-    Stamps are ``time.monotonic()`` seconds; ``None`` means the phase did not
-    happen for this request (no DNS, connect or TLS on a reused connection) or was not
-    reported. Each redirect hop has its own: ``r.history[i].timings``.
-
-    Attributes:
-        start: The request (this hop) started.
-        dns_start: Name resolution started.
-        dns_end: Name resolution ended.
-        connect_start: The TCP (or Unix) connection was started.
-        connect_end: It was established.
-        tls_start: The TLS handshake started.
-        tls_end: It ended.
-        acquired: A connection was ready for the request (the pool wait ended).
-        request_sent: The whole request (head and body) was written.
-        first_byte: The response head arrived.
-        body_done: The whole body arrived (``None`` while it is still arriving).
-        is_reused: True when the connection came idle from the pool, False when new,
-            ``None`` when unknown.
-        local_address: The client's end of the connection.
-        remote_address: The server's (or the proxy's) end.
-    """
-
-    start: float
-    dns_start: float | None = None
-    dns_end: float | None = None
-    connect_start: float | None = None
-    connect_end: float | None = None
-    tls_start: float | None = None
-    tls_end: float | None = None
-    acquired: float | None = None
-    request_sent: float | None = None
-    first_byte: float | None = None
-    body_done: float | None = None
-    is_reused: bool | None = None
-    local_address: Address | None = None
-    remote_address: Address | None = None
-
-    @property
-    def pool_wait(self) -> float | None:
-        """Seconds from the start until a connection was ready (opening one included)."""
-        return _span(self.start, self.acquired)
-
-    @property
-    def dns(self) -> float | None:
-        """Seconds resolving the host name."""
-        return _span(self.dns_start, self.dns_end)
-
-    @property
-    def connect(self) -> float | None:
-        """Seconds establishing the TCP connection (TLS excluded)."""
-        return _span(self.connect_start, self.connect_end)
-
-    @property
-    def tls(self) -> float | None:
-        """Seconds of the TLS handshake."""
-        return _span(self.tls_start, self.tls_end)
-
-    @property
-    def sending(self) -> float | None:
-        """Seconds writing the request, from the ready connection to the last body byte."""
-        return _span(self.acquired, self.request_sent)
-
-    @property
-    def waiting(self) -> float | None:
-        """Seconds from the request sent to the response head: the server's time."""
-        return _span(self.request_sent, self.first_byte)
-
-    @property
-    def receiving(self) -> float | None:
-        """Seconds from the response head to the end of the body."""
-        return _span(self.first_byte, self.body_done)
-
-    @property
-    def total(self) -> float | None:
-        """Seconds from the start to the end of the body (``None`` until it arrived)."""
-        return _span(self.start, self.body_done)
-
-    def as_dict(self) -> dict[str, float | bool | str | None]:
-        """The durations and connection facts, for a log line or a metrics system.
-
-        Returns:
-            ``pool_wait``, ``dns``, ``connect``, ``tls``, ``sending``, ``waiting``,
-            ``receiving``, ``total`` (seconds or ``None``), ``is_reused``, and the addresses
-            as text.
-        """
-        return {
-            "pool_wait": self.pool_wait,
-            "dns": self.dns,
-            "connect": self.connect,
-            "tls": self.tls,
-            "sending": self.sending,
-            "waiting": self.waiting,
-            "receiving": self.receiving,
-            "total": self.total,
-            "is_reused": self.is_reused,
-            "local_address": _address(self.local_address),
-            "remote_address": _address(self.remote_address),
-        }
-
-
-def _address(address: Address | None) -> str | None:
+def format_address(address: Address | None) -> str | None:
+    """A socket address as text: ``host:port``, ``[v6host]:port`` or the Unix path."""
     if address is None or isinstance(address, str):
         return address
     host, port = address[0], address[1]
@@ -214,6 +106,8 @@ class TimingsRecorder:
 
     def snapshot(self) -> Timings:
         """The timings so far, frozen."""
+        from ._snapshots import Timings  # built only when asked for: imported then
+
         return Timings(
             self.start,
             self.dns_start,
@@ -266,29 +160,6 @@ def _as_address(value: object) -> Address | None:
     ):
         return (value[0], value[1])
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class TraceEvent:
-    """What a hook receives: which event, for which request, the timings so far.
-
-    Attributes:
-        name: The event (``"request_start"``, ``"redirect"``, ...).
-        method: The request's method.
-        url: The request's URL (this hop's).
-        timings: The timings of this hop so far.
-        response: The response, for ``request_end`` and ``redirect`` (the 3xx).
-        error: The error, for ``request_exception`` and a ``retry`` after an error.
-        attempt: For ``retry``: the attempt that is about to be retried.
-    """
-
-    name: TraceEventName
-    method: str
-    url: URL
-    timings: Timings
-    response: ClientResponse | None = None
-    error: BaseException | None = None
-    attempt: object = None
 
 
 TraceHook: TypeAlias = "Callable[[TraceEvent], Awaitable[object] | object]"
@@ -389,6 +260,8 @@ async def emit(
     hook = hooks.hook(name)
     if hook is None:
         return
+    from ._snapshots import TraceEvent  # only a session with hooks builds events
+
     result = hook(TraceEvent(name, method, url, recorder.snapshot(), response, error, attempt))
     if isawaitable(result):
         await result
@@ -442,6 +315,6 @@ def log_request(
         _ms(timings.sending),
         _ms(timings.waiting),
         timings.is_reused,
-        _address(timings.remote_address) or "-",
+        format_address(timings.remote_address) or "-",
         extra={"httpwire": facts},
     )

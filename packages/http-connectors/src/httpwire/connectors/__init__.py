@@ -13,9 +13,15 @@ The connection API the client uses (see the package README)::
 
 The client types against :class:`Connector` and :class:`HTTPConnection`, which every
 connector and :class:`Connection` implement.
+
+The SOCKS5 code is imported when a ``socks5://`` or ``socks5h://`` proxy is first used, and
+:class:`SocksError` when its name is first asked for; it stays importable from here.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from ._auth import BasicAuth
 from ._connection import Connection
@@ -43,10 +49,15 @@ from ._exchange import RawResponse
 from ._interfaces import ConnectionTrace, Connector, HTTPConnection, OutgoingRequest
 from ._pool import PoolStats
 from ._proxy_connector import ProxyConnector
-from ._socks import SocksError
 from ._tcp_connector import TCPConnector, TCPOptions
 from ._tls import Fingerprint
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._socks import SocksError
+
+# Public names imported on first access (PEP 562), by the module that defines them.
+_LAZY: dict[str, str] = {"SocksError": "._socks"}
 
 __all__ = [
     "BadResponseError",
@@ -85,3 +96,28 @@ __all__ = [
     "UnixConnector",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name of the SOCKS5 code on first access.
+
+    Args:
+        name: The attribute asked for.
+
+    Returns:
+        The public object of that name; it is then kept in the package's namespace.
+
+    Raises:
+        AttributeError: ``name`` is not a public name of the package.
+    """
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the public names, the ones not imported yet included."""
+    return sorted(set(globals()) | set(__all__))

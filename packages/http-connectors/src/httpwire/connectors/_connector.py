@@ -29,10 +29,9 @@ from ._interfaces import OutgoingRequest
 from ._pool import ConnectionPool, PoolStats
 from ._protocol import SocketProtocol
 from ._proxy import ProxyConfig
-from ._socks import SOCKS_SCHEMES
 from ._tls import SSLSetting
 from ._trace import CURRENT, report_connection, report_phase
-from ._util import DEFAULT_LIMITS, ParserLimits
+from ._util import DEFAULT_LIMITS, SOCKS_SCHEMES, ParserLimits
 
 __all__ = ["BaseConnector", "ConnectionKey", "PoolOptions", "UnixConnector"]
 

@@ -35,8 +35,7 @@ from httpwire.parser import HttpParserError, ResponseHead, ResponseParser, seria
 
 from ._auth import BasicAuth, proxy_credentials
 from ._errors import ClientProxyError, ServerDisconnectedError
-from ._socks import SOCKS_SCHEMES, resolve_socks_proxy
-from ._util import DEFAULT_LIMITS, find_field, show_host
+from ._util import DEFAULT_LIMITS, SOCKS_SCHEMES, find_field, show_host
 
 __all__ = [
     "ProxyConfig",
@@ -88,6 +87,8 @@ def resolve_proxy(proxy: str | URL, proxy_auth: BasicAuth | None = None) -> Prox
     """
     url = proxy if isinstance(proxy, URL) else URL(proxy)
     if url.scheme in SOCKS_SCHEMES:
+        from ._socks import resolve_socks_proxy  # SOCKS code: imported when first used
+
         return ProxyConfig(*resolve_socks_proxy(url, proxy_auth))
     shown = url.with_user(None) if url.user is not None else url
     if url.scheme != "http" or not url.raw_host:

@@ -74,6 +74,7 @@ from ._errors import (
 from ._happy_eyeballs import connect_happy_eyeballs
 from ._resolver import AddrInfo
 from ._socks_codec import Socks5Handshake, SocksFailure, check_credential, encode_address
+from ._util import SOCKS_SCHEMES
 
 __all__ = [
     "DEFAULT_SOCKS_PORT",
@@ -87,9 +88,6 @@ __all__ = [
     "resolve_socks_proxy",
     "socks5_handshake",
 ]
-
-SOCKS_SCHEMES = frozenset({"socks5", "socks5h"})
-"""The proxy URL schemes of SOCKS5: ``socks5h`` lets the proxy resolve the target's name."""
 
 DEFAULT_SOCKS_PORT = 1080
 """The port of a SOCKS proxy URL that gives none (RFC 1928 §3)."""

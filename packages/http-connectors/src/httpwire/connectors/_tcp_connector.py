@@ -42,7 +42,6 @@ from ._happy_eyeballs import connect_happy_eyeballs
 from ._protocol import SocketProtocol
 from ._proxy import ProxyConfig, open_tunnel, resolve_proxy
 from ._resolver import AddrInfo, Resolver
-from ._socks import SOCKS_SCHEMES, SocksProxy, open_socks_tunnel
 from ._tls import (
     Fingerprint,
     SSLSetting,
@@ -54,6 +53,7 @@ from ._tls import (
     upgrade_tls,
 )
 from ._trace import report_phase
+from ._util import SOCKS_SCHEMES
 
 __all__ = ["TCPConnector", "TCPOptions"]
 
@@ -328,6 +328,8 @@ class TCPConnector(BaseConnector):
     ) -> socket.socket:
         """Open a SOCKS5 tunnel to the key's target: a socket connected to it through the
         proxy, the handshake bounded by ``sock_connect`` (closed on any failure)."""
+        from ._socks import SocksProxy, open_socks_tunnel  # SOCKS code: imported when first used
+
         assert key.proxy is not None
 
         async def to_proxy(host: str, port: int) -> socket.socket:

@@ -20,7 +20,6 @@ Strategy:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import socket
 import ssl
 from collections.abc import Callable
@@ -56,11 +55,9 @@ _P = TypeVar("_P", bound=asyncio.BaseProtocol)
 SSL_SHUTDOWN_TIMEOUT = 2.0
 """Seconds a closing TLS connection waits for the peer's close_notify (Python 3.11+)."""
 
-_HASHES: dict[int, tuple[str, Callable[..., Any]]] = {
-    16: ("md5", hashlib.md5),
-    20: ("sha1", hashlib.sha1),
-    32: ("sha256", hashlib.sha256),
-}
+# The hash of a pin, by its digest's length. hashlib is imported when a pin is first checked:
+# most programs never pin a certificate.
+_HASHES: dict[int, str] = {16: "md5", 20: "sha1", 32: "sha256"}
 
 
 class Fingerprint:
@@ -80,21 +77,21 @@ class Fingerprint:
         TypeError: The digest is not bytes.
     """
 
-    __slots__ = ("_digest", "_hash", "_hashname")
+    __slots__ = ("_digest", "_hashname")
 
     def __init__(self, digest: bytes | bytearray | memoryview) -> None:
         if not isinstance(digest, (bytes, bytearray, memoryview)):
             raise TypeError(f"fingerprint must be bytes, got {type(digest).__name__}")
         pinned = bytes(digest)
-        known = _HASHES.get(len(pinned))
-        if known is None:
+        name = _HASHES.get(len(pinned))
+        if name is None:
             raise ValueError(
                 f"fingerprint of {len(pinned)} bytes ({pinned[:40].hex()}) has no matching "
                 "hash: expected the 16-byte md5, 20-byte sha1 or 32-byte sha256 digest of "
                 "the DER certificate"
             )
         self._digest = pinned
-        self._hashname, self._hash = known
+        self._hashname = name
 
     @property
     def digest(self) -> bytes:
@@ -115,10 +112,12 @@ class Fingerprint:
         Returns:
             The digest, comparable to :attr:`digest`.
         """
+        import hashlib  # only a pinned connection needs it: kept off the import path
+
         if self._hashname == "md5":
             # Only a fingerprint here, not a security primitive (FIPS builds allow this).
             return hashlib.md5(der, usedforsecurity=False).digest()
-        return bytes(self._hash(der).digest())
+        return hashlib.new(self._hashname, der).digest()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Fingerprint) and other._digest == self._digest

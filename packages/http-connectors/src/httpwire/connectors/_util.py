@@ -19,6 +19,7 @@ from yarl import URL
 __all__ = [
     "DEFAULT_LIMITS",
     "REPR_LIMIT",
+    "SOCKS_SCHEMES",
     "ParserLimits",
     "bounded_repr",
     "find_field",
@@ -29,6 +30,10 @@ __all__ = [
 
 REPR_LIMIT = 64
 """The longest quotation of a value in a message, in characters."""
+
+SOCKS_SCHEMES = frozenset({"socks5", "socks5h"})
+"""The proxy URL schemes of SOCKS5: ``socks5h`` lets the proxy resolve the target's name.
+Here, not in :mod:`._socks`, so that routing a request need not import the SOCKS code."""
 
 _CI_TYPES = (CIMultiDict, CIMultiDictProxy)
 

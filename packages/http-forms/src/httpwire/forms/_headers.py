@@ -168,13 +168,14 @@ def content_disposition(
     return "; ".join(out)
 
 
-_PARAM = re.compile(
+# One parameter; "%s" is the quoted value's form, filled in below (a template, not compiled).
+_PARAM = (
     r"""\s*;\s*(?P<key>[^\s=;"]+)\s*(?:=\s*(?:"(?P<quoted>%s)"|(?P<token>[^;]*?)))?\s*(?=;|$)"""
 )
 _QUOTED_PAIRS = r'(?:[^"\\]|\\.)*'
 _QUOTED_PLAIN = r'[^"]*'
-_PARAM_PAIRS = re.compile(_PARAM.pattern % _QUOTED_PAIRS, re.DOTALL)
-_PARAM_PLAIN = re.compile(_PARAM.pattern % _QUOTED_PLAIN, re.DOTALL)
+_PARAM_PAIRS = re.compile(_PARAM % _QUOTED_PAIRS, re.DOTALL)
+_PARAM_PLAIN = re.compile(_PARAM % _QUOTED_PLAIN, re.DOTALL)
 _UNPAIR = re.compile(r"\\(.)", re.DOTALL)
 
 
