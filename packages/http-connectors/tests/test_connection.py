@@ -31,6 +31,7 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
+from httpwire.connectors._exchange import BODY_HIGH_WATER
 from httpwire.connectors._protocol import FIRST_READ, PIECE, READ_SIZE
 from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
@@ -446,9 +447,11 @@ async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_serv
             connector, httpwire_server.url(f"/stream-bytes/{size}?chunk_size=65536")
         )
         reader = response.content
-        peak = received = 0
+        assert reader.high_water == BODY_HIGH_WATER
+        peak = received = pauses = 0
         while True:
             peak = max(peak, reader.buffered)
+            pauses += reader.paused
             piece = await reader.read(65536)
             if not piece:
                 break
@@ -456,6 +459,7 @@ async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_serv
             await asyncio.sleep(0)  # a consumer slower than the socket
         response.release()
         assert received == size
+        assert pauses  # the socket was paused, so the bound below was enforced
         assert peak <= reader.high_water + READ_SIZE, peak  # plus one read
         assert connector.stats() == IDLE_ONLY
 
