@@ -527,3 +527,11 @@ async def test_feed_data_copies_mutable_buffers_and_rejects_text() -> None:
     assert str(info.value) == "feed_data() takes bytes, got str: 'text'"
     reader.feed_eof()
     assert await reader.read() == b"abcdef"
+
+
+async def test_high_water_may_be_given_by_position() -> None:
+    producer = CountingProducer()
+    reader = StreamReader(producer, 10)
+    assert (reader.high_water, reader.low_water) == (10, 2)
+    reader.feed_data(b"x" * 11)
+    assert producer.pauses == 1
