@@ -335,7 +335,8 @@ class ResponseBody:
         self._exchange = exchange
         self.head = head
         self.decoder = decoder
-        self.reader = StreamReader(self, high_water=BODY_HIGH_WATER)
+        # Positional: a keyword would make the class call build a dict on every response.
+        self.reader = StreamReader(self, BODY_HIGH_WATER)
         self._end: EndOfMessage | None = None  # an end held back until decoding catches up
         self._held = _NO_INPUT if decoder is None else deque()  # input waiting while paused
         self._paused = False  # the reader is full: decoding waits too
