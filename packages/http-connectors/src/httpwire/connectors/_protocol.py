@@ -105,12 +105,11 @@ class SocketProtocol(asyncio.BufferedProtocol):
         events: The connection to forward the transport's callbacks to.
     """
 
-    __slots__ = ("_buffer", "_events", "_large", "_on_data", "_on_streamed", "_small")
+    __slots__ = ("_buffer", "_events", "_large", "_on_data", "_small")
 
     def __init__(self, events: SocketEvents) -> None:
         self._events = events
         self._on_data = events.on_data
-        self._on_streamed = events.on_streamed
         self._large, self._small = _shared_buffers()
         self._buffer = self._small
 
@@ -138,7 +137,7 @@ class SocketProtocol(asyncio.BufferedProtocol):
         if nbytes <= PIECE:
             self._on_data(bytes(buffer[:nbytes]))
             return
-        on_streamed = self._on_streamed
+        on_streamed = self._events.on_streamed  # bound per large read: not kept per connection
         for start in range(0, nbytes, PIECE):
             end = start + PIECE
             if end < nbytes:
