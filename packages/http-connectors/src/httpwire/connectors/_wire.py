@@ -438,8 +438,10 @@ class Wire:
         if len(events) == 1 and type(events[0]) is bytes:
             exchange.body.on_data(events[0])
             return
-        if rest and EndOfMessage in map(type, events):
-            exchange.reusable = False  # decided before the end hands the connection back
+        if rest and events and type(events[-1]) is EndOfMessage:
+            # Decided before the end hands the connection back. (An end that is not the
+            # last event is caught by _dispatch: bytes after it are in this very piece.)
+            exchange.reusable = False
         self._dispatch(exchange, events)
 
     def on_eof(self) -> None:
