@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import hashlib
 import json
+import random
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -30,7 +31,8 @@ from httpwire.connectors import (
     ServerDisconnectedError,
     TCPConnector,
 )
-from httpwire.connectors._protocol import FIRST_READ, READ_SIZE
+from httpwire.connectors._exchange import BODY_HIGH_WATER
+from httpwire.connectors._protocol import FIRST_READ, PIECE, READ_SIZE
 from httpwire.connectors._sender import SLICE
 from httpwire.streams import BytesBody, StreamReader
 from httpwire_testserver import StartServer
@@ -444,10 +446,10 @@ async def test_idle_pooled_connections_hold_no_receive_buffer_of_their_own(
     assert grown / count < 8 * 1024, grown / count  # a 64 KiB buffer each, before
 
 
-async def test_reads_are_64_kib_until_a_body_streams_then_256_kib(raw_server: StartServer) -> None:
+async def test_reads_are_64_kib_until_a_body_streams_then_1_mib(raw_server: StartServer) -> None:
     """The first read of a response brings in at most 64 KiB, so on the default loop (one
     read per socket per turn) a response with a larger body is never complete when its head
-    is handed out, whatever the buffer; once its body streams, reads bring in up to 256 KiB,
+    is handed out, whatever the buffer; once its body streams, reads bring in up to 1 MiB,
     and the next response starts small again. (uvloop reads on in the same turn.)"""
     body = b"x" * (100 * 1024)
 
@@ -481,6 +483,10 @@ async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_serv
             connector, httpwire_server.url(f"/stream-bytes/{size}?chunk_size=65536")
         )
         reader = response.content
+        assert reader.high_water == BODY_HIGH_WATER
+        while not reader.paused and not reader.is_eof():  # noqa: ASYNC110 (no event says paused)
+            await asyncio.sleep(0)  # the consumer is away: the reader fills up
+        assert reader.paused  # 16 MiB cannot fit under the mark
         peak = received = 0
         while True:
             peak = max(peak, reader.buffered)
@@ -491,8 +497,116 @@ async def test_download_pauses_the_socket_while_the_reader_is_full(httpwire_serv
             await asyncio.sleep(0)  # a consumer slower than the socket
         response.release()
         assert received == size
-        assert peak <= reader.high_water + 256 * 1024, peak
+        assert peak <= reader.high_water + READ_SIZE, peak  # plus one read
         assert connector.stats() == IDLE_ONLY
+
+
+def random_pieces(size: int, piece: int, seed: int = 0) -> bytes:
+    """What the test server's ``/bytes`` and ``/stream-bytes`` send for ``seed``."""
+    rng = random.Random(seed)
+    return b"".join(rng.randbytes(min(piece, size - at)) for at in range(0, size, piece))
+
+
+async def read_pieces(response: RawResponse, n: int = 65536) -> list[bytes]:
+    try:
+        return [piece async for piece in response.content.iter_chunked(n)]
+    finally:
+        response.release()
+
+
+async def test_a_download_is_exact_in_pieces_of_at_most_64_kib(httpwire_server: Any) -> None:
+    """Large reads are handed on in 64 KiB pieces; every byte arrives once, in order,
+    and the connection serves the next request (no byte of it was taken as body)."""
+    size = 3 * MIB + 12345
+    async with TCPConnector() as connector:
+        response = await send(connector, httpwire_server.url(f"/bytes/{size}?seed=7"))
+        pieces = await read_pieces(response)
+        assert max(map(len, pieces)) <= PIECE
+        assert b"".join(pieces) == random_pieces(size, 65536, 7)
+        assert connector.stats() == IDLE_ONLY
+        got = await read_json(await send(connector, httpwire_server.url("/connection-id")))
+        assert got["requests"] == 2
+
+
+@pytest.mark.parametrize("chunk", [1000, 100_000])
+async def test_a_chunked_download_is_exact_across_pieces(httpwire_server: Any, chunk: int) -> None:
+    """Chunks smaller and larger than a piece, their size lines cut anywhere by the pieces."""
+    size = 2 * MIB + 777
+    async with TCPConnector() as connector:
+        url = httpwire_server.url(f"/stream-bytes/{size}?chunk_size={chunk}&seed=3")
+        pieces = await read_pieces(await send(connector, url))
+        assert max(map(len, pieces)) <= 65536
+        assert b"".join(pieces) == random_pieces(size, chunk, 3)
+        assert connector.stats() == IDLE_ONLY
+
+
+async def test_a_large_gzip_download_is_decoded_exactly(raw_server: StartServer) -> None:
+    rng = random.Random(5)
+    plain = b"".join(rng.randbytes(64) * rng.randint(1, 64) for _ in range(8000))
+    coded = gzip.compress(plain, 6)
+    assert len(coded) > FIRST_READ + 4 * PIECE  # the compressed body streams too
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(coded)
+            + coded
+        )
+        await writer.drain()
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        pieces = await read_pieces(await send(connector, base, decode=True))
+        assert b"".join(pieces) == plain
+        assert connector.stats() == IDLE_ONLY
+
+
+@pytest.mark.parametrize("split", ["next piece", "same piece"])
+async def test_bytes_after_a_body_in_the_same_read_are_never_body(
+    raw_server: StartServer, split: str
+) -> None:
+    """A read that holds the end of a Content-Length body and bytes after it: the body
+    gets exactly its length, and the connection is closed rather than reused (the bytes
+    after it are no answer to anything). The read is written into the protocol's buffer
+    by the test: no peer can choose where the loop's reads end, and the case that
+    matters is the body ending exactly at the edge of a piece of the read."""
+    first = 100_000
+    rest = 2 * PIECE if split == "next piece" else PIECE + 1000
+    body = random_pieces(first + rest, 65536, 11)
+    surplus = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        writer.write(body[:first])
+        await writer.drain()
+        await reader.read()  # the rest never comes from the socket
+
+    base = await raw_server(handler)
+    async with TCPConnector(limit=1) as connector:
+        request = OutgoingRequest("GET", URL(base))
+        conn = await connector.acquire(request)
+        response = await conn.send(request)
+        assert await response.content.readexactly(first) == body[:first]
+        # A request waiting for the one connection must not be handed this one.
+        waiting = asyncio.create_task(connector.acquire(request))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        protocol = conn.protocol
+        read = body[first:] + surplus
+        buffer = protocol.get_buffer(-1)
+        assert len(buffer) == READ_SIZE  # the body streams: a large read
+        buffer[: len(read)] = read
+        protocol.buffer_updated(len(read))
+        assert response.is_complete
+        assert await response.content.read() == body[first:]
+        response.release()
+        assert conn.is_closed
+        other = await waiting
+        assert other is not conn
+        assert not other.is_closed
+        other.release()
 
 
 # -- Expect: 100-continue ---------------------------------------------------------------------

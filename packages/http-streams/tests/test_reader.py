@@ -29,14 +29,24 @@ async def test_read_returns_fed_piece_itself() -> None:
     assert await reader.readany() is piece
 
 
-async def test_read_joins_only_what_it_returns() -> None:
+async def test_read_returns_the_whole_pieces_that_fit() -> None:
     reader = StreamReader()
     feed_all(reader, [b"abc", b"def", b"ghi"])
-    assert await reader.read(4) == b"abcd"
-    assert await reader.read(1) == b"e"
-    assert await reader.read(100) == b"fghi"
+    assert await reader.read(4) == b"abc"  # "def" would not fit
+    assert await reader.read(1) == b"d"  # a piece longer than n is cut
+    assert await reader.read(4) == b"ef"  # the rest of a piece is a piece
+    assert await reader.read(100) == b"ghi"
     assert await reader.read(100) == b""
     assert reader.at_eof()
+    reader = StreamReader()
+    feed_all(reader, [b"abc", b"def", b"ghi"])
+    assert await reader.read(7) == b"abcdef"  # pieces that fit together are joined
+    assert await reader.read(7) == b"ghi"
+    reader = StreamReader()
+    feed_all(reader, [b"abcd", b"ef", b"gh", b"i"])
+    assert await reader.read(3) == b"abc"
+    assert await reader.read(5) == b"defgh"  # the rest of the first, then whole pieces
+    assert await reader.read(6) == b"i"
 
 
 async def test_read_all_waits_for_eof() -> None:
@@ -101,7 +111,7 @@ async def test_iterators() -> None:
     assert [line async for line in reader] == [b"a\n", b"bb\n", b"ccc"]
     reader = StreamReader()
     feed_all(reader, [b"abcde", b"fg"])
-    assert [p async for p in reader.iter_chunked(3)] == [b"abc", b"def", b"g"]
+    assert [p async for p in reader.iter_chunked(3)] == [b"abc", b"de", b"fg"]
     reader = StreamReader()
     feed_all(reader, [b"abcde", b"fg"])
     assert [p async for p in reader.iter_any()] == [b"abcde", b"fg"]
@@ -166,6 +176,8 @@ async def test_flow_control_pauses_and_resumes_once() -> None:
     reader.feed_data(b"x" * 6)
     assert producer.pauses == 1
     assert await reader.read(5) == b"xxxxx"
+    assert producer.resumes == 0
+    assert await reader.read(3) == b"x"  # the rest of the first piece: 6 left
     assert producer.resumes == 0
     assert await reader.read(3) == b"xxx"
     assert producer.resumes == 1
@@ -374,7 +386,7 @@ async def test_chunk_marks_passed_by_other_reads_are_dropped() -> None:
     reader.end_chunk()  # no data since the last mark: ignored
     reader.feed_data(b"def")
     reader.end_chunk()
-    assert await reader.read(4) == b"abcd"
+    assert await reader.readexactly(4) == b"abcd"
     assert await reader.readchunk() == (b"ef", True)
     reader.end_chunk()  # nothing new: no empty chunk
     reader.feed_eof()
@@ -515,3 +527,11 @@ async def test_feed_data_copies_mutable_buffers_and_rejects_text() -> None:
     assert str(info.value) == "feed_data() takes bytes, got str: 'text'"
     reader.feed_eof()
     assert await reader.read() == b"abcdef"
+
+
+async def test_high_water_may_be_given_by_position() -> None:
+    producer = CountingProducer()
+    reader = StreamReader(producer, 10)
+    assert (reader.high_water, reader.low_water) == (10, 2)
+    reader.feed_data(b"x" * 11)
+    assert producer.pauses == 1

@@ -53,6 +53,7 @@ from ._errors import ClientConnectionError, ClientPayloadError, ServerDisconnect
 from ._util import host_port, strip_userinfo
 
 __all__ = [
+    "BODY_HIGH_WATER",
     "Exchange",
     "ExchangeHost",
     "Phase",
@@ -109,6 +110,11 @@ class ExchangeHost(Protocol):
 
 # A shared empty queue for bodies that are not decoded (a real one is made with a decoder).
 _NO_INPUT: deque[bytes] = deque(maxlen=0)
+
+BODY_HIGH_WATER = 1048576
+"""Buffered body bytes above which the connection stops reading: the largest socket read
+while a body streams, so that one read never pauses a reader that keeps up (the reader
+then holds at most 2 MiB: this, plus the read that passed it)."""
 
 
 class Exchange:
@@ -342,7 +348,8 @@ class ResponseBody:
         self._exchange = exchange
         self.head = head
         self.decoder = decoder
-        self.reader = StreamReader(self)
+        # Positional: a keyword would make the class call build a dict on every response.
+        self.reader = StreamReader(self, BODY_HIGH_WATER)
         self._end: EndOfMessage | None = None  # an end held back until decoding catches up
         self._held = _NO_INPUT if decoder is None else deque()  # input waiting while paused
         self._paused = False  # the reader is full: decoding waits too

@@ -16,9 +16,16 @@ Strategy, for the least Python work per read:
   serves with ``mmap`` and page faults.
 * A read brings in at most :data:`FIRST_READ` (64 KiB), the head and the start of a body,
   until the connection says a body is streaming (:meth:`SocketProtocol.large_reads`): then
-  up to :data:`READ_SIZE` (256 KiB), so a download needs few reads. Whether a response
-  was complete when its head was handed out does not depend on the size of the buffer.
-* The receiver's ``on_data`` is looked up once, when the protocol is made: a read costs
+  up to :data:`READ_SIZE` (1 MiB), so a download needs few reads, hence few turns of the
+  loop, which cost more than the bytes. Whether a response was complete when its head was
+  handed out does not depend on the size of the buffer.
+* While a body streams, a read is copied out in pieces of at most :data:`PIECE` (64 KiB),
+  each handed on by itself: the parser passes a piece of body through as the very object,
+  and the reader hands it out whole to ``read(65536)``, so each body byte is copied once
+  in user space, here. (One ``bytes`` of the whole read would be sliced again by every
+  ``read(65536)``.) The parser sees every piece, so the byte count stays exact and the
+  bytes after a body are parsed as before.
+* The receiver's ``on_data`` is looked up once, when the protocol is made: a piece costs
   one copy and one call into the connection.
 """
 
@@ -28,13 +35,16 @@ import asyncio
 import threading
 from typing import Protocol, cast
 
-__all__ = ["READ_SIZE", "SocketEvents", "SocketProtocol"]
+__all__ = ["PIECE", "READ_SIZE", "SocketEvents", "SocketProtocol"]
 
-READ_SIZE = 262144
+READ_SIZE = 1048576
 """The most one read brings in while a body streams: the shared buffer's size."""
 
 FIRST_READ = 65536
 """The most one read brings in otherwise."""
+
+PIECE = 65536
+"""The largest piece a read is handed on in (the size users read a download in)."""
 
 
 class _Buffers(threading.local):
@@ -65,6 +75,10 @@ class SocketEvents(Protocol):
 
     def on_data(self, data: bytes) -> None:
         """Bytes arrived from the peer."""
+        ...
+
+    def on_streamed(self, data: bytes, rest: int) -> None:
+        """A piece of a read while a body streams; ``rest`` more bytes of it follow."""
         ...
 
     def on_eof(self) -> None:
@@ -105,7 +119,7 @@ class SocketProtocol(asyncio.BufferedProtocol):
         self._events.on_connected(cast(asyncio.Transport, transport))
 
     def large_reads(self, large: bool) -> None:
-        """Read up to 256 KiB at once (a body is streaming) or up to 64 KiB (otherwise)."""
+        """Read up to 1 MiB at once (a body is streaming) or up to 64 KiB (otherwise)."""
         self._buffer = self._large if large else self._small
 
     def get_buffer(self, sizehint: int) -> memoryview:
@@ -113,8 +127,23 @@ class SocketProtocol(asyncio.BufferedProtocol):
         return self._buffer
 
     def buffer_updated(self, nbytes: int) -> None:
-        """Copy what the transport read out of the shared buffer and hand it on."""
-        self._on_data(bytes(self._buffer[:nbytes]))
+        """Copy what the transport read out of the shared buffer and hand it on.
+
+        In pieces of at most :data:`PIECE` bytes, each handed on with the count of bytes
+        of the read that follow it (the body may end in any piece: what follows is then
+        bytes after the response, as if the read had come in one piece).
+        """
+        buffer = self._buffer
+        if nbytes <= PIECE:
+            self._on_data(bytes(buffer[:nbytes]))
+            return
+        on_streamed = self._events.on_streamed  # bound per large read: not kept per connection
+        for start in range(0, nbytes, PIECE):
+            end = start + PIECE
+            if end < nbytes:
+                on_streamed(bytes(buffer[start:end]), nbytes - end)
+            else:
+                on_streamed(bytes(buffer[start:nbytes]), 0)
 
     def data_received(self, data: bytes) -> None:
         """Hand bytes on (for transports that do not use :meth:`get_buffer`)."""

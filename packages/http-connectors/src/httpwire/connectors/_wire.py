@@ -443,6 +443,34 @@ class Wire:
             return
         self._dispatch(exchange, events)
 
+    def on_streamed(self, data: bytes, rest: int) -> None:
+        """Feed the parser a piece of a large read (a body streams); ``rest`` bytes follow.
+
+        A piece in the middle of the body (the parser hands it back as the very object)
+        goes straight to the response body. Otherwise the events are dispatched as
+        :meth:`on_data` does, and when the message ends with more bytes of the read
+        behind it, the connection is not reused: those bytes came after the response.
+        """
+        exchange = self._exchange
+        if exchange is None:
+            self._pool.discard(self._owner)  # bytes after the end of the response
+            return
+        if self._read_timeout is not None:
+            self._last_data = self._loop.time()
+        try:
+            events = self._parser.feed(data)
+        except HttpParserError as exc:
+            self._parse_failed(exchange, exc)
+            return
+        if len(events) == 1 and type(events[0]) is bytes:
+            exchange.body.on_data(events[0])
+            return
+        if rest and events and type(events[-1]) is EndOfMessage:
+            # Decided before the end hands the connection back. (An end that is not the
+            # last event is caught by _dispatch: bytes after it are in this very piece.)
+            exchange.reusable = False
+        self._dispatch(exchange, events)
+
     def on_eof(self) -> None:
         """The server closed its side: end a read-until-close body, or fail a cut one."""
         exchange = self._exchange

@@ -4,7 +4,11 @@ The bytes fed and not yet read are the ``bytes`` objects the producer fed, in a
 deque, plus an offset into the first one. Consuming a whole piece hands out the
 object itself; consuming part of one slices it (one copy of the part); consuming
 across pieces joins exactly the bytes returned, through memoryviews, so the
-parts are copied once. The flow-control state lives here too because every
+parts are copied once. ``read(n)`` consumes whole pieces when they fit in ``n``
+(:meth:`PieceBuffer._take_whole`) rather than filling ``n`` exactly: a stream fed
+in pieces of ``n`` bytes (a download read 64 KiB at a time) is then handed out
+without a copy, even after a shorter piece that would otherwise shift every later
+read off the pieces' edges. The flow-control state lives here too because every
 consumption may be the one that drains the buffer to the low-water mark.
 
 :class:`SeparatorSearch` finds a separator across pieces without joining them,
@@ -90,6 +94,47 @@ class PieceBuffer:
                 self._offset = 0
             data = b"".join(parts)
         self._size -= n
+        if self._paused:
+            self._resume_if_drained()
+        return data
+
+    def _take_whole(self, n: int) -> bytes:
+        """Consume whole pieces, at most ``n`` bytes in all, or ``n`` bytes of a larger first.
+
+        What ``read(n)`` returns (``n > 0``, something buffered): a piece no longer than
+        ``n`` comes out as it is, whatever follows it, so the reads of a stream fed in
+        pieces of ``n`` bytes copy nothing, even after a shorter piece; pieces that fit
+        in ``n`` together are joined once (small pieces, such as small chunks, are not
+        handed out one by one); only a piece longer than ``n`` is cut.
+        """
+        buf = self._buffer
+        first = buf[0]
+        off = self._offset
+        size = len(first) - off
+        if size > n:
+            self._offset = off + n
+            data = first[off : off + n]
+            size = n
+        else:
+            buf.popleft()
+            if not buf or size + len(buf[0]) > n:
+                # The common case: the piece by itself.
+                if off:
+                    self._offset = 0
+                    first = first[off:]
+                data = first
+            else:
+                parts: list[bytes | memoryview] = [memoryview(first)[off:] if off else first]
+                self._offset = 0
+                while buf:
+                    piece = buf[0]
+                    if size + len(piece) > n:
+                        break
+                    parts.append(piece)
+                    buf.popleft()
+                    size += len(piece)
+                data = b"".join(parts)
+        self._size -= size
         if self._paused:
             self._resume_if_drained()
         return data
