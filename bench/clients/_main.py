@@ -20,6 +20,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections.abc import Iterable
@@ -135,8 +136,21 @@ def _rotated(items: list[str], by: int) -> list[str]:
     return items[by:] + items[:by]
 
 
+def _compile_bytecode() -> None:
+    """Compile every installed module, as a normal install leaves them.
+
+    uv installs without bytecode, and ``PYTHONDONTWRITEBYTECODE`` may be set: the import
+    workload would then time the compiling of source files, not their import.
+    """
+    paths = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
+    env = {k: v for k, v in _env().items() if k != "PYTHONDONTWRITEBYTECODE"}
+    cmd = [sys.executable, "-m", "compileall", "-q", "-j", "0", *sorted(paths)]
+    subprocess.run(cmd, capture_output=True, timeout=600, env=env, check=False)
+
+
 def _measure_import(run: Run, contenders: list[str], rounds: int) -> None:
     """The import workload: ``-X importtime``, contenders alternating, ``rounds`` times."""
+    _compile_bytecode()
     startup = set(_import_names(""))
     for round_no in range(rounds):
         for name in _rotated(contenders, round_no):
