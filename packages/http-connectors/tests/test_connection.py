@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from httpwire.connectors import (
@@ -83,7 +83,7 @@ async def send(
     connector: TCPConnector,
     url: str,
     method: str = "GET",
-    headers: CIMultiDict[str] = NO_HEADERS,
+    headers: CIMultiDict[str] | CIMultiDictProxy[str] = NO_HEADERS,
     body: Any = None,
     **kwargs: Any,
 ) -> RawResponse:
@@ -176,6 +176,51 @@ async def test_host_header_comes_from_the_url_unless_given(httpwire_server: Any)
         )
         assert got["headers"]["Host"] == "example.org"
         assert got["headers"]["X-Order"] == "kept"
+
+
+async def test_a_repeated_request_follows_every_change_of_its_headers(
+    raw_server: StartServer,
+) -> None:
+    # The head of a repeated bodiless request is remembered while its read-only headers stay
+    # as they are: a change of their dict, another URL or another target is sent as such,
+    # and a head carrying credentials is built anew every time (never kept).
+    heads: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while head := await reader.readuntil(b"\r\n\r\n"):
+            heads.append(head)
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+
+    base = URL(await raw_server(handler))
+    fields = CIMultiDict({"Accept": "*/*"})
+    view = CIMultiDictProxy(fields)
+
+    async def get(url: URL, target: str | None = None) -> None:
+        response = await send(connector, str(url), headers=view, target=target)
+        assert await response.content.read() == b""
+        response.release()
+
+    async with TCPConnector() as connector:
+        await get(base)
+        await get(base)
+        fields["X-Changed"] = "1"
+        await get(base)
+        await get(base.with_path("/other"))
+        await get(base, target="*")
+        fields["Authorization"] = "Bearer s3cret"
+        await get(base)
+        fields["Authorization"] = "Bearer t0ken"
+        await get(base)
+    lines = [head.split(b"\r\n")[:-2] for head in heads]
+    assert lines[0] == lines[1] and b"X-Changed: 1" not in lines[1]
+    assert b"X-Changed: 1" in lines[2]
+    assert lines[3][0] == b"GET /other HTTP/1.1"
+    assert lines[4][0] == b"GET * HTTP/1.1"
+    assert b"Authorization: Bearer s3cret" in lines[5]
+    assert b"Authorization: Bearer t0ken" in lines[6]
+    from httpwire.connectors import _request
+
+    assert not any(b"s3cret" in head or b"t0ken" in head for head in _request._HEADS.values())
 
 
 async def test_host_is_sent_as_the_first_field_rfc9110_7_2(raw_server: StartServer) -> None:

@@ -4,13 +4,19 @@ The framing rule: the caller's own ``Content-Length`` or ``Transfer-Encoding`` w
 checked against the body); otherwise ``Content-Length`` when the body's size is known and
 ``Transfer-Encoding: chunked`` when it is not or when asked. The common bodiless request takes a
 short path that looks up ``Host`` only.
+
+A client sends the same bodiless request again and again (a session's default headers, one
+URL): the whole head of such a request is remembered, keyed by its method, URL, target and
+the identity and version of its read-only headers (a multidict's version changes with every
+change of its content), so sending it again costs a dict lookup. Heads with credentials
+(``Authorization``, ``Cookie``, ``Proxy-Authorization``) are never kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, getversion
 from yarl import URL
 
 from httpwire.parser import ChunkedEncoder, serialize_request_head
@@ -31,6 +37,8 @@ _FRAMING = frozenset({"content-length", "transfer-encoding"})
 # Fields whose values are credentials: an error names them but never quotes their value.
 _SECRET_FIELDS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _CHAR_NAMES = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+_HEADS: dict[tuple[str, URL, str | None, int, int], bytes] = {}
+_HEADS_MAX = 256
 
 
 def _is_digits(value: str) -> bool:
@@ -129,10 +137,16 @@ def build_request_head(
         ValueError: A field or the target is invalid, or the framing asked for is
             impossible or contradicts the body. Nothing was sent.
     """
-    if target is None:
-        target = url.raw_path_qs
     if body is None and not expect_continue and method not in _CONTENT_METHODS:
         # The common case (GET, HEAD, DELETE...): no framing to decide, only to refuse.
+        remembered = None
+        if type(headers) is CIMultiDictProxy:
+            remembered = (method, url, target, id(headers), getversion(headers))
+            head = _HEADS.get(remembered)
+            if head is not None:
+                return head, None, None, None
+        if target is None:
+            target = url.raw_path_qs
         if isinstance(headers, _CI_TYPES):
             has_host = "Host" in headers
             if "Content-Length" in headers or "Transfer-Encoding" in headers:
@@ -146,7 +160,16 @@ def build_request_head(
                 elif lowered == "host":
                     has_host = True
         host = None if has_host else _host_header(url)
-        return _serialize(method, target, headers, host), None, None, None
+        head = _serialize(method, target, headers, host)
+        if remembered is not None and not (
+            "Authorization" in headers or "Cookie" in headers or "Proxy-Authorization" in headers
+        ):
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            _HEADS[remembered] = head
+        return head, None, None, None
+    if target is None:
+        target = url.raw_path_qs
     extra: list[tuple[str, str]] = []
     host = _host_header(url) if find_field(headers, "Host") is None else None
     encoder: ChunkedEncoder | None = None
