@@ -804,3 +804,42 @@ def test_a_head_ending_in_a_bare_lf_after_crlf_lines_takes_the_careful_path_rfc9
     head, body, _end = p.feed(b"HTTP/1.1 200 OK\r\nContent-Length: 2\n\nhi")
     assert head.headers["Content-Length"] == "2"
     assert body == b"hi"
+
+
+def test_a_remembered_head_is_still_held_to_each_parsers_limits() -> None:
+    head = b"HTTP/1.1 200 OK\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\nContent-Length: 0\r\n\r\n"
+    for _ in range(2):  # the second time, the head is remembered
+        roomy = ResponseParser()
+        roomy.expect_response("GET")
+        assert roomy.feed(head)[0].headers["X-C"] == "3"  # type: ignore[union-attr]
+    few = ResponseParser(max_headers=3)
+    few.expect_response("GET")
+    with pytest.raises(HttpParserError, match="max_headers=3"):
+        few.feed(head)
+    short = ResponseParser(max_field_size=8)
+    short.expect_response("GET")
+    with pytest.raises(HttpParserError, match="max_field_size=8"):
+        short.feed(head)
+
+
+def test_a_head_that_sets_a_cookie_is_not_remembered() -> None:
+    from httpwire.parser import _response
+
+    head = b"HTTP/1.1 200 OK\r\nSet-Cookie: sid=k33p-0ut\r\nContent-Length: 0\r\n\r\n"
+    p = ResponseParser()
+    p.expect_response("GET")
+    assert p.feed(head)[0].headers["Set-Cookie"] == "sid=k33p-0ut"  # type: ignore[union-attr]
+    assert not any(b"k33p-0ut" in block for block in _response._HEADS)
+
+
+def test_many_different_heads_keep_the_remembered_ones_bounded() -> None:
+    from httpwire.parser import _response
+
+    p = ResponseParser()
+    for index in range(3 * _response._HEADS_MAX):
+        p.expect_response("GET")
+        head, _end = p.feed(
+            f"HTTP/1.1 200 OK\r\nX-N: {index}\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        assert head.headers["X-N"] == str(index)  # type: ignore[union-attr]
+    assert len(_response._HEADS) <= _response._HEADS_MAX

@@ -57,6 +57,13 @@ __all__ = ["ResponseParser"]
 # costs a dict lookup instead of a regex, an int() and a version.
 _CACHE_SIZE = 512
 _STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
+# Whole heads proven valid, by their bytes, with their parsed start line and fields: a server
+# answering the same request sends the same head until its Date changes (once a second). A
+# hit is taken only by a parser whose limits the head is within. Only heads up to
+# _HEAD_SIZE bytes enter, never one with a Set-Cookie, at most _HEADS_MAX of them.
+_HEADS: dict[bytes, tuple[tuple[HttpVersion, int, str], list[tuple[str, str]]]] = {}
+_HEADS_MAX = 64
+_HEAD_SIZE = 1024
 # Statuses that may change the body rules whatever the request method was.
 _NO_BODY_STATUSES = frozenset({101, 204, 304})
 
@@ -120,7 +127,14 @@ class ResponseParser(BaseParser):
         # one takes the careful path, which checks each line's size.
         pairs: list[tuple[str, str]] | None = None
         start_line: tuple[HttpVersion, int, str] | None = None
-        if len(block) <= self._small_head:
+        known = _HEADS.get(block)
+        if (
+            known is not None
+            and len(block) <= self._small_head
+            and len(known[1]) <= self._max_headers
+        ):
+            start_line, pairs = known
+        elif len(block) <= self._small_head:
             # Split on CRLF: the last item is the empty rest after the final CRLF (not
             # empty when the head ended with a bare LF). With every line valid (no CR or
             # LF left inside), every CR and LF was part of a CRLF line end.
@@ -133,6 +147,8 @@ class ResponseParser(BaseParser):
                 if start_line is not None:
                     del lines[0]
                     pairs = field_pairs(lines)
+                    if pairs is not None and len(block) <= _HEAD_SIZE:
+                        _remember(block, start_line, pairs)
         fast = pairs is not None
         raw: RawHeaders | bytes
         if fast:
@@ -249,6 +265,17 @@ class ResponseParser(BaseParser):
         )
         self._state = UNTIL_CLOSE
         return after
+
+
+def _remember(
+    block: bytes, start_line: tuple[HttpVersion, int, str], pairs: list[tuple[str, str]]
+) -> None:
+    """Keep a valid head for the next time it comes, unless it sets a cookie (a secret)."""
+    if any(name.lower() == "set-cookie" for name, _ in pairs):
+        return
+    if len(_HEADS) >= _HEADS_MAX:
+        _HEADS.clear()
+    _HEADS[block] = (start_line, pairs)
 
 
 def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
