@@ -37,7 +37,9 @@ _FRAMING = frozenset({"content-length", "transfer-encoding"})
 # Fields whose values are credentials: an error names them but never quotes their value.
 _SECRET_FIELDS = frozenset({"authorization", "proxy-authorization", "cookie"})
 _CHAR_NAMES = {"\r": "CR", "\n": "LF", "\0": "NUL"}
-_HEADS: dict[tuple[str, URL, str | None, int, int], bytes] = {}
+# By the URL's identity (yarl hashes a URL in Python): the URL is kept with its head, so
+# its address cannot be taken by another URL while the entry lives.
+_HEADS: dict[tuple[str, int, str | None, int, int], tuple[URL, bytes]] = {}
 _HEADS_MAX = 256
 
 
@@ -141,10 +143,10 @@ def build_request_head(
         # The common case (GET, HEAD, DELETE...): no framing to decide, only to refuse.
         remembered = None
         if type(headers) is CIMultiDictProxy:
-            remembered = (method, url, target, id(headers), getversion(headers))
-            head = _HEADS.get(remembered)
-            if head is not None:
-                return head, None, None, None
+            remembered = (method, id(url), target, id(headers), getversion(headers))
+            known = _HEADS.get(remembered)
+            if known is not None and known[0] is url:
+                return known[1], None, None, None
         if target is None:
             target = url.raw_path_qs
         if isinstance(headers, _CI_TYPES):
@@ -166,7 +168,7 @@ def build_request_head(
         ):
             if len(_HEADS) >= _HEADS_MAX:
                 _HEADS.clear()
-            _HEADS[remembered] = head
+            _HEADS[remembered] = (url, head)
         return head, None, None, None
     if target is None:
         target = url.raw_path_qs

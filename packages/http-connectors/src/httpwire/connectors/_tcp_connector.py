@@ -140,8 +140,10 @@ class TCPConnector(BaseConnector):
         self._tls: TLSConfig | None = None
         self._proxy: ProxyConfig | None = None
         # The pool key of each URL recently asked for with the connector's own settings:
-        # the same URLs come again and again. Bounded; emptied when full.
-        self._keys: dict[URL, ConnectionKey] = {}
+        # the same URLs come again and again. By the URL's identity (yarl hashes a URL in
+        # Python), the URL kept beside its key so that no other can take its address.
+        # Bounded; emptied when full.
+        self._keys: dict[int, tuple[URL, ConnectionKey]] = {}
 
     @property
     def family(self) -> int:
@@ -190,12 +192,14 @@ class TCPConnector(BaseConnector):
         return tls
 
     def _key(self, url: URL) -> ConnectionKey:
-        key = self._keys.get(url)
-        if key is None:
-            keys = self._keys
-            if len(keys) >= _KEYS_MAX:
-                keys.clear()
-            key = keys[url] = self._new_key(url)
+        known = self._keys.get(id(url))
+        if known is not None and known[0] is url:
+            return known[1]
+        keys = self._keys
+        if len(keys) >= _KEYS_MAX:
+            keys.clear()
+        key = self._new_key(url)
+        keys[id(url)] = (url, key)
         return key
 
     def _new_key(self, url: URL) -> ConnectionKey:

@@ -172,6 +172,7 @@ class Wire:
         "_sender",
         "_served",
         "_timer",
+        "_timer_due",
         "_transport",
         "_tunneled",
         "_used",
@@ -222,6 +223,7 @@ class Wire:
         self._read_timeout: float | None = None
         self._last_data = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_due = 0.0  # when the timer fires (its handle's when(), without a call)
         self._poller: _Poller | None = None  # asks the socket for unread bytes, when idle
         self._addresses: tuple[Any, Any] | None = None
 
@@ -433,8 +435,6 @@ class Wire:
             # leaves the connection in an unknown state.
             self._pool.discard(self._owner)
             return
-        if self._read_timeout is not None:
-            self._last_data = self._loop.time()
         exchange.received = True
         try:
             events = self._parser.feed(data)
@@ -442,6 +442,9 @@ class Wire:
             self._parse_failed(exchange, exc)
             return
         self._dispatch(exchange, events)
+        if self._read_timeout is not None and self._exchange is exchange:
+            # Stamped only for an exchange that goes on: the idle timer reads it.
+            self._last_data = self._loop.time()
 
     def on_streamed(self, data: bytes, rest: int) -> None:
         """Feed the parser a piece of a large read (a body streams); ``rest`` bytes follow.
@@ -650,10 +653,11 @@ class Wire:
         now = self._last_data = self._loop.time()
         timer = self._timer
         if timer is not None:
-            if timer.when() <= now + timeout:
+            if self._timer_due <= now + timeout:
                 return  # it fires in time and re-arms itself if it is early
             timer.cancel()  # armed for a longer timeout of an earlier request
-        self._timer = self._loop.call_at(now + timeout, self._on_timer)
+        due = self._timer_due = now + timeout
+        self._timer = self._loop.call_at(due, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -667,6 +671,7 @@ class Wire:
             self._last_data = now
         due = self._last_data + timeout
         if due > now:
+            self._timer_due = due
             self._timer = self._loop.call_at(due, self._on_timer)
             return
         waiting_for = "the response head" if exchange.head is None else "the response body"
