@@ -172,6 +172,40 @@ async def test_a_file_is_streamed(
     assert data["chunks"] > 1 or data["bytes"] == len(content)
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_a_regular_file_goes_out_whole_by_sendfile_or_streamed(
+    httpwire_server: LocalServer, tmp_path: Path, scheme: str
+) -> None:
+    # Over plain TCP on the default loop the kernel sends the file (loop.sendfile); over
+    # TLS, or where the loop cannot, it is read and streamed: the server gets every byte.
+    path = tmp_path / "regular"
+    content = bytes(range(256)) * 4096 * 5 + b"tail"  # 5 MiB and 4 bytes
+    path.write_bytes(content)
+    connector = TCPConnector(ssl_context=httpwire_server.ssl_context())
+    async with ClientSession(connector=connector) as session:
+        for _ in range(2):  # the file's payload is reusable: the second send starts over
+            with path.open("rb") as f:
+                f.seek(4096)  # the body starts where the file stands
+                url = httpwire_server.url("/upload-digest", scheme=scheme)
+                data = await echo(session, "POST", url, data=f)
+            assert data["sha256"] == hashlib.sha256(content[4096:]).hexdigest()
+            assert data["content_length"] == len(content) - 4096
+
+
+async def test_a_file_that_shrinks_while_sent_is_an_error_not_a_short_body(
+    session: ClientSession, httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    from httpwire.forms import FilePayload
+
+    path = tmp_path / "shrinking"
+    path.write_bytes(b"x" * 100_000)
+    with path.open("rb") as f:
+        payload = FilePayload(f)  # its size is taken now: 100 000 bytes
+        path.write_bytes(b"x" * 10)
+        with pytest.raises((ValueError, PayloadError), match="100000"):
+            await session.post(httpwire_server.url("/upload-digest"), data=payload)
+
+
 async def test_multipart_file_from_a_dict_and_from_formdata(
     session: ClientSession, httpwire_server: LocalServer, tmp_path: Path
 ) -> None:

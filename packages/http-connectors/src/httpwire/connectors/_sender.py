@@ -18,6 +18,12 @@ exchange leaves :attr:`~._exchange.Phase.SENDING` (an early answer, or a failure
 the transport's buffer is full it waits on one future, which the connection also wakes
 when the exchange changes (a head, an interim response, a failure); the wait for
 ``100 Continue`` is bounded (RFC 9110 §10.1.1: a client should not wait indefinitely).
+
+A body that says it can be sent with ``loop.sendfile`` (a regular file of known size, as
+``httpwire.forms.FilePayload`` tells with ``can_sendfile``, ``file``, ``offset`` and
+``size``) goes from the file to the socket in the kernel, without a read into Python, when
+the loop can (a plain TCP or Unix socket on the default loop) and the body is framed by
+Content-Length; otherwise, and over TLS, it is read and written like any streamed body.
 """
 
 from __future__ import annotations
@@ -192,10 +198,19 @@ class Sender:
         body: Body,
         encoder: ChunkedEncoder | None,
         length: int | None,
+        sendfile: bool = True,
     ) -> None:
         """Stream the body, waiting while the transport's buffer is full."""
         transport = self._transport
         assert transport is not None
+        if (
+            sendfile
+            and encoder is None
+            and length is not None
+            and getattr(body, "can_sendfile", False)
+            and await self._sendfile(exchange, head, body, length)
+        ):
+            return
         sent = 0
         pending = head
         async for piece in iter_body(body):
@@ -238,6 +253,33 @@ class Sender:
                 "the request was cut short"
             )
         exchange.sent_all()
+
+    async def _sendfile(self, exchange: Exchange, head: bytes, body: Body, length: int) -> bool:
+        """Send a regular file's body with ``loop.sendfile``; False when the loop cannot."""
+        transport = self._transport
+        assert transport is not None
+        if transport.get_extra_info("sslcontext") is not None:
+            return False  # TLS: the bytes must pass through Python anyway
+        transport.write(head)
+        try:
+            sent = await self._loop.sendfile(
+                transport,
+                body.file,  # type: ignore[attr-defined]  # said by can_sendfile
+                body.offset,  # type: ignore[attr-defined]
+                length,
+                fallback=False,
+            )
+        except asyncio.SendfileNotAvailableError:
+            # Raised before a byte of the file was sent (uvloop, say): stream it instead.
+            await self._upload(exchange, b"", body, None, length, sendfile=False)
+            return True
+        if sent != length:
+            raise ValueError(
+                f"the body ended after {sent} of its announced {length} bytes "
+                "(the file shrank); the request was cut short"
+            )
+        exchange.sent_all()
+        return True
 
     async def _drain(self, exchange: Exchange) -> None:
         """Wait while the transport's buffer is full and the exchange is still sending."""
