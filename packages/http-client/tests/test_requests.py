@@ -21,6 +21,7 @@ from httpwire.client import (
     MultipartWriter,
     StreamReader,
     TCPConnector,
+    UnixConnector,
     __version__,
 )
 from httpwire.forms import PayloadError
@@ -190,6 +191,20 @@ async def test_a_regular_file_goes_out_whole_by_sendfile_or_streamed(
                 data = await echo(session, "POST", url, data=f)
             assert data["sha256"] == hashlib.sha256(content[4096:]).hexdigest()
             assert data["content_length"] == len(content) - 4096
+
+
+async def test_a_regular_file_goes_out_whole_over_a_unix_socket(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    # A Unix socket takes loop.sendfile too: every byte arrives, in order.
+    path = tmp_path / "regular"
+    content = bytes(range(256)) * 4096 * 3 + b"end"
+    path.write_bytes(content)
+    async with ClientSession(connector=UnixConnector(httpwire_server.unix_path)) as session:
+        with path.open("rb") as f:
+            data = await echo(session, "POST", "http://localhost/upload-digest", data=f)
+    assert data["sha256"] == hashlib.sha256(content).hexdigest()
+    assert data["content_length"] == len(content)
 
 
 async def test_a_file_that_shrinks_while_sent_is_an_error_not_a_short_body(
