@@ -829,6 +829,34 @@ def test_a_remembered_head_is_still_held_to_each_parsers_limits() -> None:
         short.feed(head)
 
 
+def test_each_response_of_a_remembered_head_gets_fields_of_its_own() -> None:
+    head = b"HTTP/1.1 200 OK\r\nX-Mine: 1\r\nContent-Length: 2\r\n\r\nhi"
+    p = ResponseParser()
+    first: list[ResponseHead] = []
+    for _ in range(3):  # after the first, the head is remembered
+        p.expect_response("GET")
+        events = p.feed(head)
+        got = _first_head(events)
+        assert got.headers["X-Mine"] == "1"
+        assert "X-Added" not in got.headers  # a change to an earlier response stays there
+        assert got.content_length == 2 and not got.chunked and not got.should_close
+        assert events[1] == b"hi" and isinstance(events[2], EndOfMessage)
+        got.headers["X-Added"] = "changed"
+        got.headers["X-Mine"] = "changed"
+        first.append(got)
+    assert len({id(h.headers) for h in first}) == 3
+
+
+def test_a_remembered_head_keeps_its_framing_errors_rfc9112_6_3() -> None:
+    # Both Transfer-Encoding and Content-Length: rejected every time, remembered or not.
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n"
+    for _ in range(3):
+        p = ResponseParser()
+        p.expect_response("GET")
+        with pytest.raises(HttpParserError, match="RFC 9112 §6.3"):
+            p.feed(head)
+
+
 def test_a_head_that_sets_a_cookie_is_not_remembered() -> None:
     from httpwire.parser import _response
 

@@ -7,8 +7,9 @@ framing follows RFC 9112 §6.3, item by item, in :meth:`ResponseParser._head`.
 from __future__ import annotations
 
 from collections import deque
+from typing import TypeAlias
 
-from multidict import CIMultiDict
+from multidict import CIMultiDict, istr
 
 from ._errors import (
     InvalidFramingError,
@@ -61,8 +62,14 @@ _STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
 # answering the same request sends the same head until its Date changes (once a second). A
 # hit is taken only by a parser whose limits the head is within. Only heads up to
 # _HEAD_SIZE bytes enter, never one with a Set-Cookie, at most _HEADS_MAX of them.
-_HEADS: dict[bytes, tuple[tuple[HttpVersion, int, str], list[tuple[str, str]]]] = {}
+# Each entry keeps the fields as a multidict to copy (cheaper than building one from pairs)
+# and the four framing fields read from it.
+_Framing: TypeAlias = (
+    "tuple[list[str] | None, list[str] | None, list[str] | None, list[str] | None]"
+)
+_HEADS: dict[bytes, tuple[tuple[HttpVersion, int, str], int, CIMultiDict[str], _Framing]] = {}
 _HEADS_MAX = 64
+_SET_COOKIE = istr("Set-Cookie")
 _HEAD_SIZE = 1024
 # Statuses that may change the body rules whatever the request method was.
 _NO_BODY_STATUSES = frozenset({101, 204, 304})
@@ -127,13 +134,11 @@ class ResponseParser(BaseParser):
         # one takes the careful path, which checks each line's size.
         pairs: list[tuple[str, str]] | None = None
         start_line: tuple[HttpVersion, int, str] | None = None
+        framing: _Framing | None = None
         known = _HEADS.get(block)
-        if (
-            known is not None
-            and len(block) <= self._small_head
-            and len(known[1]) <= self._max_headers
-        ):
-            start_line, pairs = known
+        if known is not None and len(block) <= self._small_head and known[1] <= self._max_headers:
+            start_line, _, template, framing = known
+            headers: CIMultiDict[str] = template.copy()
         elif len(block) <= self._small_head:
             # Split on CRLF: the last item is the empty rest after the final CRLF (not
             # empty when the head ended with a bare LF). With every line valid (no CR or
@@ -147,11 +152,9 @@ class ResponseParser(BaseParser):
                 if start_line is not None:
                     del lines[0]
                     pairs = field_pairs(lines)
-                    if pairs is not None and len(block) <= _HEAD_SIZE:
-                        _remember(block, start_line, pairs)
-        fast = pairs is not None
         raw: RawHeaders | bytes
-        if fast:
+        fast = pairs is not None
+        if framing is not None or fast:
             assert start_line is not None
             version, status, reason = start_line
             raw = block
@@ -165,18 +168,25 @@ class ResponseParser(BaseParser):
                 max_field_size=self._max_field_size,
                 max_headers=self._max_headers,
             )
-        headers: CIMultiDict[str] = CIMultiDict(pairs)
+        if framing is None:
+            headers = CIMultiDict(pairs)
+            getall = headers.getall
+            framing = (
+                getall(TRANSFER_ENCODING, None),
+                getall(CONTENT_LENGTH, None),
+                getall(CONNECTION, None),
+                getall(CONTENT_ENCODING, None),
+            )
+            if fast and len(block) <= _HEAD_SIZE:
+                assert start_line is not None and pairs is not None
+                _remember(block, start_line, len(pairs), headers, framing)
         if status < 200 and status != 101:
             append(InformationalResponse(version, status, reason, headers, raw))
             return after
         methods = self._methods
         method = methods.popleft() if methods else "GET"
 
-        getall = headers.getall
-        te = getall(TRANSFER_ENCODING, None)
-        cl = getall(CONTENT_LENGTH, None)
-        conn = getall(CONNECTION, None)
-        ce = getall(CONTENT_ENCODING, None)
+        te, cl, conn, ce = framing
         coding = content_codings(ce) if ce else ()
         http10 = version is HTTP10  # version_of() gives every 1.0 head this very object
         if conn is None:
@@ -268,14 +278,22 @@ class ResponseParser(BaseParser):
 
 
 def _remember(
-    block: bytes, start_line: tuple[HttpVersion, int, str], pairs: list[tuple[str, str]]
+    block: bytes,
+    start_line: tuple[HttpVersion, int, str],
+    count: int,
+    headers: CIMultiDict[str],
+    framing: _Framing,
 ) -> None:
-    """Keep a valid head for the next time it comes, unless it sets a cookie (a secret)."""
-    if any(name.lower() == "set-cookie" for name, _ in pairs):
+    """Keep a valid head for the next time it comes, unless it sets a cookie (a secret).
+
+    The multidict kept is a copy: the one given goes out with this response, and its
+    receiver may change it.
+    """
+    if _SET_COOKIE in headers:
         return
     if len(_HEADS) >= _HEADS_MAX:
         _HEADS.clear()
-    _HEADS[block] = (start_line, pairs)
+    _HEADS[block] = (start_line, count, headers.copy(), framing)
 
 
 def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:
