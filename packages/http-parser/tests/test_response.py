@@ -853,7 +853,7 @@ def test_a_remembered_head_keeps_its_framing_errors_rfc9112_6_3() -> None:
     for _ in range(3):
         p = ResponseParser()
         p.expect_response("GET")
-        with pytest.raises(HttpParserError, match="RFC 9112 §6.3"):
+        with pytest.raises(HttpParserError, match=r"RFC 9112 §6\.3"):
             p.feed(head)
 
 
