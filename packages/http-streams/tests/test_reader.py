@@ -57,6 +57,28 @@ async def test_read_all_waits_for_eof() -> None:
     assert reader.total_bytes == 3
 
 
+async def test_read_all_of_an_ended_stream_returns_at_once() -> None:
+    piece = b"x" * 1000
+    reader = StreamReader()
+    reader.feed_data(piece)
+    reader.feed_eof()
+    assert await reader.read() is piece  # one piece: handed over as it is
+    assert await reader.read() == b""
+    assert reader.at_eof()
+    reader = StreamReader()
+    reader.feed_data(b"hello")
+    assert await reader.readexactly(2) == b"he"
+    reader.feed_eof()
+    assert await reader.read() == b"llo"  # the rest of a partly read piece
+    assert reader.buffered == 0 and reader.at_eof()
+    reader = StreamReader()
+    reader.feed_eof()
+    assert await reader.read() == b""
+    reader = StreamReader()
+    feed_all(reader, [b"a", b"b"])  # two pieces: joined
+    assert await reader.read() == b"ab"
+
+
 async def test_readexactly_raises_with_partial_on_early_eof() -> None:
     reader = StreamReader()
     feed_all(reader, [b"ab", b"c"])

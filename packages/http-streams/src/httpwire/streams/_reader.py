@@ -398,6 +398,10 @@ class StreamReader(PieceBuffer):
         if self._waiter is not None or self._exception is not None:
             self._check_reader("read")
         if n < 0:
+            if self._eof and len(self._buffer) <= 1:
+                # The whole stream is here in at most one piece (a small body): no
+                # coroutine of _read_all() for it.
+                return self._take_first() if self._size else b""
             return await self._read_all()
         while not self._size:
             if self._eof or not n:
