@@ -402,4 +402,6 @@ def test_buffer_bound_holds_under_any_interleaving(
         await task
         assert producer.resumes == producer.pauses
 
-    asyncio.run(main())
+    # Bounded: a failed assertion in the producer task would otherwise leave the reads
+    # waiting forever, and a stall must fail here rather than hold the whole run.
+    asyncio.run(asyncio.wait_for(main(), 10))
