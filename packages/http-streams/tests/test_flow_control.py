@@ -377,6 +377,14 @@ def test_buffer_bound_holds_under_any_interleaving(
             reader.feed_eof()
 
         task = asyncio.create_task(produce())
+
+        # A failed assertion in the producer fails the reads too, instead of leaving
+        # them waiting for bytes that will never come.
+        def fail_reads(done: asyncio.Task[None]) -> None:
+            if not done.cancelled() and (exc := done.exception()) is not None:
+                reader.set_exception(exc)
+
+        task.add_done_callback(fail_reads)
         for op, arg in ops:
             if op == "sleep":
                 for _ in range(arg):
@@ -402,6 +410,5 @@ def test_buffer_bound_holds_under_any_interleaving(
         await task
         assert producer.resumes == producer.pauses
 
-    # Bounded: a failed assertion in the producer task would otherwise leave the reads
-    # waiting forever, and a stall must fail here rather than hold the whole run.
+    # Bounded too: a stall must fail here rather than hold the whole run.
     asyncio.run(asyncio.wait_for(main(), 10))
