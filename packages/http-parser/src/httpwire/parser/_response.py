@@ -67,7 +67,7 @@ _STATUS_LINES: dict[str, tuple[HttpVersion, int, str]] = {}
 _Framing: TypeAlias = (
     "tuple[list[str] | None, list[str] | None, list[str] | None, list[str] | None]"
 )
-_HEADS: dict[bytes, tuple[tuple[HttpVersion, int, str], int, CIMultiDict[str], _Framing]] = {}
+_HEADS: dict[bytes, tuple[tuple[HttpVersion, int, str], CIMultiDict[str], _Framing]] = {}
 _HEADS_MAX = 64
 _SET_COOKIE = istr("Set-Cookie")
 _HEAD_SIZE = 1024
@@ -136,8 +136,12 @@ class ResponseParser(BaseParser):
         start_line: tuple[HttpVersion, int, str] | None = None
         framing: _Framing | None = None
         known = _HEADS.get(block)
-        if known is not None and len(block) <= self._small_head and known[1] <= self._max_headers:
-            start_line, _, template, framing = known
+        if (
+            known is not None
+            and len(block) <= self._small_head
+            and len(known[1]) <= self._max_headers
+        ):
+            start_line, template, framing = known
             headers: CIMultiDict[str] = template.copy()
         elif len(block) <= self._small_head:
             # Split on CRLF: the last item is the empty rest after the final CRLF (not
@@ -178,8 +182,8 @@ class ResponseParser(BaseParser):
                 getall(CONTENT_ENCODING, None),
             )
             if fast and len(block) <= _HEAD_SIZE:
-                assert start_line is not None and pairs is not None
-                _remember(block, start_line, len(pairs), headers, framing)
+                assert start_line is not None
+                _remember(block, start_line, headers, framing)
         if status < 200 and status != 101:
             append(InformationalResponse(version, status, reason, headers, raw))
             return after
@@ -280,7 +284,6 @@ class ResponseParser(BaseParser):
 def _remember(
     block: bytes,
     start_line: tuple[HttpVersion, int, str],
-    count: int,
     headers: CIMultiDict[str],
     framing: _Framing,
 ) -> None:
@@ -293,7 +296,7 @@ def _remember(
         return
     if len(_HEADS) >= _HEADS_MAX:
         _HEADS.clear()
-    _HEADS[block] = (start_line, count, headers.copy(), framing)
+    _HEADS[block] = (start_line, headers.copy(), framing)
 
 
 def _status_line(line: str) -> tuple[HttpVersion, int, str] | None:

@@ -417,12 +417,8 @@ class StreamReader(PieceBuffer):
         return self._take_whole(n)
 
     async def _read_all(self) -> bytes:
+        # read() already returned an ended stream of at most one piece.
         buf = self._buffer
-        if self._eof:
-            if not self._size:
-                return b""
-            if len(buf) == 1:
-                return self._take_first()
         # Drain every piece into one buffer as it arrives, so each piece is freed
         # once copied: the stream is held about once, never twice. BytesIO grows
         # its bytes object in place and getvalue() hands it over without a copy.
