@@ -219,6 +219,43 @@ async def test_long_line_within_limit_above_high_water_is_read() -> None:
     await task
 
 
+async def test_a_line_found_early_leaves_the_producer_paused_above_high_water() -> None:
+    # readline() lifts the pause threshold to its limit while it waits, but it ends as
+    # soon as a separator arrives: what is buffered beyond the line may then be above
+    # high_water, and the producer must be paused again before it feeds more.
+    producer = CountingProducer()
+    reader = StreamReader(producer, high_water=100, low_water=25, limit=400)
+    reader.feed_data(b"a" * 150)  # above high_water: paused
+    assert (producer.pauses, producer.resumes) == (1, 0)
+    assert await reader.read(150) == b"a" * 150
+    assert (producer.pauses, producer.resumes) == (1, 1)
+    line = asyncio.create_task(reader.readline())
+    await asyncio.sleep(0)
+    reader.feed_data(b"b" * 90)
+    reader.feed_data(b"c" * 9 + b"\n" + b"d" * 150)  # 250 buffered: under the lifted 400
+    assert producer.pauses == 1
+    assert await line == b"b" * 90 + b"c" * 9 + b"\n"
+    assert reader.buffered == 150
+    assert (producer.paused, producer.pauses, producer.resumes) == (True, 2, 1)
+
+
+async def test_a_cancelled_long_read_leaves_the_producer_paused_above_high_water() -> None:
+    producer = CountingProducer()
+    reader = StreamReader(producer, high_water=100, low_water=25)
+    for read in (reader.readexactly(500), reader.read()):
+        task = asyncio.create_task(read)
+        await asyncio.sleep(0)
+        reader.feed_data(b"e" * 300)  # under what the read needs: not paused
+        assert producer.pauses == producer.resumes
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert reader.buffered == 300  # nothing lost
+        assert producer.pauses == producer.resumes + 1
+        assert await reader.readexactly(300) == b"e" * 300
+        assert producer.pauses == producer.resumes
+
+
 async def test_overlong_line_raises_instead_of_waiting_forever() -> None:
     producer = CountingProducer()
     reader = StreamReader(producer, high_water=64, low_water=16, limit=200)

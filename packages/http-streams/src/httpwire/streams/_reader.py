@@ -15,7 +15,9 @@ Flow control: when buffered bytes pass ``high_water`` the producer is paused
 A read that needs more than is buffered (``readexactly(n)`` with a large
 ``n``, a long line, ``read()`` of everything) resumes a paused producer and
 lifts the pause threshold to what it needs while it waits: it could never
-finish otherwise.
+finish otherwise. When it ends (a line may end well before the lifted threshold,
+a read may be cancelled) it pauses the producer again if more than
+``high_water`` is left, so the bound below holds between reads too.
 """
 
 from __future__ import annotations
@@ -342,6 +344,22 @@ class StreamReader(PieceBuffer):
         self._pause_at = self._high_water
         self._piece_cap = self._max_pieces
 
+    def _settle(self) -> None:
+        """Pause the producer if a read that lifted the threshold left too much buffered.
+
+        Called when such a read ends, however it ends: a line found before the
+        lifted threshold was reached, or a read cancelled while waiting, may leave
+        more than ``high_water`` buffered with the producer running. (Not on each
+        of its waits: pausing there would only be undone by the next one.)
+        """
+        if (
+            (self._size > self._high_water or len(self._buffer) > self._max_pieces)
+            and not self._paused
+            and self._producer is not None
+        ):
+            self._paused = True
+            self._producer.pause_reading()
+
     async def _wait(self, name: str, need: int = 1) -> None:
         """Wait for the producer's next call (see :meth:`_arm`), then raise its exception."""
         waiter = self._arm(name, need)
@@ -438,6 +456,7 @@ class StreamReader(PieceBuffer):
             raise
         finally:
             self._draining = False
+            self._settle()
 
     async def readany(self) -> bytes:
         """Read the next fed piece (or what is left of it), waiting only while nothing is buffered.
@@ -485,11 +504,16 @@ class StreamReader(PieceBuffer):
             raise ValueError(f"readexactly() needs a non-negative size, got {n!r}")
         if self._waiter is not None or self._exception is not None:
             self._check_reader("readexactly")
-        while self._size < n:
-            if self._eof:
-                partial = self._take(self._size) if self._size else b""
-                raise IncompleteReadError(partial, n)
-            await self._wait("readexactly", n)
+        if self._size < n:
+            try:
+                while self._size < n:
+                    if self._eof:
+                        partial = self._take(self._size) if self._size else b""
+                        raise IncompleteReadError(partial, n)
+                    await self._wait("readexactly", n)
+            finally:
+                if n > self._high_water:
+                    self._settle()
         return self._take(n) if n else b""
 
     async def readline(self) -> bytes:
@@ -553,24 +577,29 @@ class StreamReader(PieceBuffer):
         # only appends happen while this coroutine waits.
         search = SeparatorSearch(sep)
         seplen = len(sep)
-        while True:
-            found = search.find(buf, self._offset)
-            if found >= 0:
-                end = found + seplen
-                if end <= limit:
-                    return self._take(end)
-                if split_long:
-                    return self._take(limit)
-                raise LineTooLongError(sep, limit, end, True, self._peek(min(end, 40)))
-            size = self._size
-            if size > limit:
-                # Without a separator in more than ``limit`` bytes, the line is too long.
-                if split_long:
-                    return self._take(limit)
-                raise LineTooLongError(sep, limit, size, False, self._peek(40))
-            if self._eof:
-                return self._take(size) if size else b""
-            await self._wait(name, limit + 1)
+        try:
+            while True:
+                found = search.find(buf, self._offset)
+                if found >= 0:
+                    end = found + seplen
+                    if end <= limit:
+                        return self._take(end)
+                    if split_long:
+                        return self._take(limit)
+                    raise LineTooLongError(sep, limit, end, True, self._peek(min(end, 40)))
+                size = self._size
+                if size > limit:
+                    # Without a separator in more than ``limit`` bytes, the line is too long.
+                    if split_long:
+                        return self._take(limit)
+                    raise LineTooLongError(sep, limit, size, False, self._peek(40))
+                if self._eof:
+                    return self._take(size) if size else b""
+                await self._wait(name, limit + 1)
+        finally:
+            if limit >= self._high_water:
+                # The wait lifted the threshold: the line may end well before it.
+                self._settle()
 
     async def readchunk(self) -> tuple[bytes, bool]:
         """Read the data up to the producer's next chunk end, or what is buffered.
