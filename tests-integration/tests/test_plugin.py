@@ -225,7 +225,12 @@ def test_an_interrupted_pytest_run_stops_its_peers(tmp_path: Path) -> None:
     pytest.importorskip("proxy")
     (tmp_path / "test_hold.py").write_text(_INTERRUPTED_SUITE)
     run = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-q", "-p", "no:cacheprovider", "--rootdir",
+        # SIGINT restored first: a shell's background job runs with it ignored, which its
+        # children inherit, and the signal below would then do nothing.
+        [sys.executable, "-c", "import signal, sys, pytest; "
+         "signal.signal(signal.SIGINT, signal.default_int_handler); "
+         "sys.exit(pytest.console_main())",
+         "-s", "-q", "-p", "no:cacheprovider", "--rootdir",
          str(tmp_path), "-c", os.devnull, str(tmp_path / "test_hold.py")],
         stdout=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip

@@ -43,6 +43,16 @@ WITHOUT_RICH = [
     "from httpwire.client._cli import main; raise SystemExit(main())",
 ]
 
+# For the Ctrl-C tests: SIGINT restored to Python's default first. A shell runs a background
+# job with SIGINT ignored, its children inherit that, and Python then leaves SIGINT ignored:
+# the signal these tests send would do nothing.
+INTERRUPTIBLE = [
+    sys.executable,
+    "-c",
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from httpwire.client._cli import main; raise SystemExit(main())",
+]
+
 
 def _env(**extra: str) -> dict[str, str]:
     env = {
@@ -812,7 +822,7 @@ def test_ctrl_c_leaves_a_part_file_to_resume(range_server: RangeServer, tmp_path
     url = f"http://127.0.0.1:{range_server.port}/data.bin"
     part = tmp_path / "data.bin.part"
     proc = subprocess.Popen(
-        [*COMMAND, "-d", url],
+        [*INTERRUPTIBLE, "-d", url],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -885,7 +895,7 @@ def test_ctrl_c_during_an_upload_stops_cleanly(tmp_path: Path) -> None:
         file.truncate(64 * 2**20)  # more than any socket buffers hold
     with _server_that_stops_reading() as (port, got_head):
         proc = subprocess.Popen(
-            [*COMMAND, f"http://127.0.0.1:{port}/upload", "--data", f"@{big}"],
+            [*INTERRUPTIBLE, f"http://127.0.0.1:{port}/upload", "--data", f"@{big}"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
