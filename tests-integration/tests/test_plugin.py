@@ -92,6 +92,13 @@ def test_tls_port_needs_certificates() -> None:
     assert "--tls-port needs --certfile and --keyfile, or --make-certs DIR" in done.stderr
 
 
+# What a child runs first when a test interrupts it: SIGINT back to Python's default. A
+# shell runs a background job with SIGINT ignored, its children inherit that, and Python
+# then leaves it ignored: the SIGINT a test sends would do nothing.
+_DEFAULT_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+_RUN_PYTEST = "import pytest; raise SystemExit(pytest.console_main())"
+
 _HOLDER = """
 import sys, time
 from httpwire_testserver import HttpbinPeer, ProxyPeer
@@ -127,7 +134,9 @@ def test_peers_die_with_the_process_that_started_them(signum: int) -> None:
         pytest.skip("only Linux lets a child ask to die with its parent")
     pytest.importorskip("gunicorn")
     pytest.importorskip("proxy")
-    holder = subprocess.Popen([sys.executable, "-c", _HOLDER], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _DEFAULT_SIGINT + _HOLDER], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert holder.stdout is not None
         pgids = [int(pid) for pid in holder.stdout.readline().split()]
@@ -225,11 +234,7 @@ def test_an_interrupted_pytest_run_stops_its_peers(tmp_path: Path) -> None:
     pytest.importorskip("proxy")
     (tmp_path / "test_hold.py").write_text(_INTERRUPTED_SUITE)
     run = subprocess.Popen(
-        # SIGINT restored first: a shell's background job runs with it ignored, which its
-        # children inherit, and the signal below would then do nothing.
-        [sys.executable, "-c", "import signal, sys, pytest; "
-         "signal.signal(signal.SIGINT, signal.default_int_handler); "
-         "sys.exit(pytest.console_main())",
+        [sys.executable, "-c", _DEFAULT_SIGINT + _RUN_PYTEST,
          "-s", "-q", "-p", "no:cacheprovider", "--rootdir",
          str(tmp_path), "-c", os.devnull, str(tmp_path / "test_hold.py")],
         stdout=subprocess.PIPE, text=True, cwd=tmp_path,
