@@ -342,6 +342,55 @@ async def test_download_progress(httpwire_server: LocalServer, session: ClientSe
     assert reports[-1] == Progress(len(body), 150_000, True)
 
 
+async def test_the_last_download_report_comes_when_the_body_is_read(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    # The reports' timer never fires here (60 s): the last report comes from read()
+    # itself, so a program that ends right after it still gets it.
+    reports: list[Progress] = []
+    async with session.get(
+        httpwire_server.url("/bytes/150000"),
+        on_download_progress=reports.append,
+        progress_interval=60,
+    ) as r:
+        body = await r.read()
+        assert reports[-1] == Progress(len(body), 150_000, True)
+    assert [p for p in reports if p.finished] == [Progress(150_000, 150_000, True)]
+
+
+async def test_the_last_download_report_comes_when_a_streamed_body_is_released(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    reports: list[Progress] = []
+    received = 0
+    async with session.get(
+        httpwire_server.url("/bytes/150000"),
+        on_download_progress=reports.append,
+        progress_interval=60,
+    ) as r:
+        async for piece in r.content.iter_chunked(4096):
+            received += len(piece)
+    assert received == 150_000
+    assert reports[-1] == Progress(150_000, 150_000, True)
+    assert len([p for p in reports if p.finished]) == 1
+
+
+async def test_a_body_released_unread_ends_its_reports_too(
+    httpwire_server: LocalServer, session: ClientSession
+) -> None:
+    reports: list[Progress] = []
+    r = await session.get(
+        httpwire_server.url("/drip?numbytes=5&duration=5"),  # a byte a second
+        on_download_progress=reports.append,
+        progress_interval=60,
+    )
+    await r.content.readexactly(1)
+    r.close()
+    assert reports[-1].finished
+    assert reports[-1].done >= 1
+    assert len([p for p in reports if p.finished]) == 1
+
+
 # -- pool insight ------------------------------------------------------------------------
 
 

@@ -219,11 +219,18 @@ class DownloadProgress:
         self._tick()
 
     def stop(self) -> None:
-        """Stop reporting (the response was released or closed before its end)."""
+        """Stop reporting, without a last report."""
         handle = self._handle
         if handle is not None:
             self._handle = None
             handle.cancel()
+
+    def finish(self) -> None:
+        """The response let its body go (read whole, released or closed): the last report,
+        now rather than at the next tick, unless it was made already."""
+        if self._handle is not None:
+            self.stop()
+            self._report(Progress(self._content.total_bytes, self._total, True))
 
     def _report(self, progress: Progress) -> bool:
         try:

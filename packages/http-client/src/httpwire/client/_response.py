@@ -48,6 +48,7 @@ from ._errors import ClientResponseError, ContentConsumedError, ContentTypeError
 from ._tracing import TimingsRecorder
 
 if TYPE_CHECKING:
+    from ._progress import DownloadProgress
     from ._snapshots import Timings
 
 __all__ = ["ClientResponse", "ResponseOwner"]
@@ -110,6 +111,7 @@ class ClientResponse:
         "_cookies",
         "_headers",
         "_owner",
+        "_progress",
         "_raw",
         "_request_headers",
         "_state",
@@ -143,6 +145,7 @@ class ClientResponse:
         self._request_headers = request_headers
         self._timer: asyncio.TimerHandle | None = None
         self._owner: ResponseOwner | None = None
+        self._progress: DownloadProgress | None = None
         if timings is None:
             timings = TimingsRecorder(monotonic())
         elif timings.body_done is None and raw.is_complete:
@@ -249,6 +252,10 @@ class ClientResponse:
             timings = self._timings
             if timings.body_done is None and self._raw.is_complete:
                 timings.body_done = monotonic()
+            progress = self._progress
+            if progress is not None:
+                self._progress = None
+                progress.finish()
 
     def _check_unconsumed(self, call: str) -> None:
         if self._state == RELEASED and not self._raw.is_complete:
@@ -485,6 +492,10 @@ class ClientResponse:
         # A response dropped unreleased: never keep its connection (a fully received body
         # already gave it back). No warning: not reading a body is legitimate.
         if getattr(self, "_state", RELEASED) == OPEN:
+            progress = self._progress
+            if progress is not None:  # no application code from the garbage collector
+                self._progress = None
+                progress.stop()
             self._set_state(RELEASED)
             try:
                 self._raw.release()

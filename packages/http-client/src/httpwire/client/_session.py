@@ -851,7 +851,10 @@ class ClientSession:
             total = None
         else:
             total = head.content_length
-        DownloadProgress(response.content, total, callback, interval=interval).start()
+        progress = DownloadProgress(response.content, total, callback, interval=interval)
+        progress.start()
+        if progress.running:
+            response._progress = progress  # the response makes the last report when done
 
     def _response(
         self,
