@@ -357,3 +357,40 @@ async def test_a_cancel_at_any_loop_turn_of_a_connect_propagates(listening: list
         assert turns < 1000, "the connect never completed"
     assert turns > 0
     assert swallowed == []
+
+
+# -- a loop that cannot watch sockets --------------------------------------------------------
+
+
+class _NoWatchLoop(asyncio.SelectorEventLoop):
+    """Refuses ``add_writer`` as Windows' proactor loop does: connects take the other path."""
+
+    def add_writer(self, *args: object, **kwargs: object) -> None:
+        raise NotImplementedError("this loop does not watch sockets")
+
+
+def test_a_loop_that_cannot_watch_sockets_connects_through_sock_connect(
+    hanging: dict[str, int], refused_port: int
+) -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)  # the kernel completes the connect: nothing needs to accept
+        port = server.getsockname()[1]
+
+        async def main() -> None:
+            sock = await connect_happy_eyeballs([_info("127.0.0.1", port)], "h", port)
+            with sock:
+                assert sock.getpeername() == ("127.0.0.1", port)
+            with pytest.raises(ClientConnectorError) as refused:
+                await connect_happy_eyeballs([_info("127.0.0.1", refused_port)], "h", 1)
+            assert str(refused.value) == "cannot connect to h:1: Connection refused (errno 111)"
+            with pytest.raises(ConnectTimeoutError) as timed_out:
+                await connect_happy_eyeballs(
+                    [_info("127.0.0.1", hanging["v4"])], "h", 1, timeout=0.2
+                )
+            assert str(timed_out.value) == (
+                "timed out after 0.2 s connecting to h:1 (sock_connect timeout)"
+            )
+
+        with asyncio.Runner(loop_factory=_NoWatchLoop) as runner:
+            runner.run(main())

@@ -138,7 +138,7 @@ async def _connect(
     fd = sock.fileno()
     try:
         loop.add_writer(fd, _writable, waiter)
-    except NotImplementedError:  # pragma: no cover - Windows' proactor loop
+    except NotImplementedError:  # a loop that cannot watch sockets (Windows' proactor)
         # Not asyncio.wait_for: on Python 3.11 it returns the connected socket when a
         # cancellation lands just as the connect completes (CPython gh-86296).
         async with asyncio.timeout_at(deadline):
