@@ -196,6 +196,26 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
         assert connector.stats() == IDLE_ONLY
 
 
+async def test_wait_closed_with_a_timeout_says_whether_the_connection_was_lost(
+    raw_server: StartServer,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    base = await raw_server(handler)
+    async with TCPConnector() as connector:
+        conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assert await conn.wait_closed(0.05) is False  # still open: it gives up
+        assert loop.time() - started >= 0.04
+        assert conn.transport is not None and not conn.transport.is_closing()
+        conn.close()
+        assert await asyncio.wait_for(conn.wait_closed(5), 10) is True
+        assert await conn.wait_closed(0) is True  # once lost, at once
+        assert await conn.wait_closed() is True
+
+
 async def test_a_cancelled_wait_closed_cancels_no_other_wait(raw_server: StartServer) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()

@@ -153,6 +153,14 @@ class Connection:
         """The asyncio protocol to open the transport with (for connectors)."""
         return self._wire.protocol
 
-    async def wait_closed(self) -> None:
-        """Wait until the transport is gone (the loop reported the connection lost)."""
-        await self._wire.wait_closed()
+    async def wait_closed(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109  # a timer, no cancellation
+        """Wait until the transport is gone (the loop reported the connection lost).
+
+        Args:
+            timeout: The most seconds to wait (``None``: until it is lost).
+
+        Returns:
+            True once the connection is lost (at once if it already was, or never opened);
+            False when ``timeout`` passed first.
+        """
+        return await self._wire.wait_closed(timeout)

@@ -13,7 +13,6 @@ shared. The TCP connector (TLS, DNS cache, Happy Eyeballs, proxies) is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
@@ -344,10 +343,10 @@ class BaseConnector(ABC):
             if conns:
                 # One deadline for them all, awaited in turn (each close already started):
                 # no task per connection.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_CLOSE_WAIT):
-                        for conn in conns:
-                            await conn.wait_closed()
+                deadline = loop.time() + _CLOSE_WAIT
+                for conn in conns:
+                    if not await conn.wait_closed(max(0.0, deadline - loop.time())):
+                        break
             for conn in conns:
                 transport = conn.transport
                 if transport is not None and conn in self._conns:

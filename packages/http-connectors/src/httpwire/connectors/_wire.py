@@ -131,6 +131,12 @@ class _Poller:
         return bool(select.select([self._fd], [], [], 0)[0])  # pragma: no cover - Windows
 
 
+def _give_up(waiter: asyncio.Future[bool]) -> None:
+    """The deadline of a :meth:`Wire.wait_closed` passed before the connection was lost."""
+    if not waiter.done():
+        waiter.set_result(False)
+
+
 class Wire:
     """What a :class:`~._connection.Connection` does: sends, receives, fails, times out.
 
@@ -215,7 +221,7 @@ class Wire:
         self._transport: asyncio.Transport | None = None
         self._exchange: Exchange | None = None
         self._closed = False
-        self._closed_waiters: list[asyncio.Future[None]] = []
+        self._closed_waiters: list[asyncio.Future[bool]] = []
         self._lost = False
         self._served = 0
         self._used = False  # a request was (at least partly) written on it
@@ -321,21 +327,24 @@ class Wire:
         else:
             raise RuntimeError("release() on a connection with a request in progress")
 
-    async def wait_closed(self) -> None:
-        """Wait until the transport is gone (the loop reported the connection lost)."""
+    async def wait_closed(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109  # a timer, no cancellation
+        """Wait until the transport is gone: :meth:`Connection.wait_closed`."""
         if self._transport is None or self._lost:
-            return
+            return True
         # A future of its own for each waiter: cancelling one wait cancels no other, with no
-        # shield (whose extra callback costs a turn of the loop).
-        waiter = self._loop.create_future()
+        # shield (whose extra callback costs a turn of the loop). The deadline is a timer
+        # that resolves the future with False: no task is cancelled.
+        waiter: asyncio.Future[bool] = self._loop.create_future()
         waiters = self._closed_waiters
         waiters.append(waiter)
+        timer = None if timeout is None else self._loop.call_later(timeout, _give_up, waiter)
         try:
-            await waiter
-        except BaseException:
-            if waiter in waiters:  # cancelled before the connection was lost
+            return await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if waiter in waiters:  # cancelled, or gave up, before the connection was lost
                 waiters.remove(waiter)
-            raise
 
     # -- sending -------------------------------------------------------------------------
 
@@ -530,7 +539,7 @@ class Wire:
         self._pool.discard(self._owner)
         for waiter in self._closed_waiters:
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(True)
         self._closed_waiters.clear()
         self._lost = True
 
