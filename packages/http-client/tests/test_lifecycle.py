@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import subprocess
+import sys
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -176,6 +178,81 @@ async def test_request_errors_close_the_connector(httpwire_server: LocalServer) 
     with pytest.raises(ServerDisconnectedError):
         await request("get", httpwire_server.url("/fault/close-before-response"))
     assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_calls_never_share_a_connection(httpwire_server: LocalServer) -> None:
+    url = httpwire_server.url("/connection-id")
+    first = await (await request("get", url)).json()
+    async with request("get", url) as r:
+        second = await r.json()
+    assert first["connection_id"] != second["connection_id"]
+    assert first["requests"] == second["requests"] == 1
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_calls_are_not_limited_in_number(httpwire_server: LocalServer) -> None:
+    """More calls at once than a connector's default total_limit (100) all run at once."""
+    key = f"one-shot-{os.getpid()}-{id(httpwire_server)}"
+    url = httpwire_server.url(f"/inflight?key={key}&delay=0.5")
+
+    async def one() -> None:
+        async with request("get", url) as r:
+            assert r.status == 200
+
+    await asyncio.wait_for(asyncio.gather(*(one() for _ in range(120))), 30)
+    async with request("get", httpwire_server.url(f"/inflight-stats?key={key}")) as r:
+        stats = await r.json()
+    assert stats["max"] == 120
+    assert client_sockets(httpwire_server.port) == 0
+
+
+async def test_request_calls_share_the_answers_of_name_lookups(
+    httpwire_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host name is looked up once for the DNS cache's lifetime, not at every call."""
+    loop = asyncio.get_running_loop()
+    real = loop.getaddrinfo
+    asked: list[object] = []
+
+    async def counting(host: object, *args: object, **kwargs: object) -> object:
+        asked.append(host)
+        return await real(host, *args, **kwargs)  # type: ignore[arg-type]  # passed through
+
+    monkeypatch.setattr(loop, "getaddrinfo", counting)
+    url = f"http://localhost:{httpwire_server.port}/get"
+    for _ in range(3):
+        async with request("get", url) as r:
+            assert r.status == 200
+    assert asked == ["localhost"]
+
+
+def test_request_calls_leave_nothing_to_warn_about_when_their_loop_ends(
+    httpwire_server: LocalServer, tmp_path: Path
+) -> None:
+    """Each asyncio.run() has its shared connector; none warns when its loop is gone."""
+    script = tmp_path / "one_shots.py"
+    script.write_text(
+        "import asyncio, gc, sys\n"
+        "from httpwire.client import request\n"
+        "async def main(url):\n"
+        "    for _ in range(3):\n"
+        "        async with request('get', url) as r:\n"
+        "            await r.read()\n"
+        "    r = await request('get', url + '?again')\n"  # left to the garbage collector
+        "for _ in range(2):\n"
+        "    asyncio.run(main(sys.argv[1]))\n"
+        "gc.collect()\n"
+        "print('done')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", str(script), httpwire_server.url("/get")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "done\n"
+    assert "Warning" not in done.stderr, done.stderr
 
 
 def stale_server() -> tuple[list[bytes], object]:

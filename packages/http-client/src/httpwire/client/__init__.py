@@ -63,11 +63,12 @@ from ._errors import (
     TooManyRedirects,
 )
 from ._middleware import ClientRequest, Handler, Middleware
+from ._one_shot import request
 from ._progress import Progress, ProgressCallback
 from ._request_context import RequestContext
 from ._response import ClientResponse
 from ._retry import Attempt, RetryPolicy
-from ._session import ClientSession, RequestOptions, SSLSetting, request
+from ._session import ClientSession, RequestOptions, SSLSetting
 from ._timeout import DEFAULT_TIMEOUT, ClientTimeout
 from ._tracing import TraceHook, TraceHooks
 from ._version import __version__

@@ -17,9 +17,6 @@ after one ``is None`` check. ``trust_env=True`` reads :class:`EnvironmentSetting
 ``__init__``; a request then looks its proxy up for each hop and, when it has no other
 credentials, its host's ``.netrc`` entry (again after a redirect to another origin, whose
 rules have dropped the last one's).
-
-``request()`` at module level is a one-shot session: its own connector with one connection,
-closed when the response is released (or read, or garbage-collected).
 """
 
 from __future__ import annotations
@@ -68,7 +65,7 @@ from ._timeout import DEFAULT_TIMEOUT, ClientTimeout, as_timeout
 from ._tracing import LOGGER, TimingsRecorder, TraceHooks, emit, log_request
 from ._urls import METHODS, Params, StrOrURL, build_url, check_base_url, check_method
 
-__all__ = ["ClientSession", "RequestOptions", "SSLSetting", "request"]
+__all__ = ["ClientSession", "RequestOptions", "SSLSetting"]
 
 SSLSetting = bool | _ssl.SSLContext | Fingerprint | bytes | None
 """A request's ``ssl=``: ``None`` (the connector's settings), ``True`` (verify), ``False``
@@ -964,61 +961,3 @@ class ClientSession:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<ClientSession {state} connector={self._connector!r}>"
-
-
-def request(
-    method: str,
-    url: StrOrURL,
-    *,
-    connector: Connector | None = None,
-    **kwargs: Unpack[RequestOptions],
-) -> RequestContext:
-    """Send one request without a session; await the result, or ``async with`` it.
-
-    Without ``connector=`` the request gets a connection of its own, closed when the
-    response is released, read to its end, or garbage-collected; nothing is pooled. With a
-    connector, the connection comes from (and goes back to) its pool, and the connector is
-    left open.
-
-    Args:
-        method: Any method token, case-insensitive (``"get"``).
-        url: The absolute URL.
-        connector: A connector to borrow the connection from.
-        **kwargs: The keywords of :meth:`ClientSession.request`.
-
-    Returns:
-        A :class:`RequestContext`: a coroutine giving a :class:`ClientResponse`, and an async
-        context manager releasing it.
-    """
-    out: list[ClientResponse] = []
-    return RequestContext(_one_shot(method, url, connector, kwargs, out), out)
-
-
-async def _one_shot(
-    method: str,
-    url: StrOrURL,
-    connector: Connector | None,
-    kwargs: RequestOptions,
-    out: list[ClientResponse],
-) -> ClientResponse:
-    owned = connector is None
-    session = ClientSession(
-        connector=TCPConnector(force_close=True, limit=1) if connector is None else connector,
-        connector_owner=owned,
-    )
-    try:
-        response = await session._request(method, url, **kwargs)
-    except BaseException:
-        await asyncio.shield(session.close())
-        raise
-    if not owned:
-        session._closed = True  # the connector stays open: nothing to close
-    elif response.closed or response._has_whole_body():
-        # The whole body is already in ``content`` (the usual small response): the
-        # connection is done, so the connector closes now and the body stays readable.
-        response.release()
-        await session.close()
-    else:
-        response._attach_owner(session)
-    out.append(response)
-    return response
