@@ -105,6 +105,9 @@ class OneShotConnector:
             conn.close("the request() call is done")
         if not lent:
             return
+        # A plain socket is closed by the loop's next turn: a bare yield lets it happen
+        # without a future or a timer, and the waits below then return at once.
+        await asyncio.sleep(0)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _CLOSE_WAIT
         for conn in lent:
