@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from httpwire.connectors import ClientConnectorError, ConnectTimeoutError
+from httpwire.connectors import ClientConnectorError, ConnectTimeoutError, _happy_eyeballs
 from httpwire.connectors._happy_eyeballs import connect_happy_eyeballs, interleave
 from httpwire.connectors._resolver import AddrInfo
 
@@ -369,9 +371,44 @@ class _NoWatchLoop(asyncio.SelectorEventLoop):
         raise NotImplementedError("this loop does not watch sockets")
 
 
-def test_a_loop_that_cannot_watch_sockets_connects_through_sock_connect(
-    hanging: dict[str, int], refused_port: int
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux completes a loopback connect at once")
+async def test_a_connect_that_settled_at_once_does_not_wait_for_the_loop(
+    hanging: dict[str, int], refused_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """On loopback the handshake is over when connect() returns: no socket is watched."""
+    loop = asyncio.get_running_loop()
+    watching = loop.add_writer
+    watched: list[object] = []
+
+    def counting(fd: Any, *args: Any) -> None:
+        watched.append(fd)
+        watching(fd, *args)
+
+    monkeypatch.setattr(loop, "add_writer", counting)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+        sock = await connect_happy_eyeballs([_info("127.0.0.1", port)], "h", port, timeout=5)
+        with sock:
+            assert sock.getpeername() == ("127.0.0.1", port)
+        assert watched == []
+        with pytest.raises(ClientConnectorError) as refused:
+            await connect_happy_eyeballs([_info("127.0.0.1", refused_port)], "h", 1)
+        assert str(refused.value) == "cannot connect to h:1: Connection refused (errno 111)"
+        assert watched == []
+        # A connect still in progress (a full backlog: the SYN is dropped) is waited for.
+        with pytest.raises(ConnectTimeoutError):
+            await connect_happy_eyeballs([_info("127.0.0.1", hanging["v4"])], "h", 1, timeout=0.2)
+        assert len(watched) == 1
+
+
+def test_a_loop_that_cannot_watch_sockets_connects_through_sock_connect(
+    hanging: dict[str, int], refused_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As with a remote peer, the connect has not settled when connect() returns (on
+    # loopback it has: no peer here can show a slow connect that then succeeds).
+    monkeypatch.setattr(_happy_eyeballs, "_settled_now", lambda sock: False)
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)  # the kernel completes the connect: nothing needs to accept
