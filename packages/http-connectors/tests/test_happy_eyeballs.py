@@ -100,10 +100,16 @@ async def listening() -> AsyncIterator[list[int]]:
     for _ in range(2):
         servers.append(await asyncio.start_server(handle, "127.0.0.1", 0))
     yield [server.sockets[0].getsockname()[1] for server in servers]
+    for server in servers:
+        server.close()  # nothing is accepted from here on
+    # A loopback connect is over within connect(), so a test can end before the loop has
+    # accepted its connection: let the handlers of those accepted start, then close them all
+    # (from Python 3.12 on, wait_closed() waits for every connection a server accepted).
+    for _ in range(10):
+        await asyncio.sleep(0)
     for writer in writers:
         writer.close()
     for server in servers:
-        server.close()
         await server.wait_closed()
 
 

@@ -33,6 +33,16 @@ IDLE_ONLY = PoolStats(connecting=0, in_use=0, idle=1, waiting=0)
 EMPTY = PoolStats(connecting=0, in_use=0, idle=0, waiting=0)
 
 
+@pytest.fixture(name="base")
+async def _silent_server(raw_server: StartServer) -> str:
+    """The URL of a server that reads what it is sent and never answers."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    return await raw_server(handler)
+
+
 async def test_every_connector_is_a_connector_and_lends_http_connections(
     raw_server: StartServer,
 ) -> None:
@@ -67,12 +77,8 @@ async def test_every_connector_is_a_connector_and_lends_http_connections(
 
 
 async def test_an_unused_connection_is_released_back_to_the_pool(
-    raw_server: StartServer,
+    base: str,
 ) -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
-    base = await raw_server(handler)
     async with TCPConnector() as connector:
         conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
         conn.release()
@@ -154,14 +160,10 @@ async def test_close_of_an_unfinished_response_drops_the_connection(
         assert connector.stats() == EMPTY
 
 
-async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartServer) -> None:
+async def test_the_connection_lent_is_not_the_socket_protocol(base: str) -> None:
     """What users and the docs see: send/release/close/is_closed and read-only facts,
     not the asyncio callbacks nor the pool's bookkeeping."""
 
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
-    base = await raw_server(handler)
     async with TCPConnector() as connector:
         conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
         assert not isinstance(conn, asyncio.BaseProtocol)
@@ -197,12 +199,8 @@ async def test_the_connection_lent_is_not_the_socket_protocol(raw_server: StartS
 
 
 async def test_wait_closed_with_a_timeout_says_whether_the_connection_was_lost(
-    raw_server: StartServer,
+    base: str,
 ) -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
-    base = await raw_server(handler)
     async with TCPConnector() as connector:
         conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
         loop = asyncio.get_running_loop()
@@ -216,11 +214,7 @@ async def test_wait_closed_with_a_timeout_says_whether_the_connection_was_lost(
         assert await conn.wait_closed() is True
 
 
-async def test_a_cancelled_wait_closed_cancels_no_other_wait(raw_server: StartServer) -> None:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.read()
-
-    base = await raw_server(handler)
+async def test_a_cancelled_wait_closed_cancels_no_other_wait(base: str) -> None:
     async with TCPConnector() as connector:
         conn = await connector.acquire(OutgoingRequest("GET", URL(base)))
         first = asyncio.ensure_future(conn.wait_closed())
